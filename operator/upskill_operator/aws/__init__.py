@@ -1,0 +1,1 @@
+"""Typed boto3 façades: the only package that imports boto3."""

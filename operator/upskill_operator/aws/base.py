@@ -1,0 +1,57 @@
+"""The base of every service façade: one timed, rate-limited, classified call path."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any, ClassVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from upskill_operator.aws.errors import classify, outcome_label
+from upskill_operator.aws.session import AwsClients
+from upskill_operator.errors import OperatorError
+from upskill_operator.metrics import AWS_CALL_SECONDS
+
+__all__ = ["Facade"]
+
+
+def _snake(operation: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
+
+
+class Facade:
+    """Subclasses expose typed methods for exactly the operations the operator uses.
+
+    ``operations`` lists them (AWS's PascalCase names): the IAM policy test reads it,
+    so the policy can never drift from the code.
+    """
+
+    service: ClassVar[str]
+    iam_prefix: ClassVar[str]
+    operations: ClassVar[frozenset[str]]
+    safe_messages: ClassVar[bool] = True
+
+    def __init__(self, clients: AwsClients) -> None:
+        self._client = clients.client(self.service)
+        self._limiter = clients.limiter(self.service)
+        self.region: str = clients.settings.region
+
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        """Call one AWS operation; raise NotFound, Terminal or Recoverable errors."""
+        if operation not in self.operations:
+            raise AssertionError(f"{type(self).__name__}.operations does not list {operation}")
+        if self._limiter is not None:
+            self._limiter.acquire()
+        started = time.perf_counter()
+        error: OperatorError | None = None
+        try:
+            response: dict[str, Any] = getattr(self._client, _snake(operation))(**params)
+            return response
+        except (ClientError, BotoCoreError) as exc:
+            error = classify(exc, self.service, operation, safe_message=self.safe_messages)
+            raise error from None
+        finally:
+            AWS_CALL_SECONDS.labels(self.service, operation, outcome_label(error)).observe(
+                time.perf_counter() - started
+            )

@@ -1,0 +1,80 @@
+"""Operator settings, parsed once from the environment.
+
+Every knob has a default that works against real AWS; the sandbox and the tests
+build a :class:`Settings` explicitly instead of mutating the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["AwsSettings", "Settings"]
+
+_PREFIX = "UPSKILL_"
+
+
+class AwsSettings(BaseModel):
+    """How the operator reaches AWS."""
+
+    model_config = ConfigDict(frozen=True)
+
+    region: str = Field("us-east-1", description="AWS region of every managed object.")
+    endpoint_url: str | None = Field(None, description="Override for every service (an emulator); None for AWS.")
+    max_attempts: int = Field(5, ge=1, le=20, description="botocore standard-mode attempts per call.")
+    connect_timeout_seconds: float = Field(5.0, gt=0)
+    read_timeout_seconds: float = Field(20.0, gt=0)
+    calls_per_second: dict[str, float] = Field(
+        default_factory=lambda: {"rds": 8.0, "dynamodb": 20.0, "secretsmanager": 20.0, "kms": 20.0},
+        description="Client-side rate limit per service, so a fleet never storms an account's API quota.",
+    )
+
+
+class Settings(BaseModel):
+    """Everything the operator reads at start-up."""
+
+    model_config = ConfigDict(frozen=True)
+
+    aws: AwsSettings = Field(default_factory=AwsSettings)
+    name_prefix: str = Field("upskill", description="Prefix of deterministic AWS names.")
+    resync_seconds: float = Field(300.0, gt=0, description="Drift check interval per resource.")
+    requeue_seconds: float = Field(5.0, gt=0, description="Delay before re-checking an object AWS is still changing.")
+    max_steps_per_pass: int = Field(8, ge=1, description="Writes one reconcile pass may chain before requeueing.")
+    metrics_port: int = Field(9090, ge=0, le=65535, description="Prometheus port; 0 disables the server.")
+    finalizer: str = Field("upskill.io/finalizer", description="Finalizer the operator owns.")
+    namespaces: tuple[str, ...] = Field((), description="Namespaces to watch; empty means cluster-wide.")
+    kubeconfig: str | None = Field(None, description="Kubeconfig path; None means in-cluster or the default chain.")
+    workers: int = Field(16, ge=1, description="Threads for blocking AWS and Kubernetes calls.")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``UPSKILL_*`` variables (and the usual AWS ones)."""
+        env = os.environ if environ is None else environ
+        aws: dict[str, object] = {}
+        if "AWS_REGION" in env or "AWS_DEFAULT_REGION" in env:
+            aws["region"] = env.get("AWS_REGION") or env["AWS_DEFAULT_REGION"]
+        if env.get("AWS_ENDPOINT_URL"):
+            aws["endpoint_url"] = env["AWS_ENDPOINT_URL"]
+        if f"{_PREFIX}AWS_MAX_ATTEMPTS" in env:
+            aws["max_attempts"] = env[f"{_PREFIX}AWS_MAX_ATTEMPTS"]
+        top: dict[str, object] = {"aws": AwsSettings.model_validate(aws)}
+        for field in (
+            "name_prefix",
+            "resync_seconds",
+            "requeue_seconds",
+            "metrics_port",
+            "finalizer",
+            "kubeconfig",
+            "workers",
+            "max_steps_per_pass",
+        ):
+            value = env.get(f"{_PREFIX}{field.upper()}")
+            if value:
+                top[field] = value
+        if env.get(f"{_PREFIX}NAMESPACES"):
+            top["namespaces"] = tuple(n.strip() for n in env[f"{_PREFIX}NAMESPACES"].split(",") if n.strip())
+        if "kubeconfig" not in top and env.get("KUBECONFIG"):
+            top["kubeconfig"] = env["KUBECONFIG"]
+        return cls.model_validate(top)

@@ -1,0 +1,183 @@
+"""UpskillTable: a DynamoDB table, on demand, with its indexes, TTL, stream, PITR and encryption."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from upskill_operator.models.common import KindInfo, Model, PrinterColumn, ResourceStatus, immutable
+
+__all__ = [
+    "KIND",
+    "ConnectionSpec",
+    "EncryptionSpec",
+    "GlobalIndex",
+    "KeyAttribute",
+    "KeySchema",
+    "PointInTimeRecovery",
+    "TableSpec",
+    "TableStatus",
+]
+
+AttributeType = Literal["S", "N", "B"]
+StreamView = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
+_TABLE_NAME = r"^[a-zA-Z0-9_.-]{3,255}$"
+_RESERVED_TAG_PREFIXES = ("aws:", "upskill.io/")
+
+
+class KeyAttribute(Model):
+    """One key attribute: its name and scalar type."""
+
+    name: str = Field(min_length=1, max_length=255, description="Attribute name.")
+    type: AttributeType = Field(description="S (string), N (number) or B (binary).")
+
+
+class KeySchema(Model):
+    """The primary key. It cannot change once the table exists."""
+
+    partition: KeyAttribute = Field(description="Partition (hash) key.")
+    sort: KeyAttribute | None = Field(None, description="Sort (range) key, optional.")
+
+    @model_validator(mode="after")
+    def _distinct(self) -> KeySchema:
+        if self.sort is not None and self.sort.name == self.partition.name:
+            raise ValueError("partition and sort keys must be different attributes")
+        return self
+
+
+class GlobalIndex(Model):
+    """A global secondary index. Indexes are added and removed one at a time, as DynamoDB requires."""
+
+    name: str = Field(pattern=_TABLE_NAME, description="Index name, 3-255 characters of a-z A-Z 0-9 _ . -")
+    partition: KeyAttribute = Field(description="Partition key of the index.")
+    sort: KeyAttribute | None = Field(None, description="Sort key of the index, optional.")
+    projection: Literal["ALL", "KEYS_ONLY", "INCLUDE"] = Field("ALL", description="Attributes copied to the index.")
+    non_key_attributes: list[str] = Field(
+        default_factory=list, max_length=100, description="With projection INCLUDE: the extra attributes."
+    )
+
+    @model_validator(mode="after")
+    def _projection(self) -> GlobalIndex:
+        if self.projection == "INCLUDE" and not self.non_key_attributes:
+            raise ValueError("projection INCLUDE needs nonKeyAttributes")
+        if self.projection != "INCLUDE" and self.non_key_attributes:
+            raise ValueError(f"nonKeyAttributes is only allowed with projection INCLUDE (got {self.projection})")
+        return self
+
+
+class PointInTimeRecovery(Model):
+    """Continuous backups. On by default: a table's data is the thing to keep."""
+
+    enabled: bool = Field(True, description="Whether point-in-time recovery is on.")
+    recovery_period_days: int = Field(35, ge=1, le=35, description="How far back a restore can go, 1-35 days.")
+
+
+class EncryptionSpec(Model):
+    """Server-side encryption with a customer-managed KMS key. Omit to use the AWS-owned key."""
+
+    kms_key_id: str = Field(min_length=1, max_length=2048, description="Key id, key ARN, alias name or alias ARN.")
+
+
+class ConnectionSpec(Model):
+    """Where apps find the table: a ConfigMap with its name, ARNs and region."""
+
+    config_map_name: str = Field(
+        pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$", description="ConfigMap to write in the same namespace."
+    )
+
+
+class TableSpec(Model):
+    """Desired state of a DynamoDB table billed on demand."""
+
+    table_name: str | None = Field(
+        None,
+        pattern=_TABLE_NAME,
+        description="AWS table name. Defaults to <prefix>-<namespace>-<name>. Immutable.",
+        json_schema_extra=immutable("spec.tableName: immutable after creation"),
+    )
+    keys: KeySchema = Field(
+        description="Primary key schema. Immutable.", json_schema_extra=immutable("spec.keys: immutable after creation")
+    )
+    global_indexes: list[GlobalIndex] = Field(
+        default_factory=list, max_length=20, description="Global secondary indexes (at most 20)."
+    )
+    ttl_attribute: str | None = Field(
+        None, min_length=1, max_length=255, description="Attribute holding an epoch-seconds expiry; omit to disable."
+    )
+    stream: StreamView | None = Field(None, description="DynamoDB Streams view type; omit to disable the stream.")
+    point_in_time_recovery: PointInTimeRecovery = Field(
+        default_factory=PointInTimeRecovery, description="Point-in-time recovery settings."
+    )
+    encryption: EncryptionSpec | None = Field(None, description="SSE with a KMS key; omit for the AWS-owned key.")
+    deletion_protection: bool = Field(
+        True, description="AWS deletion protection. Must be false before a Delete policy may delete the table."
+    )
+    deletion_policy: Literal["Retain", "Delete"] = Field(
+        "Retain", description="What deleting this resource does to the table: Retain (default) keeps it."
+    )
+    adopt: bool = Field(False, description="Adopt an existing, untagged table with the same name.")
+    tags: dict[str, str] = Field(default_factory=dict, description="Extra AWS tags (the upskill.io/ prefix is ours).")
+    connection: ConnectionSpec | None = Field(None, description="Publish connection details in a ConfigMap.")
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
+        if len(tags) > 40:
+            raise ValueError(f"at most 40 tags (got {len(tags)})")
+        for key, value in tags.items():
+            if not 1 <= len(key) <= 128 or len(value) > 256:
+                raise ValueError(f"tag keys take 1-128 characters and values up to 256 (key {key[:40]!r})")
+            if key.lower().startswith(_RESERVED_TAG_PREFIXES):
+                raise ValueError(f"tag key {key[:40]!r} uses a reserved prefix (aws: or upskill.io/)")
+            if not re.fullmatch(r"[\w\s.:/=+\-@]*", key + value):
+                raise ValueError(f"tag {key[:40]!r} has characters AWS does not allow in tags")
+        return tags
+
+    @model_validator(mode="after")
+    def _attributes_agree(self) -> TableSpec:
+        """An attribute used by several keys must have one type; index names must be unique."""
+        types: dict[str, tuple[str, str]] = {}
+        keys = [("keys.partition", self.keys.partition), ("keys.sort", self.keys.sort)]
+        for i, index in enumerate(self.global_indexes):
+            keys += [(f"globalIndexes[{i}].partition", index.partition), (f"globalIndexes[{i}].sort", index.sort)]
+        for where, attr in keys:
+            if attr is None:
+                continue
+            seen = types.setdefault(attr.name, (attr.type, where))
+            if seen[0] != attr.type:
+                raise ValueError(f"attribute {attr.name!r} is type {attr.type} in {where} but {seen[0]} in {seen[1]}")
+        names = [index.name for index in self.global_indexes]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"globalIndexes names must be unique (repeated: {', '.join(duplicates)})")
+        return self
+
+
+class TableStatus(ResourceStatus):
+    """Observed state of the table."""
+
+    table_name: str | None = Field(None, description="AWS table name.")
+    arn: str | None = Field(None, description="Table ARN.")
+    stream_arn: str | None = Field(None, description="Latest stream ARN, when a stream is on.")
+    table_status: str | None = Field(None, description="DynamoDB TableStatus (CREATING, ACTIVE, UPDATING, ...).")
+    managed_tag_keys: list[str] = Field(default_factory=list, description="Tag keys the operator set last time.")
+
+
+KIND = KindInfo(
+    kind="UpskillTable",
+    plural="upskilltables",
+    singular="upskilltable",
+    short_names=("utable",),
+    spec=TableSpec,
+    status=TableStatus,
+    description="A DynamoDB table billed on demand, with indexes, TTL, streams, PITR and KMS encryption.",
+    columns=(
+        PrinterColumn("Ready", '.status.conditions[?(@.type=="Ready")].status', description="Ready condition."),
+        PrinterColumn("Phase", ".status.phase", description="Lifecycle phase."),
+        PrinterColumn("Table", ".status.tableName", description="AWS table name."),
+        PrinterColumn("ARN", ".status.arn", description="Table ARN.", priority=1),
+        PrinterColumn("Age", ".metadata.creationTimestamp", type="date"),
+    ),
+)

@@ -1,0 +1,1 @@
+"""The generic reconcile engine, its adapter protocol and condition bookkeeping."""

@@ -1,0 +1,174 @@
+"""The one generic reconciler: it drives adapters through observe -> create | update | delete.
+
+A pass walks the adapters in dependency order. For each, it observes, checks
+ownership and immutable conflicts, then creates or updates until the adapter
+reports up to date, stopping to requeue when AWS reports a transitional state.
+Finalization walks the adapters in reverse. Writes per pass are bounded and an
+update AWS does not apply is reported instead of repeated, so a false diff can
+never become a write storm.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from upskill_operator.errors import RecoverableError, TerminalError
+from upskill_operator.reconcile.outcome import Outcome, State
+from upskill_operator.reconcile.protocol import Adapter, Observation, Target
+
+__all__ = ["Engine"]
+
+log = logging.getLogger(__name__)
+
+
+class _Stop(Exception):  # noqa: N818 - control flow, not an error
+    """Ends a pass early with an outcome (progress, budget spent)."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.message)
+        self.outcome = outcome
+
+
+class Engine:
+    """Reconciles one custom resource against an ordered list of adapters."""
+
+    def __init__(self, adapters: Sequence[Adapter], *, max_writes: int = 8, requeue_seconds: float = 5.0) -> None:
+        self.adapters = tuple(adapters)
+        self.max_writes = max_writes
+        self.requeue_seconds = requeue_seconds
+
+    def reconcile(self, target: Target) -> Outcome:
+        """Make AWS match the spec, as far as one pass can."""
+        return _Pass(self, target).run(self._sync)
+
+    def finalize(self, target: Target) -> Outcome:
+        """Apply the deletion policy; DELETED means the finalizer may be removed."""
+        if target.deletion_policy == "Retain":
+            return Outcome(State.DELETED, "Retained", "deletionPolicy is Retain: the AWS objects are kept")
+        if target.deletion_protected:
+            return Outcome(
+                State.BLOCKED,
+                "DeletionProtected",
+                f"spec.deletionProtection is true: set it to false to let deletionPolicy "
+                f"{target.deletion_policy} proceed, or set deletionPolicy to Retain",
+                requeue_after=self.requeue_seconds * 6,
+            )
+        return _Pass(self, target).run(self._teardown)
+
+    def _sync(self, run: _Pass) -> Outcome:
+        for adapter in self.adapters:
+            run.sync_adapter(adapter)
+        return run.outcome(State.READY, "Available", "all AWS objects exist and match the spec")
+
+    def _teardown(self, run: _Pass) -> Outcome:
+        skipped = [adapter.name for adapter in reversed(self.adapters) if not run.delete_adapter(adapter)]
+        note = f"; left alone (not ours): {', '.join(skipped)}" if skipped else ""
+        return run.outcome(State.DELETED, "Deleted", f"deletionPolicy {run.target.deletion_policy} applied{note}")
+
+
+class _Pass:
+    """The mutable bookkeeping of one pass: outputs gathered, writes spent, current step."""
+
+    def __init__(self, engine: Engine, target: Target) -> None:
+        self.engine = engine
+        self.target = target
+        self.outputs: dict[str, Any] = {}
+        self.writes = 0
+        self.step: str | None = None
+        self.late: list[str] = []
+
+    def run(self, body: Any) -> Outcome:
+        try:
+            result: Outcome = body(self)
+            return result
+        except _Stop as stop:
+            return stop.outcome
+        except TerminalError as exc:
+            return self.outcome(State.TERMINAL, exc.reason, self._prefixed(exc))
+        except RecoverableError as exc:
+            return self.outcome(State.RECOVERABLE, exc.reason, self._prefixed(exc))
+        except Exception as exc:  # a bug must not crash-loop the operator: back off and say so
+            log.exception("unexpected error reconciling %s %s", self.target.kind, self.target.owner)
+            return self.outcome(State.RECOVERABLE, "InternalError", self._prefixed(exc, type(exc).__name__))
+
+    def outcome(self, state: State, reason: str, message: str, requeue_after: float | None = None) -> Outcome:
+        if requeue_after is None and state in (State.PROGRESSING,):
+            requeue_after = self.engine.requeue_seconds
+        return Outcome(
+            state, reason, message, dict(self.outputs), requeue_after, self.writes, self.step, tuple(self.late)
+        )
+
+    def _prefixed(self, exc: Exception, kind: str | None = None) -> str:
+        text = f"{kind}: {exc}" if kind else str(exc)
+        return f"{self.step}: {text}" if self.step else text
+
+    def _observe(self, adapter: Adapter) -> Observation:
+        self.step = adapter.name
+        observed = adapter.observe(self.target, self.outputs)
+        self.outputs.update(observed.outputs)
+        return observed
+
+    def _spend(self) -> None:
+        if self.writes >= self.engine.max_writes:
+            raise _Stop(self.outcome(State.PROGRESSING, "Progressing", f"{self.step}: more changes to apply"))
+        self.writes += 1
+
+    def _check_owner(self, adapter: Adapter, observed: Observation) -> bool:
+        """True when the object must be adopted (tagged) before it counts as up to date."""
+        if not adapter.tracks_owner or observed.owner == self.target.owner:
+            return False
+        if observed.owner is not None:
+            raise TerminalError(
+                f"the AWS object is owned by {observed.owner!r}, not {self.target.owner!r}; refusing to touch it",
+                reason="ForeignOwner",
+            )
+        if not self.target.adopt:
+            raise TerminalError(
+                "an AWS object with this name exists without the upskill.io/owner tag; "
+                "set spec.adopt: true to manage it",
+                reason="AdoptionRequired",
+            )
+        return True
+
+    def sync_adapter(self, adapter: Adapter) -> None:
+        last_diff: tuple[str, ...] | None = None
+        while True:
+            observed = self._observe(adapter)
+            if not observed.exists:
+                self._spend()
+                adapter.create(self.target, self.outputs)
+                continue
+            adopting = self._check_owner(adapter, observed)
+            if observed.conflicts:
+                raise TerminalError("; ".join(observed.conflicts), reason="ImmutableField")
+            if observed.pending:
+                raise _Stop(self.outcome(State.PROGRESSING, "Waiting", f"{adapter.name}: {observed.pending}"))
+            if observed.up_to_date and not adopting:
+                self.late.extend(observed.late_initialized)
+                return
+            diff = observed.diff or (("tags",) if adopting else ())
+            if diff == last_diff:
+                raise RecoverableError(
+                    f"AWS did not apply {', '.join(diff) or 'the update'}; retrying with backoff",
+                    reason="NotConverged",
+                )
+            self._spend()
+            adapter.update(self.target, self.outputs, observed)
+            last_diff = diff
+
+    def delete_adapter(self, adapter: Adapter) -> bool:
+        """Delete one object if it is ours; False when something was left alone."""
+        observed = self._observe(adapter)
+        if not observed.exists:
+            return True
+        if adapter.tracks_owner and observed.owner != self.target.owner:
+            return False
+        if observed.pending:
+            raise _Stop(self.outcome(State.PROGRESSING, "Deleting", f"{adapter.name}: {observed.pending}"))
+        self._spend()
+        adapter.delete(self.target, self.outputs, observed, self.target.deletion_policy)
+        if self._observe(adapter).exists:
+            raise _Stop(self.outcome(State.PROGRESSING, "Deleting", f"{adapter.name}: deletion in progress"))
+        return True

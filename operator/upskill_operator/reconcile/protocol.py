@@ -1,0 +1,99 @@
+"""The contract between the generic engine and the per-kind AWS adapters.
+
+Adapters report facts (:class:`Observation`); the engine decides what to do. This
+mirrors Crossplane's ExternalClient and ACK's resource manager: observe must not
+mutate, create/update/delete must be idempotent and must not wait.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from upskill_operator.models.common import Model
+
+__all__ = ["OWNER_TAG", "UID_TAG", "Adapter", "DeletionPolicy", "Observation", "Target"]
+
+OWNER_TAG = "upskill.io/owner"
+UID_TAG = "upskill.io/uid"
+
+DeletionPolicy = Literal["Retain", "Delete", "Snapshot"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One custom resource, as the engine sees it: identity, validated spec and last status."""
+
+    kind: str
+    namespace: str
+    name: str
+    uid: str
+    generation: int
+    spec: Model
+    status: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def owner(self) -> str:
+        """The value of the ownership tag on every AWS object this resource manages."""
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def ownership_tags(self) -> dict[str, str]:
+        return {OWNER_TAG: self.owner, UID_TAG: self.uid}
+
+    @property
+    def deletion_policy(self) -> DeletionPolicy:
+        policy: DeletionPolicy = getattr(self.spec, "deletion_policy", "Retain")
+        return policy
+
+    @property
+    def deletion_protected(self) -> bool:
+        return bool(getattr(self.spec, "deletion_protection", False))
+
+    @property
+    def adopt(self) -> bool:
+        return bool(getattr(self.spec, "adopt", False))
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What an adapter saw in AWS. Facts only; the engine decides."""
+
+    exists: bool
+    up_to_date: bool = True
+    diff: tuple[str, ...] = ()
+    """Wire paths that differ from the spec, e.g. ``spec.ttlAttribute``."""
+    late_initialized: tuple[str, ...] = ()
+    """Fields the spec left unset that AWS defaulted."""
+    pending: str | None = None
+    """An AWS transitional state (CREATING, MODIFYING, ...): wait, do not write."""
+    owner: str | None = None
+    """The object's ownership tag, or None when it carries none."""
+    conflicts: tuple[str, ...] = ()
+    """Differences AWS cannot apply in place (immutable fields): Terminal, never written."""
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+    """Status fields (wire names) published from this object, e.g. ``arn``."""
+
+    @staticmethod
+    def absent() -> Observation:
+        return Observation(exists=False, up_to_date=False)
+
+
+class Adapter(Protocol):
+    """One AWS (or Kubernetes) object kind that a custom resource manages."""
+
+    name: str
+    """A short step name for status messages: ``table``, ``cluster``, ``proxy``."""
+    tracks_owner: bool
+    """Whether the object carries ownership tags the engine must check."""
+
+    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation: ...
+
+    def create(self, target: Target, outputs: Mapping[str, Any]) -> None: ...
+
+    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None: ...
+
+    def delete(
+        self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy
+    ) -> None: ...
