@@ -1,0 +1,1 @@
+"""One adapter per managed object kind; each implements reconcile.protocol.Adapter."""

@@ -1,0 +1,25 @@
+"""kopf handlers, registered into an explicit registry built from settings.
+
+Building the registry from settings (rather than decorating at import) lets the
+sandbox and the tests run operators with different settings in one process.
+"""
+
+from __future__ import annotations
+
+import kopf
+
+from upskill_operator.config import Settings
+from upskill_operator.handlers import lifecycle, resource
+from upskill_operator.models import table
+
+__all__ = ["IMPLEMENTED", "build_registry"]
+
+IMPLEMENTED = (table.KIND,)
+
+
+def build_registry(settings: Settings) -> kopf.OperatorRegistry:
+    registry = kopf.OperatorRegistry()
+    lifecycle.register(registry, settings)
+    for info in IMPLEMENTED:
+        resource.register(registry, info, settings)
+    return registry

@@ -1,0 +1,65 @@
+"""Operator-wide hooks: login, start-up (clients, engines, metrics server) and cleanup."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import kopf
+from prometheus_client import start_http_server
+
+from upskill_operator.config import Settings
+from upskill_operator.handlers import logs
+from upskill_operator.handlers.resource import REQUEUE_PREFIX
+from upskill_operator.kube.client import load_configuration
+from upskill_operator.reconcile.factory import build_runtime
+
+__all__ = ["register"]
+
+log = logging.getLogger(__name__)
+
+
+def _connection_info(settings: Settings) -> kopf.ConnectionInfo:
+    """kopf's credentials from the same kubeconfig (or in-cluster account) the façade uses."""
+    config = load_configuration(settings.kubeconfig)
+    header = config.get_api_key_with_prefix("BearerToken") or config.get_api_key_with_prefix("authorization")
+    scheme, _, token = (header or "").rpartition(" ")
+    return kopf.ConnectionInfo(
+        server=config.host,
+        ca_path=config.ssl_ca_cert,
+        insecure=not config.verify_ssl,
+        scheme=scheme or None,
+        token=token or None,
+        certificate_path=config.cert_file,
+        private_key_path=config.key_file,
+    )
+
+
+def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
+    def login(**_: Any) -> kopf.ConnectionInfo:
+        return _connection_info(config)
+
+    def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+        settings.persistence.finalizer = config.finalizer
+        settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="upskill.io")
+        settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+            prefix="upskill.io", key="last-handled-configuration"
+        )
+        settings.execution.max_workers = config.workers
+        settings.posting.level = logging.WARNING
+        settings.watching.server_timeout = 300
+        settings.networking.request_timeout = 60
+        logs.install(REQUEUE_PREFIX)
+        memo["runtime"] = build_runtime(config)
+        if config.metrics_port:
+            start_http_server(config.metrics_port)
+            log.info("metrics served on :%d/metrics", config.metrics_port)
+
+    def cleanup(memo: kopf.Memo, **_: Any) -> None:
+        runtime = memo.get("runtime")
+        if runtime is not None:
+            runtime.close()
+
+    kopf.on.login(registry=registry)(login)
+    kopf.on.startup(registry=registry)(startup)
+    kopf.on.cleanup(registry=registry)(cleanup)

@@ -1,0 +1,64 @@
+"""Run the real operator (kopf + our registry) in a thread with its own event loop.
+
+kopf must not share the caller's loop (pytest-asyncio's, say): it cancels
+tasks it does not own on exit. A thread also lets a test "crash" the operator
+and start a new one against the same emulators.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import kopf
+
+from upskill_operator.config import Settings
+from upskill_operator.handlers import build_registry
+
+__all__ = ["OperatorThread"]
+
+
+class OperatorThread:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def _main(self) -> None:
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(
+                kopf.operator(
+                    registry=build_registry(self.settings),
+                    clusterwide=not self.settings.namespaces,
+                    namespaces=self.settings.namespaces,
+                    standalone=True,
+                    stop_flag=self._stop,
+                    ready_flag=self._ready,
+                    memo=kopf.Memo(),
+                )
+            )
+        except BaseException as exc:  # surfaced through .error to whoever waits on the thread
+            self.error = exc
+        finally:
+            loop.close()
+
+    def start(self, timeout: float = 30.0) -> OperatorThread:
+        self._thread = threading.Thread(target=self._main, name="upskill-operator", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError(f"the operator did not start within {timeout}s: {self.error!r}")
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def __enter__(self) -> OperatorThread:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()

@@ -1,0 +1,147 @@
+"""``upskill-operator sandbox``: the whole stack on one machine, no AWS account and no cluster.
+
+It starts emulated AWS (a moto server), an emulated Kubernetes API (our kmock
+extension) and PostgreSQL, installs the CRDs, runs the real operator against
+them, applies the example stack and shows every resource until it is Ready.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from upskill_operator import crds
+from upskill_operator.config import AwsSettings, Settings
+from upskill_operator.models import KINDS
+from upskill_operator.models.common import API_GROUP, API_VERSION
+from upskill_operator.sandbox.aws import MotoServer, aws_env
+from upskill_operator.sandbox.display import not_ready, render_table
+from upskill_operator.sandbox.kube import KubeServer
+from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_operator.sandbox.postgres import postgres
+
+__all__ = ["SandboxOptions", "find_manifests", "load_manifests", "run"]
+
+REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class SandboxOptions:
+    once: bool = False
+    timeout: float = 180.0
+    kube_port: int = 16443
+    aws_port: int = 14566
+    metrics_port: int = 19090
+    workdir: Path = Path(".sandbox")
+    manifests: Path | None = None
+
+
+def find_manifests(explicit: Path | None) -> Path:
+    """The example stack: the given folder, else ./manifests/examples/upskill-stack, else the source tree's."""
+    candidates = (
+        [explicit]
+        if explicit
+        else [
+            Path.cwd() / "manifests/examples/upskill-stack",
+            Path(__file__).resolve().parents[3] / "manifests/examples/upskill-stack",
+        ]
+    )
+    for path in candidates:
+        if path is not None and path.is_dir():
+            return path
+    raise SystemExit(f"no example manifests found (looked in {', '.join(str(c) for c in candidates)})")
+
+
+def load_manifests(folder: Path) -> list[dict[str, Any]]:
+    docs: list[dict[str, Any]] = []
+    for path in sorted(folder.glob("*.yaml")):
+        docs.extend(d for d in yaml.safe_load_all(path.read_text()) if d and d.get("kind") != "Kustomization")
+    return docs
+
+
+def _plural(kind: str) -> str | None:
+    return next((k.plural for k in KINDS if k.kind == kind), None)
+
+
+def _current(kube: KubeServer, applied: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for doc in applied:
+        plural = _plural(doc["kind"])
+        if plural is None:
+            continue
+        meta = doc["metadata"]
+        found = kube.get(f"{API_GROUP}/{API_VERSION}", plural, meta.get("namespace", "default"), meta["name"])
+        out.append(found or {**doc, "status": {"message": "not found in the API"}})
+    return out
+
+
+def _banner(kube: KubeServer, kubeconfig: Path, aws: MotoServer, pg_url: str, options: SandboxOptions) -> str:
+    return "\n".join(
+        [
+            "upskill sandbox is up:",
+            f"  Kubernetes  KUBECONFIG={kubeconfig}   (then: kubectl get utable,udb,usecret -A)",
+            f"  AWS         AWS_ENDPOINT_URL={aws.url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
+            f"AWS_REGION={REGION}",
+            f"  PostgreSQL  {pg_url}",
+            f"  Metrics     http://127.0.0.1:{options.metrics_port}/metrics" if options.metrics_port else "",
+        ]
+    )
+
+
+def _watch(kube: KubeServer, applied: list[dict[str, Any]], options: SandboxOptions) -> int:
+    deadline = time.monotonic() + options.timeout
+    last = ""
+    tty = sys.stdout.isatty()
+    while True:
+        objects = _current(kube, applied)
+        table = render_table(objects)
+        if table != last:
+            print(("\x1b[2J\x1b[H" if tty and not options.once else "") + table + "\n", flush=True)
+            last = table
+        pending = not_ready(objects)
+        if options.once and not pending:
+            print(f"all {len(objects)} resources are Ready")
+            return 0
+        if options.once and time.monotonic() > deadline:
+            print(f"not Ready after {options.timeout:.0f}s:\n  " + "\n  ".join(pending), file=sys.stderr)
+            return 1
+        time.sleep(0.5)
+
+
+def run(options: SandboxOptions) -> int:
+    manifests = load_manifests(find_manifests(options.manifests))
+    workdir = options.workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    with (
+        MotoServer(port=options.aws_port) as aws,
+        KubeServer(port=options.kube_port) as kube,
+        postgres(workdir) as pg_url,
+    ):
+        os.environ.update(aws_env(aws.url, REGION))  # the operator uses the normal credential chain
+        aws.seed(REGION)
+        kubeconfig = kube.write_kubeconfig(workdir / "kubeconfig")
+        for text in crds.render_all().values():
+            kube.apply_manifest(yaml.safe_load(text))
+        for namespace in sorted({d["metadata"].get("namespace", "default") for d in manifests}):
+            kube.apply_manifest({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        settings = Settings(
+            aws=AwsSettings(endpoint_url=aws.url, region=REGION),
+            kubeconfig=str(kubeconfig),
+            metrics_port=options.metrics_port,
+            resync_seconds=60,
+            requeue_seconds=1,
+        )
+        with OperatorThread(settings):
+            applied = [kube.apply_manifest(doc) for doc in manifests]
+            print(_banner(kube, kubeconfig, aws, pg_url, options), flush=True)
+            try:
+                return _watch(kube, applied, options)
+            except KeyboardInterrupt:
+                print("\nstopping the sandbox")
+                return 0

@@ -1,0 +1,1 @@
+"""Suite-wide settings. Fixtures for the emulators live next to the tests that use them."""

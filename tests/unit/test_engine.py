@@ -1,0 +1,204 @@
+"""The generic engine, one named case per branch, against fake adapters (no AWS)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from unit.fake_adapter import FakeAdapter
+
+from upskill_operator.errors import RecoverableError, TerminalError
+from upskill_operator.models.common import Model
+from upskill_operator.reconcile.engine import Engine
+from upskill_operator.reconcile.outcome import State
+from upskill_operator.reconcile.protocol import Observation, Target
+
+OURS = "ns/res"
+ABSENT = Observation.absent()
+SYNCED = Observation(exists=True, owner=OURS, outputs={"arn": "arn:1"})
+STALE = Observation(exists=True, up_to_date=False, diff=("spec.ttlAttribute",), owner=OURS)
+
+
+class Spec(Model):
+    deletion_policy: str = "Delete"
+    deletion_protection: bool = False
+    adopt: bool = False
+
+
+def target(**spec: object) -> Target:
+    return Target(kind="Fake", namespace="ns", name="res", uid="u-1", generation=3, spec=Spec.model_validate(spec))
+
+
+@dataclass
+class Case:
+    observations: list[Observation]
+    want_state: State
+    want_writes: list[str]
+    want_reason: str | None = None
+    spec: dict[str, object] = field(default_factory=dict)
+    fail_on: dict[str, Exception] = field(default_factory=dict)
+    tracks_owner: bool = True
+
+
+RECONCILE_CASES = {
+    "ObserveErrorRecoverable": Case(
+        [SYNCED],
+        State.RECOVERABLE,
+        [],
+        "Throttling",
+        fail_on={"observe": RecoverableError("slow", reason="Throttling")},
+    ),
+    "ObserveErrorTerminal": Case(
+        [SYNCED], State.TERMINAL, [], "AccessDenied", fail_on={"observe": TerminalError("no", reason="AccessDenied")}
+    ),
+    "ObserveUnexpectedBugBacksOff": Case(
+        [SYNCED], State.RECOVERABLE, [], "InternalError", fail_on={"observe": KeyError("x")}
+    ),
+    "NotFoundThenCreate": Case([ABSENT, SYNCED], State.READY, ["create"], "Available"),
+    "CreateThenPending": Case(
+        [ABSENT, Observation(exists=True, owner=OURS, pending="CREATING")], State.PROGRESSING, ["create"], "Waiting"
+    ),
+    "CreateError": Case(
+        [ABSENT], State.RECOVERABLE, ["create"], "Busy", fail_on={"create": RecoverableError("b", reason="Busy")}
+    ),
+    "UpToDateNoWrites": Case([SYNCED], State.READY, [], "Available"),
+    "UpdateNeeded": Case([STALE, SYNCED], State.READY, ["update"], "Available"),
+    "UpdateNotConverging": Case([STALE], State.RECOVERABLE, ["update"], "NotConverged"),
+    "UpdateRefusedByAws": Case(
+        [STALE],
+        State.TERMINAL,
+        ["update"],
+        "ValidationException",
+        fail_on={"update": TerminalError("bad", reason="ValidationException")},
+    ),
+    "TransitionalStateRequeues": Case(
+        [Observation(exists=True, owner=OURS, pending="UPDATING")], State.PROGRESSING, [], "Waiting"
+    ),
+    "ImmutableConflict": Case(
+        [Observation(exists=True, owner=OURS, up_to_date=False, conflicts=("spec.keys: immutable after creation",))],
+        State.TERMINAL,
+        [],
+        "ImmutableField",
+    ),
+    "ForeignOwner": Case([Observation(exists=True, owner="other/thing")], State.TERMINAL, [], "ForeignOwner"),
+    "ForeignOwnerEvenWithAdopt": Case(
+        [Observation(exists=True, owner="other/thing")], State.TERMINAL, [], "ForeignOwner", spec={"adopt": True}
+    ),
+    "UntaggedWithoutAdopt": Case([Observation(exists=True, owner=None)], State.TERMINAL, [], "AdoptionRequired"),
+    "UntaggedAdopted": Case(
+        [Observation(exists=True, owner=None), SYNCED], State.READY, ["update"], spec={"adopt": True}
+    ),
+    "UntaggedAdoptionNotApplied": Case(
+        [Observation(exists=True, owner=None)], State.RECOVERABLE, ["update"], "NotConverged", spec={"adopt": True}
+    ),
+    "UntrackedOwnerIgnored": Case([Observation(exists=True, owner=None)], State.READY, [], tracks_owner=False),
+    "WriteBudgetSpent": Case(
+        [STALE, *(Observation(exists=True, owner=OURS, up_to_date=False, diff=(f"d{i}",)) for i in range(1, 20))],
+        State.PROGRESSING,
+        ["update"] * 8,
+        "Progressing",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", RECONCILE_CASES.values(), ids=RECONCILE_CASES.keys())
+def test_reconcile(case: Case) -> None:
+    adapter = FakeAdapter(observations=list(case.observations), fail_on=case.fail_on, tracks_owner=case.tracks_owner)
+    outcome = Engine([adapter], max_writes=8).reconcile(target(**case.spec))
+    assert outcome.state is case.want_state, outcome
+    assert adapter.writes == case.want_writes
+    if case.want_reason:
+        assert outcome.reason == case.want_reason
+    if case.want_state is State.PROGRESSING:
+        assert outcome.requeue_after and outcome.requeue_after > 0
+
+
+FINALIZE_CASES = {
+    "RetainTouchesNothing": Case([SYNCED], State.DELETED, [], "Retained", spec={"deletion_policy": "Retain"}),
+    "DeleteWhenGone": Case([ABSENT], State.DELETED, [], "Deleted"),
+    "DeleteOwned": Case([SYNCED, ABSENT], State.DELETED, ["delete:Delete"], "Deleted"),
+    "SnapshotPolicyPassedToAdapter": Case(
+        [SYNCED, ABSENT], State.DELETED, ["delete:Snapshot"], spec={"deletion_policy": "Snapshot"}
+    ),
+    "DeleteStillInProgress": Case(
+        [SYNCED, Observation(exists=True, owner=OURS, pending="DELETING")],
+        State.PROGRESSING,
+        ["delete:Delete"],
+        "Deleting",
+    ),
+    "DeleteWaitsForPendingObject": Case(
+        [Observation(exists=True, owner=OURS, pending="MODIFYING")], State.PROGRESSING, [], "Deleting"
+    ),
+    "DeleteProtectedBlocked": Case(
+        [SYNCED], State.BLOCKED, [], "DeletionProtected", spec={"deletion_protection": True}
+    ),
+    "DeleteSkipsForeign": Case([Observation(exists=True, owner="other/x")], State.DELETED, [], "Deleted"),
+    "DeleteSkipsUntagged": Case([Observation(exists=True, owner=None)], State.DELETED, []),
+    "DeleteErrorRecoverable": Case(
+        [SYNCED],
+        State.RECOVERABLE,
+        ["delete:Delete"],
+        "Busy",
+        fail_on={"delete:Delete": RecoverableError("b", reason="Busy")},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", FINALIZE_CASES.values(), ids=FINALIZE_CASES.keys())
+def test_finalize(case: Case) -> None:
+    adapter = FakeAdapter(observations=list(case.observations), fail_on=case.fail_on)
+    outcome = Engine([adapter]).finalize(target(**case.spec))
+    assert outcome.state is case.want_state, outcome
+    assert adapter.writes == case.want_writes
+    if case.want_reason:
+        assert outcome.reason == case.want_reason
+
+
+def test_blocked_deletion_never_observes_aws() -> None:
+    adapter = FakeAdapter(observations=[SYNCED])
+    outcome = Engine([adapter]).finalize(target(deletion_protection=True))
+    assert adapter.calls == []
+    assert "spec.deletionProtection" in outcome.message
+
+
+def test_adapters_run_in_order_and_share_outputs() -> None:
+    seen: list[dict[str, object]] = []
+
+    class Second(FakeAdapter):
+        def observe(self, target: Target, outputs):  # type: ignore[no-untyped-def]
+            seen.append(dict(outputs))
+            return super().observe(target, outputs)
+
+    first = FakeAdapter(name="first", observations=[SYNCED])
+    second = Second(name="second", observations=[Observation(exists=True, owner=OURS, outputs={"endpoint": "e"})])
+    outcome = Engine([first, second]).reconcile(target())
+    assert seen == [{"arn": "arn:1"}]
+    assert outcome.outputs == {"arn": "arn:1", "endpoint": "e"}
+
+
+def test_waiting_step_stops_later_steps() -> None:
+    first = FakeAdapter(name="cluster", observations=[Observation(exists=True, owner=OURS, pending="creating")])
+    second = FakeAdapter(name="proxy", observations=[ABSENT])
+    outcome = Engine([first, second]).reconcile(target())
+    assert outcome.state is State.PROGRESSING
+    assert outcome.message == "cluster: creating"
+    assert second.calls == []
+
+
+def test_teardown_runs_in_reverse_order() -> None:
+    order: list[str] = []
+
+    class Recording(FakeAdapter):
+        def delete(self, target, outputs, observed, policy):  # type: ignore[no-untyped-def]
+            order.append(self.name)
+
+    adapters = [Recording(name=n, observations=[SYNCED, ABSENT]) for n in ("subnets", "cluster", "proxy")]
+    assert Engine(adapters).finalize(target()).state is State.DELETED
+    assert order == ["proxy", "cluster", "subnets"]
+
+
+def test_error_message_names_the_step() -> None:
+    adapter = FakeAdapter(
+        name="proxy", observations=[SYNCED], fail_on={"observe": TerminalError("denied", reason="AccessDenied")}
+    )
+    assert Engine([adapter]).reconcile(target()).message == "proxy: denied"
