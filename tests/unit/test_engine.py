@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
-from unit.fake_adapter import FakeAdapter
 
+from unit.fake_adapter import FakeAdapter
 from upskill_operator.errors import RecoverableError, TerminalError
 from upskill_operator.models.common import Model
 from upskill_operator.reconcile.engine import Engine
@@ -110,7 +110,8 @@ def test_reconcile(case: Case) -> None:
     if case.want_reason:
         assert outcome.reason == case.want_reason
     if case.want_state is State.PROGRESSING:
-        assert outcome.requeue_after and outcome.requeue_after > 0
+        assert outcome.requeue_after is not None
+        assert outcome.requeue_after > 0
 
 
 FINALIZE_CASES = {

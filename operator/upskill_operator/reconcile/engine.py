@@ -140,11 +140,11 @@ class _Pass:
                 self._spend()
                 adapter.create(self.target, self.outputs)
                 continue
+            if observed.pending:  # waiting writes nothing, so it is safe before the ownership check
+                raise _Stop(self.outcome(State.PROGRESSING, "Waiting", f"{adapter.name}: {observed.pending}"))
             adopting = self._check_owner(adapter, observed)
             if observed.conflicts:
                 raise TerminalError("; ".join(observed.conflicts), reason="ImmutableField")
-            if observed.pending:
-                raise _Stop(self.outcome(State.PROGRESSING, "Waiting", f"{adapter.name}: {observed.pending}"))
             if observed.up_to_date and not adopting:
                 self.late.extend(observed.late_initialized)
                 return

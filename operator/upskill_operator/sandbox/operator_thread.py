@@ -40,7 +40,7 @@ class OperatorThread:
                     memo=kopf.Memo(),
                 )
             )
-        except BaseException as exc:  # surfaced through .error to whoever waits on the thread
+        except BaseException as exc:  # noqa: BLE001 - surfaced through .error to whoever waits on the thread
             self.error = exc
         finally:
             loop.close()

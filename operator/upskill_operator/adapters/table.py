@@ -1,0 +1,175 @@
+"""UpskillTable's adapter: one DynamoDB table, billed on demand.
+
+Observe makes exactly four reads (DescribeTable, DescribeTimeToLive,
+DescribeContinuousBackups, ListTagsOfResource) and no writes; a KMS alias in
+the spec costs one DescribeKey per cache period. The comparison itself lives in
+:mod:`.table_state` and :mod:`.table_diff` (pure, unit-tested); this module only
+does the I/O and hands the plan it observed to ``update``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from upskill_operator.adapters.naming import aws_name
+from upskill_operator.adapters.table_diff import Plan, plan_changes
+from upskill_operator.adapters.table_state import (
+    ObservedTable,
+    TableState,
+    create_request,
+    desired_table,
+    observed_table,
+)
+from upskill_operator.aws.dynamodb import DynamoDB
+from upskill_operator.aws.kms import Kms
+from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
+from upskill_operator.models.table import TableSpec
+from upskill_operator.reconcile.protocol import OWNER_TAG, DeletionPolicy, Observation, Target
+
+__all__ = ["TABLE_NAME_MAX", "TableAdapter", "TableObservation", "observed_with_key_arn"]
+
+TABLE_NAME_MAX = 255
+
+
+@dataclass(frozen=True)
+class TableObservation(Observation):
+    """An observation that also carries what update/delete need, so they do not read AWS again."""
+
+    table: ObservedTable | None = None
+    plan: Plan | None = None
+
+
+def _spec(target: Target) -> TableSpec:
+    if not isinstance(target.spec, TableSpec):
+        raise TypeError(f"TableAdapter needs a TableSpec, got {type(target.spec).__name__}")
+    return target.spec
+
+
+class TableAdapter:
+    """Implements the reconcile ``Adapter`` protocol for a DynamoDB table."""
+
+    name = "table"
+    tracks_owner = True
+
+    def __init__(self, dynamodb: DynamoDB, kms: Kms, name_prefix: str) -> None:
+        self.dynamodb = dynamodb
+        self.kms = kms
+        self.name_prefix = name_prefix
+
+    def table_name(self, target: Target) -> str:
+        """``spec.tableName``, or ``<prefix>-<namespace>-<name>`` (hashed when too long)."""
+        return aws_name(
+            self.name_prefix,
+            target.namespace,
+            target.name,
+            max_length=TABLE_NAME_MAX,
+            explicit=_spec(target).table_name,
+            field="spec.tableName",
+        )
+
+    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
+        name = self.table_name(target)
+        recorded = target.status.get("tableName")
+        if recorded and recorded != name:
+            # The name is the table's identity: a new name would silently orphan the old table.
+            raise TerminalError(
+                f"spec.tableName: immutable after creation (AWS has {recorded}, spec asks {name})",
+                reason="ImmutableField",
+            )
+        try:
+            raw = self.dynamodb.describe_table(name)
+            ttl = self.dynamodb.describe_time_to_live(name)
+            backups = self.dynamodb.describe_continuous_backups(name)
+            tags = self.dynamodb.list_tags_of_resource(raw["TableArn"])
+        except NotFoundError:  # also when it vanished between two reads
+            return TableObservation(exists=False, up_to_date=False, outputs={"tableName": name})
+        observed = observed_with_key_arn(observed_table(raw, ttl, backups, tags), self.kms)
+        plan = plan_changes(self._desired(target, name), observed, target.status.get("managedTagKeys") or ())
+        owner = observed.tags.get(OWNER_TAG)
+        ours = owner == target.owner or (owner is None and target.adopt)
+        return TableObservation(
+            exists=True,
+            up_to_date=not plan.diff,
+            diff=plan.diff,
+            pending=plan.pending,
+            owner=owner,
+            conflicts=plan.conflicts,
+            outputs=_outputs(observed, plan) if ours else {"tableName": name},  # publish nothing of a foreign table
+            table=observed,
+            plan=plan,
+        )
+
+    def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
+        """One CreateTable with keys, indexes, stream, SSE, deletion protection and tags; TTL and PITR follow."""
+        name = self.table_name(target)
+        self.dynamodb.create_table(name, **create_request(self._desired(target, name)))
+
+    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
+        """Apply the observed plan: tags, TTL, PITR, then at most one UpdateTable."""
+        table, plan = self._current(target, outputs, observed)
+        if plan.tags_to_remove:
+            self.dynamodb.untag_resource(table.arn, plan.tags_to_remove)
+        if plan.tags_to_set:
+            self.dynamodb.tag_resource(table.arn, plan.tags_to_set)
+        if plan.ttl is not None:
+            self.dynamodb.update_time_to_live(table.name, enabled=plan.ttl[0], attribute_name=plan.ttl[1])
+        if plan.pitr is not None:
+            self.dynamodb.update_continuous_backups(table.name, enabled=plan.pitr[0], recovery_period_days=plan.pitr[1])
+        if plan.table_update is not None:
+            self.dynamodb.update_table(table.name, **plan.table_update.arguments())
+
+    def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
+        """Delete the table; AWS deletion protection is turned off first.
+
+        The engine has already refused when ``spec.deletionProtection`` is true, so
+        protection still on in AWS is a leftover to clear, not a user's wish.
+        """
+        if policy != "Delete":
+            raise TerminalError(f"deletionPolicy {policy} is not supported for tables", reason="UnsupportedPolicy")
+        table, _ = self._current(target, outputs, observed)
+        if table.deletion_protection:
+            self.dynamodb.update_table(table.name, deletion_protection=False)
+        self.dynamodb.delete_table(table.name)
+
+    def _desired(self, target: Target, name: str) -> TableState:
+        spec = _spec(target)
+        key_arn = None
+        if spec.encryption is not None:
+            try:
+                key_arn = self.kms.key_arn(spec.encryption.kms_key_id)
+            except NotFoundError:
+                raise TerminalError(
+                    f"spec.encryption.kmsKeyId: no KMS key or alias {spec.encryption.kms_key_id!r} "
+                    f"in region {self.kms.region}",
+                    reason="KmsKeyNotFound",
+                ) from None
+        return desired_table(spec, name, {**spec.tags, **target.ownership_tags}, key_arn)
+
+    def _current(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> tuple[ObservedTable, Plan]:
+        if not isinstance(observed, TableObservation) or observed.table is None or observed.plan is None:
+            observed = self.observe(target, outputs)  # called with a foreign Observation: read it ourselves
+        if not isinstance(observed, TableObservation) or observed.table is None or observed.plan is None:
+            raise RecoverableError(f"table {self.table_name(target)} disappeared; the next pass re-creates it")
+        return observed.table, observed.plan
+
+
+def observed_with_key_arn(observed: ObservedTable, kms: Kms) -> ObservedTable:
+    """Resolve the SSE key AWS reported to an ARN (some emulators echo the alias given at creation)."""
+    if observed.kms_key is None:
+        return observed
+    try:
+        return replace(observed, kms_key=kms.key_arn(observed.kms_key))
+    except NotFoundError:
+        return observed  # a key we cannot resolve simply differs from the spec's
+
+
+def _outputs(observed: ObservedTable, plan: Plan) -> dict[str, Any]:
+    return {
+        "tableName": observed.name,
+        "arn": observed.arn,
+        "streamArn": observed.stream_arn,
+        "tableStatus": observed.status,
+        "managedTagKeys": list(plan.managed_tag_keys),
+    }

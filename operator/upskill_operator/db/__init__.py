@@ -1,0 +1,1 @@
+"""PostgreSQL: the migration runner and latency probes."""

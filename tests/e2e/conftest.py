@@ -1,0 +1,145 @@
+"""The end-to-end bed: a moto server, our Kubernetes emulator, and the real operator in a thread."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import kubernetes
+import pytest
+import yaml
+
+from upskill_operator import crds
+from upskill_operator.aws.session import ATTEMPT_OBSERVERS
+from upskill_operator.config import AwsSettings, Settings
+from upskill_operator.kube.client import load_configuration
+from upskill_operator.models.common import API_GROUP, API_VERSION
+from upskill_operator.sandbox.aws import MotoServer, aws_env
+from upskill_operator.sandbox.kube import KubeServer
+from upskill_operator.sandbox.operator_thread import OperatorThread
+
+REGION = "us-east-1"
+NAMESPACE = "e2e"
+API = f"{API_GROUP}/{API_VERSION}"
+MUTATING_PREFIXES = ("Create", "Update", "Delete", "Put", "Tag", "Untag", "Modify", "Register", "Restore")
+
+
+@dataclass
+class CallLog:
+    """(service, operation) of every HTTP attempt botocore makes, from any thread."""
+
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def __call__(self, service: str, operation: str) -> None:
+        self.calls.append((service, operation))
+
+    def mutating(self) -> list[tuple[str, str]]:
+        return [c for c in self.calls if c[1].startswith(MUTATING_PREFIXES)]
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+
+@dataclass
+class Bed:
+    aws: MotoServer
+    kube: KubeServer
+    settings: Settings
+    calls: CallLog
+    operator: OperatorThread | None = None
+
+    def boto(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.aws.url, region_name=REGION)
+
+    def start_operator(self) -> OperatorThread:
+        assert self.operator is None, "one operator at a time"
+        self.operator = OperatorThread(self.settings).start()
+        return self.operator
+
+    def stop_operator(self) -> None:
+        if self.operator is not None:
+            self.operator.stop()
+            self.operator = None
+
+    def apply(self, doc: dict[str, Any]) -> dict[str, Any]:
+        doc.setdefault("metadata", {}).setdefault("namespace", NAMESPACE)
+        return self.kube.apply_manifest(doc)
+
+    def get(self, plural: str, name: str) -> dict[str, Any] | None:
+        return self.kube.get(API, plural, NAMESPACE, name)
+
+    def delete(self, plural: str, name: str) -> None:
+        """Delete through the official client, as kubectl would."""
+        api = kubernetes.client.ApiClient(load_configuration(self.settings.kubeconfig))
+        with api:
+            kubernetes.client.CustomObjectsApi(api).delete_namespaced_custom_object(
+                API_GROUP, API_VERSION, NAMESPACE, plural, name
+            )
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
+    """Poll until ``check`` returns something truthy; fail with the last value otherwise."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
+
+
+def condition(obj: dict[str, Any] | None, ctype: str) -> dict[str, Any]:
+    for cond in ((obj or {}).get("status") or {}).get("conditions") or []:
+        if cond["type"] == ctype:
+            return dict(cond)
+    return {}
+
+
+def is_ready(obj: dict[str, Any] | None) -> bool:
+    """Ready=True for the object's current generation."""
+    if not obj:
+        return False
+    cond = condition(obj, "Ready")
+    return cond.get("status") == "True" and cond.get("observedGeneration") == obj["metadata"].get("generation")
+
+
+@pytest.fixture(scope="session")
+def bed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bed]:
+    workdir: Path = tmp_path_factory.mktemp("bed")
+    calls = CallLog()
+    with MotoServer() as aws, KubeServer() as kube, pytest.MonkeyPatch.context() as env:
+        for key, value in aws_env(aws.url, REGION).items():
+            env.setenv(key, value)
+        aws.seed(REGION)
+        for text in crds.render_all().values():
+            kube.apply_manifest(yaml.safe_load(text))
+        kube.apply_manifest({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
+        settings = Settings(
+            aws=AwsSettings(endpoint_url=aws.url, region=REGION, max_attempts=2),
+            kubeconfig=str(kube.write_kubeconfig(workdir / "kubeconfig")),
+            metrics_port=0,
+            resync_seconds=3,
+            requeue_seconds=0.5,
+        )
+        ATTEMPT_OBSERVERS.append(calls)
+        bed = Bed(aws=aws, kube=kube, settings=settings, calls=calls)
+        try:
+            yield bed
+        finally:
+            bed.stop_operator()
+            ATTEMPT_OBSERVERS.remove(calls)
+
+
+@pytest.fixture
+def operator(bed: Bed) -> Iterator[OperatorThread]:
+    """A running operator for one test; stopped afterwards so tests can restart it at will."""
+    running = bed.start_operator()
+    try:
+        yield running
+    finally:
+        bed.stop_operator()
