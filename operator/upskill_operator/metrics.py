@@ -13,6 +13,7 @@ import contextlib
 from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
+    "AWS_ATTEMPTS_TOTAL",
     "AWS_CALL_SECONDS",
     "LATENCY_BUCKETS",
     "RECONCILE_SECONDS",
@@ -40,6 +41,11 @@ AWS_CALL_SECONDS = Histogram(
     "Latency of AWS API calls including botocore retries, by service, operation and outcome.",
     ["service", "operation", "outcome"],
     buckets=LATENCY_BUCKETS,
+)
+AWS_ATTEMPTS_TOTAL = Counter(
+    "upskill_aws_api_attempts_total",
+    "HTTP attempts botocore made (retries included), by service and operation.",
+    ["service", "operation"],
 )
 RESOURCE_READY = Gauge(
     "upskill_resource_ready",

@@ -18,6 +18,7 @@ from botocore.config import Config
 
 from upskill_operator import __version__
 from upskill_operator.config import AwsSettings
+from upskill_operator.metrics import AWS_ATTEMPTS_TOTAL
 
 __all__ = ["ATTEMPT_OBSERVERS", "AwsClients", "RateLimiter"]
 
@@ -59,6 +60,7 @@ class RateLimiter:
 def _notify(event_name: str, **_: Any) -> Any:
     # event_name is "before-send.<service-id>.<Operation>"
     service, operation = event_name.split(".", 2)[1:]
+    AWS_ATTEMPTS_TOTAL.labels(service, operation).inc()
     for observer in ATTEMPT_OBSERVERS.copy():  # observers may be added from other threads
         response = observer(service, operation)
         if response is not None:

@@ -1,0 +1,142 @@
+"""Shared bench plumbing: emulators in this process, the operator as a real subprocess.
+
+Running the operator as `upskill-operator run` in its own process keeps its RSS
+honest (the emulators live here, not there) and exercises the same entry point
+the container uses. AWS calls are read from the operator's own
+``upskill_aws_api_attempts_total`` counter, which counts every HTTP attempt at
+the botocore layer.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+import yaml
+
+from upskill_operator import crds
+from upskill_operator.sandbox.aws import MotoServer, aws_env
+from upskill_operator.sandbox.kube import KubeServer
+
+REGION = "us-east-1"
+API = "upskill.io/v1alpha1"
+_SAMPLE = re.compile(r'^upskill_aws_api_attempts_total\{operation="([^"]+)",service="([^"]+)"\} ([0-9.e+]+)$')
+
+
+@dataclass
+class Bed:
+    aws: MotoServer
+    kube: KubeServer
+    metrics_url: str
+    process: subprocess.Popen[bytes]
+    peak_rss: int = 0
+
+    def attempts(self) -> Counter[tuple[str, str]]:
+        text = urllib.request.urlopen(self.metrics_url, timeout=5).read().decode()  # noqa: S310 - loopback
+        out: Counter[tuple[str, str]] = Counter()
+        for line in text.splitlines():
+            match = _SAMPLE.match(line)
+            if match:
+                out[(match.group(2), match.group(1))] = int(float(match.group(3)))
+        return out
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def bed(resync_seconds: float, namespace: str) -> Iterator[Bed]:
+    """Emulators here, the operator in a subprocess, RSS sampled every 0.2 s."""
+    with MotoServer() as aws, KubeServer() as kube, tempfile.TemporaryDirectory() as tmp:
+        aws.seed_kms(REGION)
+        for text in crds.render_all().values():
+            kube.apply_manifest(yaml.safe_load(text))
+        kube.apply_manifest({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        port = free_port()
+        env = {
+            **os.environ,
+            **aws_env(aws.url, REGION),
+            "KUBECONFIG": str(kube.write_kubeconfig(Path(tmp) / "kubeconfig")),
+            "UPSKILL_METRICS_PORT": str(port),
+            "UPSKILL_RESYNC_SECONDS": str(resync_seconds),
+            "UPSKILL_REQUEUE_SECONDS": "1",
+        }
+        cli = Path(sys.executable).with_name("upskill-operator")
+        process = subprocess.Popen(  # noqa: S603 - our own entry point
+            [str(cli), "run", "--liveness", f"http://127.0.0.1:{free_port()}/healthz"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        state = Bed(aws, kube, f"http://127.0.0.1:{port}/metrics", process)
+        stop = threading.Event()
+
+        def sample() -> None:
+            proc = psutil.Process(process.pid)
+            while not stop.is_set():
+                try:
+                    state.peak_rss = max(state.peak_rss, proc.memory_info().rss)
+                except psutil.Error:
+                    return
+                stop.wait(0.2)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            wait(lambda: _up(state), 60, "operator metrics endpoint")
+            yield state
+        finally:
+            stop.set()
+            process.terminate()
+            process.wait(30)
+
+
+def _up(state: Bed) -> bool:
+    try:
+        state.attempts()
+        return True
+    except OSError:
+        return False
+
+
+def wait(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise SystemExit(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def ready_count(kube: KubeServer, plural: str, namespace: str) -> int:
+    def is_ready(obj: dict[str, Any]) -> bool:
+        conds = (obj.get("status") or {}).get("conditions") or []
+        return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conds)
+
+    return sum(1 for obj in kube.list(API, plural, namespace) if is_ready(obj))
+
+
+def print_table(headers: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |"
+    print(line)
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
