@@ -45,7 +45,7 @@ class Bed:
     peak_rss: int = 0
 
     def attempts(self) -> Counter[tuple[str, str]]:
-        text = urllib.request.urlopen(self.metrics_url, timeout=5).read().decode()  # noqa: S310 - loopback
+        text = urllib.request.urlopen(self.metrics_url, timeout=5).read().decode()
         out: Counter[tuple[str, str]] = Counter()
         for line in text.splitlines():
             match = _SAMPLE.match(line)
@@ -80,9 +80,11 @@ def bed(resync_seconds: float, namespace: str) -> Iterator[Bed]:
             "UPSKILL_REQUEUE_SECONDS": "1",
         }
         cli = Path(sys.executable).with_name("upskill-operator")
-        process = subprocess.Popen(  # noqa: S603 - our own entry point
+        process = subprocess.Popen(
             [str(cli), "run", "--liveness", f"http://127.0.0.1:{free_port()}/healthz"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         state = Bed(aws, kube, f"http://127.0.0.1:{port}/metrics", process)
         stop = threading.Event()

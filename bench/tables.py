@@ -14,6 +14,7 @@ import time
 from collections import Counter
 
 import boto3
+
 from common import REGION, Bed, bed, print_table, ready_count, wait
 
 NAMESPACE = "bench"
@@ -42,11 +43,17 @@ def direct_boto3(url: str, count: int) -> float:
     for i in range(count):
         name = f"direct-{i:04d}"
         ddb.create_table(
-            TableName=name, BillingMode="PAY_PER_REQUEST",
+            TableName=name,
+            BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", "userId")],
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            GlobalSecondaryIndexes=[{"IndexName": "byUser", "KeySchema": [{"AttributeName": "userId", "KeyType": "HASH"}],
-                                     "Projection": {"ProjectionType": "ALL"}}],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "byUser",
+                    "KeySchema": [{"AttributeName": "userId", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
             Tags=[{"Key": "upskill.io/owner", "Value": f"{NAMESPACE}/{name}"}],
         )
@@ -79,8 +86,13 @@ def run(count: int) -> list[str]:
         reads, writes = steady_state(state, count)
         direct = direct_boto3(state.aws.url, count)
         return [
-            str(count), f"{operator_seconds:.1f}", f"{direct:.1f}", f"{operator_seconds / direct:.2f}",
-            f"{reads:.2f}", f"{writes:.2f}", f"{state.peak_rss / 2**20:.0f}",
+            str(count),
+            f"{operator_seconds:.1f}",
+            f"{direct:.1f}",
+            f"{operator_seconds / direct:.2f}",
+            f"{reads:.2f}",
+            f"{writes:.2f}",
+            f"{state.peak_rss / 2**20:.0f}",
         ]
 
 
@@ -88,8 +100,15 @@ def main() -> None:
     counts = [int(a) for a in sys.argv[1:]] or [100, 1000]
     rows = [run(n) for n in counts]
     print_table(
-        ["tables", "operator: apply→all Ready (s)", "boto3 direct (s)", "ratio", "reads/table/resync",
-         "writes/table/resync", "operator peak RSS (MiB)"],
+        [
+            "tables",
+            "operator: apply→all Ready (s)",
+            "boto3 direct (s)",
+            "ratio",
+            "reads/table/resync",
+            "writes/table/resync",
+            "operator peak RSS (MiB)",
+        ],
         rows,
     )
 

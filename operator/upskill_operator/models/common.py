@@ -7,16 +7,18 @@ every field carries a description and constraints live in the model, once.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasGenerator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, AliasGenerator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 __all__ = [
     "API_GROUP",
     "API_VERSION",
+    "RESERVED_TAG_PREFIXES",
     "Condition",
     "ConditionStatus",
     "ConditionType",
@@ -26,6 +28,8 @@ __all__ = [
     "PrinterColumn",
     "ResourceStatus",
     "StatusModel",
+    "Tags",
+    "check_tags",
     "format_errors",
     "immutable",
 ]
@@ -58,6 +62,30 @@ class StatusModel(Model):
 def immutable(message: str) -> dict[str, Any]:
     """Schema extra for a field that may not change after creation (a CEL transition rule)."""
     return {"x-kubernetes-validations": [{"rule": "self == oldSelf", "message": message}]}
+
+
+RESERVED_TAG_PREFIXES = ("aws:", "upskill.io/")
+# Letters, digits, the space character and _ . : / = + - @ (AWS's tag alphabet). Not \s: AWS refuses
+# tabs and newlines, and letting them through would also allow log-line injection.
+_TAG_TEXT = re.compile(r"[\w .:/=+\-@]*")
+
+
+def check_tags(tags: dict[str, str]) -> dict[str, str]:
+    """AWS tag rules, plus our reserved prefixes; the same for every kind."""
+    if len(tags) > 40:
+        raise ValueError(f"at most 40 tags (got {len(tags)})")
+    for key, value in tags.items():
+        if not 1 <= len(key) <= 128 or len(value) > 256:
+            raise ValueError(f"tag keys take 1-128 characters and values up to 256 (key {key[:40]!r})")
+        if key.lower().startswith(RESERVED_TAG_PREFIXES):
+            raise ValueError(f"tag key {key[:40]!r} uses a reserved prefix (aws: or upskill.io/)")
+        if not _TAG_TEXT.fullmatch(key + value):
+            raise ValueError(f"tag {key[:40]!r} has characters AWS does not allow in tags")
+    return tags
+
+
+Tags = Annotated[dict[str, str], AfterValidator(check_tags)]
+"""Extra AWS tags of a spec, checked by :func:`check_tags`."""
 
 
 class ConditionType(enum.StrEnum):

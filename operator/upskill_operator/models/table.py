@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from upskill_operator.models.common import KindInfo, Model, PrinterColumn, ResourceStatus, immutable
+from upskill_operator.models.common import KindInfo, Model, PrinterColumn, ResourceStatus, Tags, immutable
 
 __all__ = [
     "KIND",
@@ -24,7 +23,6 @@ __all__ = [
 AttributeType = Literal["S", "N", "B"]
 StreamView = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
 _TABLE_NAME = r"^[a-zA-Z0-9_.-]{3,255}$"
-_RESERVED_TAG_PREFIXES = ("aws:", "upskill.io/")
 
 
 class KeyAttribute(Model):
@@ -118,22 +116,8 @@ class TableSpec(Model):
         "Retain", description="What deleting this resource does to the table: Retain (default) keeps it."
     )
     adopt: bool = Field(False, description="Adopt an existing, untagged table with the same name.")
-    tags: dict[str, str] = Field(default_factory=dict, description="Extra AWS tags (the upskill.io/ prefix is ours).")
+    tags: Tags = Field(default_factory=dict, description="Extra AWS tags (the upskill.io/ prefix is ours).")
     connection: ConnectionSpec | None = Field(None, description="Publish connection details in a ConfigMap.")
-
-    @field_validator("tags")
-    @classmethod
-    def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
-        if len(tags) > 40:
-            raise ValueError(f"at most 40 tags (got {len(tags)})")
-        for key, value in tags.items():
-            if not 1 <= len(key) <= 128 or len(value) > 256:
-                raise ValueError(f"tag keys take 1-128 characters and values up to 256 (key {key[:40]!r})")
-            if key.lower().startswith(_RESERVED_TAG_PREFIXES):
-                raise ValueError(f"tag key {key[:40]!r} uses a reserved prefix (aws: or upskill.io/)")
-            if not re.fullmatch(r"[\w\s.:/=+\-@]*", key + value):
-                raise ValueError(f"tag {key[:40]!r} has characters AWS does not allow in tags")
-        return tags
 
     @model_validator(mode="after")
     def _attributes_agree(self) -> TableSpec:

