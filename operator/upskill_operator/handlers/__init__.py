@@ -10,11 +10,12 @@ import kopf
 
 from upskill_operator.config import Settings
 from upskill_operator.handlers import lifecycle, resource
-from upskill_operator.models import table
+from upskill_operator.models import KINDS
+from upskill_operator.reconcile.factory import WIRING
 
 __all__ = ["IMPLEMENTED", "build_registry"]
 
-IMPLEMENTED = (table.KIND,)
+IMPLEMENTED = tuple(kind for kind in KINDS if kind.kind in WIRING)
 
 
 def build_registry(settings: Settings) -> kopf.OperatorRegistry:

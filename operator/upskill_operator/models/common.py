@@ -121,7 +121,11 @@ class Condition(StatusModel):
 class ResourceStatus(StatusModel):
     """Status fields every kind carries."""
 
-    conditions: list[Condition] = Field(default_factory=list, description="Ready, Synced, Terminal, Recoverable.")
+    conditions: list[Condition] = Field(
+        default_factory=list,
+        description="Ready, Synced, Terminal, Recoverable.",
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
+    )
     observed_generation: int | None = Field(None, description="The last metadata.generation reconciled.")
     phase: Phase | None = Field(None, description="Pending, Creating, Ready, Updating, Deleting or Failed.")
     last_sync_time: str | None = Field(None, description="When AWS was last observed (RFC 3339).")

@@ -1,0 +1,1 @@
+"""One module per kind builds that kind's engine (its adapters, in dependency order)."""
