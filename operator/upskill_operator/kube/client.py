@@ -16,7 +16,7 @@ from kubernetes.client.exceptions import ApiException
 
 from upskill_operator.errors import RecoverableError, TerminalError
 
-__all__ = ["Kube", "load_configuration"]
+__all__ = ["Kube", "load_configuration", "raise_api_error"]
 
 
 def load_configuration(kubeconfig: str | None) -> k8s.Configuration:
@@ -32,7 +32,8 @@ def load_configuration(kubeconfig: str | None) -> k8s.Configuration:
     return configuration
 
 
-def _raise(exc: ApiException, what: str) -> None:
+def raise_api_error(exc: ApiException, what: str) -> None:
+    """Translate an API failure into the operator's taxonomy (never returns)."""
     status = int(exc.status or 0)
     if status in (401, 403, 422):
         raise TerminalError(f"{what}: Kubernetes API refused with {status} {exc.reason}", reason="KubernetesRefused")
@@ -50,13 +51,30 @@ class Kube:
     def close(self) -> None:
         self._api.close()
 
+    # The typed APIs, for sibling modules (secrets, workloads, custom objects) that add focused helpers.
+    @property
+    def api(self) -> k8s.ApiClient:
+        return self._api
+
+    @property
+    def core(self) -> k8s.CoreV1Api:
+        return self._core
+
+    @property
+    def apps(self) -> k8s.AppsV1Api:
+        return self._apps
+
+    @property
+    def custom(self) -> k8s.CustomObjectsApi:
+        return k8s.CustomObjectsApi(self._api)
+
     def get_config_map(self, namespace: str, name: str) -> dict[str, Any] | None:
         try:
             found = self._core.read_namespaced_config_map(name, namespace)
         except ApiException as exc:
             if exc.status == 404:
                 return None
-            _raise(exc, f"reading ConfigMap {namespace}/{name}")
+            raise_api_error(exc, f"reading ConfigMap {namespace}/{name}")
         result: dict[str, Any] = self._api.sanitize_for_serialization(found)
         return result
 
@@ -64,17 +82,17 @@ class Kube:
         try:
             self._core.create_namespaced_config_map(namespace, cast(Any, body))
         except ApiException as exc:
-            _raise(exc, f"creating ConfigMap {namespace}/{body['metadata']['name']}")
+            raise_api_error(exc, f"creating ConfigMap {namespace}/{body['metadata']['name']}")
 
     def patch_config_map(self, namespace: str, name: str, patch: dict[str, Any]) -> None:
         try:
             self._core.patch_namespaced_config_map(name, namespace, patch)
         except ApiException as exc:
-            _raise(exc, f"patching ConfigMap {namespace}/{name}")
+            raise_api_error(exc, f"patching ConfigMap {namespace}/{name}")
 
     def delete_config_map(self, namespace: str, name: str) -> None:
         try:
             self._core.delete_namespaced_config_map(name, namespace)
         except ApiException as exc:
             if exc.status != 404:
-                _raise(exc, f"deleting ConfigMap {namespace}/{name}")
+                raise_api_error(exc, f"deleting ConfigMap {namespace}/{name}")
