@@ -6,8 +6,10 @@ build a :class:`Settings` explicitly instead of mutating the environment.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,7 +29,7 @@ class AwsSettings(BaseModel):
     connect_timeout_seconds: float = Field(5.0, gt=0)
     read_timeout_seconds: float = Field(20.0, gt=0)
     calls_per_second: dict[str, float] = Field(
-        default_factory=lambda: {"rds": 8.0, "dynamodb": 20.0, "secretsmanager": 20.0, "kms": 20.0},
+        default_factory=lambda: {"rds": 8.0, "dynamodb": 250.0, "secretsmanager": 30.0, "kms": 50.0},
         description="Client-side rate limit per service, so a fleet never storms an account's API quota.",
     )
 
@@ -47,6 +49,17 @@ class Settings(BaseModel):
     namespaces: tuple[str, ...] = Field((), description="Namespaces to watch; empty means cluster-wide.")
     kubeconfig: str | None = Field(None, description="Kubeconfig path; None means in-cluster or the default chain.")
     workers: int = Field(16, ge=1, description="Threads for blocking AWS and Kubernetes calls.")
+    endpoint_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="Where to connect instead of an AWS endpoint: host glob (e.g. *.rds.amazonaws.com) -> "
+        "host[:port] or a unix socket directory[:port]. First match wins; see upskill_operator.endpoints.",
+    )
+    kind_resync_seconds: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=lambda: {"UpskillDatabase": 1200.0},
+        description="Drift check interval per kind, overriding resync_seconds. A database resync costs about "
+        "ten RDS reads, and RDS allows about 12 per second per account: 500 databases every 20 minutes use "
+        "about a third of that.",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -77,4 +90,19 @@ class Settings(BaseModel):
             top["namespaces"] = tuple(n.strip() for n in env[f"{_PREFIX}NAMESPACES"].split(",") if n.strip())
         if "kubeconfig" not in top and env.get("KUBECONFIG"):
             top["kubeconfig"] = env["KUBECONFIG"]
+        for field in ("endpoint_map", "kind_resync_seconds"):
+            if env.get(f"{_PREFIX}{field.upper()}"):
+                top[field] = _mapping(env[f"{_PREFIX}{field.upper()}"])
         return cls.model_validate(top)
+
+
+def _mapping(text: str) -> dict[str, str]:
+    """A JSON object, or ``key=value`` pairs separated by commas (order kept: it matters for globs)."""
+    text = text.strip()
+    if text.startswith("{"):
+        loaded = json.loads(text)
+        if not isinstance(loaded, dict):
+            raise ValueError("expected a JSON object")
+        return {str(k): str(v) for k, v in loaded.items()}
+    pairs = (item.partition("=") for item in text.split(",") if item.strip())
+    return {key.strip(): value.strip() for key, _, value in pairs}
