@@ -18,7 +18,7 @@ class RequeueFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno == logging.ERROR and self._needle in record.getMessage():
-            record.msg = record.getMessage().replace(self._needle, "requeued:")
+            record.msg = record.getMessage().replace(self._needle, "requeued: ")
             record.args = ()
             record.levelno, record.levelname = logging.INFO, "INFO"
         return True
