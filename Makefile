@@ -4,18 +4,19 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: sandbox test lint unit crds bench clean
+.PHONY: sandbox test lint unit crds bench clean lock iam-policy promtool
 
-$(STAMP): pyproject.toml
+# The runtime dependencies are installed at the versions the image ships (requirements.lock).
+$(STAMP): pyproject.toml requirements.lock
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
 
 sandbox: $(STAMP)  ## Run the whole stack on emulators until Ctrl-C (ARGS=--once to exit when Ready)
 	$(BIN)/upskill-operator sandbox $(ARGS)
 
-test: $(STAMP) lint  ## Lint, then the whole suite (unit, emulator end-to-end, kind when Docker works)
+test: $(STAMP) lint promtool  ## Lint, then the whole suite (unit, emulator end-to-end, kind when Docker works)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(ARGS)
 
 lint: $(STAMP)  ## ruff, mypy, import-linter and the CRD staleness check
@@ -24,6 +25,20 @@ lint: $(STAMP)  ## ruff, mypy, import-linter and the CRD staleness check
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/upskill-operator crds --check
+	$(BIN)/python -m upskill_operator.aws.policy --check manifests/iam/policy.json
+
+# promtool (Debian's prometheus package) checks and unit-tests the alerting rules. Installed when we
+# may (CI runs as root); without it those tests skip and say why.
+promtool:
+	@command -v promtool >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null) ; } \
+	  || echo "promtool is not available: the Prometheus rule tests will be skipped"
+
+lock: $(STAMP)  ## Re-pin requirements.lock (the image's runtime dependencies) from the venv
+	$(BIN)/python tests/delivery/lockfile.py
+
+iam-policy: $(STAMP)  ## Regenerate manifests/iam/policy.json from the AWS façades
+	$(BIN)/python -m upskill_operator.aws.policy --write manifests/iam/policy.json
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
@@ -33,6 +48,8 @@ crds: $(STAMP)  ## Regenerate crds/ from the models
 
 bench: $(STAMP)
 	$(BIN)/python bench/tables.py
+	$(BIN)/python bench/probes.py
+	$(BIN)/python bench/secret_sync.py
 
 clean:
-	rm -rf $(VENV) .sandbox .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-image-test .sandbox .pytest_cache .mypy_cache .ruff_cache

@@ -67,6 +67,7 @@ def bed(resync_seconds: float, namespace: str) -> Iterator[Bed]:
     """Emulators here, the operator in a subprocess, RSS sampled every 0.2 s."""
     with MotoServer() as aws, KubeServer() as kube, tempfile.TemporaryDirectory() as tmp:
         os.environ.update(aws_env(aws.url, REGION))  # for the direct-boto3 baseline in this process
+        aws.reset()  # moto's state is process-global: start each run from an empty account
         aws.seed_kms(REGION)
         for text in crds.render_all().values():
             kube.apply_manifest(yaml.safe_load(text))

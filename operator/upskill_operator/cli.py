@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 __all__ = ["main"]
 
@@ -68,6 +69,58 @@ def _sandbox(args: argparse.Namespace) -> int:
     )
 
 
+def _iam_policy(args: argparse.Namespace) -> int:
+    from upskill_operator.aws import policy
+
+    return policy.run(args.prefix, write=args.write, check=args.check)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from upskill_operator.commands import migrate
+
+    return migrate.run(args)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from upskill_operator.commands import check
+
+    return check.run(args)
+
+
+def _add_database_commands(sub: Any) -> None:
+    mig = sub.add_parser(
+        "migrate",
+        help="apply a migration set (replaces npm run setup-db), one line per file",
+        description="Apply numbered SQL migrations in order, one transaction per file, each exactly once "
+        "(schema_migrations history, advisory lock, checksums). The target is --database-url (default "
+        "$DATABASE_URL) or an UpskillDatabase (--database), reached through its read/write endpoint with "
+        "the master secret or an IAM token.",
+    )
+    target = mig.add_mutually_exclusive_group()
+    target.add_argument("--database-url", help="libpq URL or conninfo (default: $DATABASE_URL)")
+    target.add_argument("--database", metavar="NAME", help="an UpskillDatabase: use its endpoint and credentials")
+    mig.add_argument("-n", "--namespace", default="default", help="namespace of --database (default: default)")
+    source = mig.add_mutually_exclusive_group()
+    source.add_argument("--set", choices=("betterauth", "course"), help="a built-in set")
+    source.add_argument("--dir", type=Path, help="a folder of NNNN_name.sql files")
+    mig.add_argument("--dry-run", action="store_true", help="list what would be applied; change nothing")
+    mig.add_argument("--migrations-dir", type=Path, help="where the built-in sets live (default: ./migrations)")
+    mig.add_argument("--kubeconfig", type=Path, help="kubeconfig for --database (default: $KUBECONFIG)")
+    mig.set_defaults(func=_migrate)
+
+    chk = sub.add_parser(
+        "check",
+        help="probe every database and table endpoint in a namespace; exit 1 on failure or a broken SLO",
+        description="Connect through every endpoint of every UpskillDatabase and UpskillTable in a namespace "
+        "and print latency and result. Exits 1 when an endpoint fails or its p99 is above its objective.",
+    )
+    chk.add_argument("-n", "--namespace", default="default", help="namespace to check (default: default)")
+    chk.add_argument("--samples", type=int, default=5, help="probes per endpoint (default 5)")
+    chk.add_argument("--timeout", type=float, default=5.0, help="seconds per probe (default 5)")
+    chk.add_argument("--kubeconfig", type=Path, help="kubeconfig (default: $KUBECONFIG)")
+    chk.set_defaults(func=_check)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="upskill-operator", description=_DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -107,6 +160,16 @@ def _parser() -> argparse.ArgumentParser:
     box.add_argument("--workdir", type=Path, default=Path(".sandbox"), help="where the kubeconfig is written")
     box.add_argument("--manifests", type=Path, default=None, help="folder of resources to apply")
     box.set_defaults(func=_sandbox)
+    iam = sub.add_parser(
+        "iam-policy",
+        help="print, --write or --check the IAM policy the AWS façades need",
+        description="The IRSA policy, derived from the AWS façades (see upskill_operator/aws/policy.py).",
+    )
+    iam.add_argument("--prefix", default="upskill", help="AWS name prefix (UPSKILL_NAME_PREFIX; default upskill)")
+    iam.add_argument("--write", type=Path, help="write the policy to this file")
+    iam.add_argument("--check", type=Path, help="exit 1 when this file differs; print missing and extra actions")
+    iam.set_defaults(func=_iam_policy)
+    _add_database_commands(sub)
     return parser
 
 

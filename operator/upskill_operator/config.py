@@ -49,6 +49,10 @@ class Settings(BaseModel):
     namespaces: tuple[str, ...] = Field((), description="Namespaces to watch; empty means cluster-wide.")
     kubeconfig: str | None = Field(None, description="Kubeconfig path; None means in-cluster or the default chain.")
     workers: int = Field(16, ge=1, description="Threads for blocking AWS and Kubernetes calls.")
+    webhook_port: int = Field(0, ge=0, le=65535, description="Admission webhook port (9443 in-cluster); 0 is off.")
+    webhook_certfile: str | None = Field(None, description="TLS certificate for the webhook (cert-manager's).")
+    webhook_keyfile: str | None = Field(None, description="TLS key for the webhook.")
+    webhook_insecure: bool = Field(False, description="Serve the webhook over plain HTTP (tests only).")
     endpoint_map: dict[str, str] = Field(
         default_factory=dict,
         description="Where to connect instead of an AWS endpoint: host glob (e.g. *.rds.amazonaws.com) -> "
@@ -59,6 +63,24 @@ class Settings(BaseModel):
         description="Drift check interval per kind, overriding resync_seconds. A database resync costs about "
         "ten RDS reads, and RDS allows about 12 per second per account: 500 databases every 20 minutes use "
         "about a third of that.",
+    )
+    migrations_dir: str | None = Field(
+        None, description="Folder of the built-in migration sets (betterauth/, course/); None finds ./migrations."
+    )
+    probe_timeout_seconds: float = Field(5.0, gt=0, description="Connect, statement and client timeout of a probe.")
+    probe_status_seconds: float = Field(
+        60.0, gt=0, description="Write status.latency at most this often, unless LatencyWithinSLO changes."
+    )
+    probe_interval_seconds: float | None = Field(
+        None, gt=0, description="Override every resource's probe.intervalSeconds (tests and the sandbox)."
+    )
+    db_ca_bundle: str | None = Field(
+        None,
+        description="CA bundle (e.g. AWS's global-bundle.pem) to verify database certificates (sslmode "
+        "verify-full) when the operator connects for probes and migrations; None only requires TLS.",
+    )
+    secret_tick_seconds: float = Field(
+        10.0, gt=0, description="How often each UpskillSecret checks (from status alone) for a due refresh or rotation."
     )
 
     @classmethod
@@ -82,6 +104,12 @@ class Settings(BaseModel):
             "kubeconfig",
             "workers",
             "max_steps_per_pass",
+            "secret_tick_seconds",
+            "migrations_dir",
+            "probe_timeout_seconds",
+            "probe_status_seconds",
+            "probe_interval_seconds",
+            "db_ca_bundle",
         ):
             value = env.get(f"{_PREFIX}{field.upper()}")
             if value:

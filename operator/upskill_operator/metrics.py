@@ -19,6 +19,7 @@ __all__ = [
     "RECONCILE_SECONDS",
     "RECONCILE_TOTAL",
     "RESOURCE_READY",
+    "SECRET_VERSION_CREATED",
     "forget_resource",
 ]
 
@@ -54,7 +55,44 @@ RESOURCE_READY = Gauge(
 )
 
 
+SECRET_VERSION_CREATED = Gauge(
+    "upskill_secret_version_created_timestamp_seconds",
+    "When the UpskillSecret's current value (AWSCURRENT version) was created, as Unix time; "
+    "time() minus it is the value's age since its last rotation.",
+    ["namespace", "name"],
+)
+
+
 def forget_resource(kind: str, namespace: str, name: str) -> None:
     """Drop the per-resource series of a deleted resource."""
     with contextlib.suppress(KeyError):
         RESOURCE_READY.remove(kind, namespace, name)
+    with contextlib.suppress(KeyError):
+        SECRET_VERSION_CREATED.remove(namespace, name)
+
+
+# Latency probes (db/probe.py). Finer buckets below the objective: a healthy probe takes a few
+# milliseconds, and the boundary sits exactly at 0.1 s, the objective. A failed or timed-out
+# probe is never observed here; it only increments the failure counter, by a bounded reason.
+PROBE_FAILURE_REASONS = ("timeout", "connect", "auth", "query", "unavailable", "error")
+PROBE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+PROBE_SECONDS = Histogram(
+    "upskill_probe_latency_seconds",
+    "Round-trip time of one successful latency probe (SELECT 1, or DynamoDB GetItem), per endpoint.",
+    ["kind", "namespace", "name", "endpoint"],
+    buckets=PROBE_BUCKETS,
+)
+PROBE_FAILURES_TOTAL = Counter(
+    "upskill_probe_failures_total",
+    "Latency probes that got no good answer (timeouts included), per endpoint and reason.",
+    ["kind", "namespace", "name", "endpoint", "reason"],
+)
+
+
+def forget_probe(kind: str, namespace: str, name: str, endpoint: str) -> None:
+    """Drop the probe series of one endpoint of a resource that is gone (or no longer probed)."""
+    with contextlib.suppress(KeyError):
+        PROBE_SECONDS.remove(kind, namespace, name, endpoint)
+    for reason in PROBE_FAILURE_REASONS:
+        with contextlib.suppress(KeyError):
+            PROBE_FAILURES_TOTAL.remove(kind, namespace, name, endpoint, reason)

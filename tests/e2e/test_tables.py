@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from e2e.conftest import NAMESPACE, Bed, condition, is_ready, wait_for
 from upskill_operator.sandbox.operator_thread import OperatorThread
+
+from e2e.conftest import NAMESPACE, Bed, condition, is_ready, wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from integration.conftest import CallCounter
-from integration.table_driver import OWNERSHIP, TABLE, Driver, base_spec, gsi
 from upskill_operator.aws.dynamodb import DynamoDB
 from upskill_operator.aws.kms import Kms
 from upskill_operator.reconcile.outcome import State
+
+from integration.conftest import CallCounter
+from integration.table_driver import OWNERSHIP, TABLE, Driver, base_spec, gsi
 
 OBSERVE_READS = [
     ("dynamodb", "DescribeTable"),

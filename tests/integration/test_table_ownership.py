@@ -6,12 +6,13 @@ from typing import Any
 
 import pytest
 
-from integration.conftest import CallCounter
-from integration.table_driver import OWNER, OWNERSHIP, TABLE, Driver, base_spec
 from upskill_operator.aws.dynamodb import DynamoDB
 from upskill_operator.aws.kms import Kms
 from upskill_operator.reconcile.outcome import State
 from upskill_operator.reconcile.protocol import OWNER_TAG
+
+from integration.conftest import CallCounter
+from integration.table_driver import OWNER, OWNERSHIP, TABLE, Driver, base_spec
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ from typing import Any
 import kubernetes
 import pytest
 
-from testbed.kube_support import GROUP, PLURAL, TABLES, api_client, http, table, table_crd
 from upskill_operator.sandbox.kube import KubeApiError, KubeServer
+
+from testbed.kube_support import GROUP, PLURAL, TABLES, api_client, http, table, table_crd
 
 CMS = "/api/v1/namespaces/default/configmaps"
 

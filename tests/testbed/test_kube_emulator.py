@@ -13,8 +13,9 @@ import kubernetes
 import pytest
 from kubernetes.client import ApiException
 
-from testbed.kube_support import GROUP, PLURAL, api_client, http, table, table_crd, wait_until, watch_lines
 from upskill_operator.sandbox.kube import KubeServer
+
+from testbed.kube_support import GROUP, PLURAL, api_client, http, table, table_crd, wait_until, watch_lines
 
 CMS = "/api/v1/namespaces/default/configmaps"
 

@@ -11,8 +11,9 @@ from typing import Any
 import kopf
 import pytest
 
-from testbed.kube_support import http, wait_until
 from upskill_operator.sandbox.kube import KubeServer
+
+from testbed.kube_support import http, wait_until
 
 GROUP, PLURAL = "test.upskill.io", "kopftests"
 FINALIZER = "test.upskill.io/finalizer"

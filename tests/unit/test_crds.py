@@ -9,11 +9,12 @@ import pytest
 import yaml
 from pydantic import Field
 
-from unit.crd_support import admission_errors, examples, root_schema, schema_errors, spec_schema, walk, with_defaults
 from upskill_operator import crds
 from upskill_operator.models import KINDS, kind_info
 from upskill_operator.models.common import KindInfo, Model, ResourceStatus
 from upskill_operator.models.validation import validate_spec
+
+from unit.crd_support import admission_errors, examples, root_schema, schema_errors, spec_schema, walk, with_defaults
 
 REPO = Path(__file__).parents[2]
 KIND_NAMES = [kind.kind for kind in KINDS]

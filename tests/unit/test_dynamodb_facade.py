@@ -15,7 +15,6 @@ import pytest
 from botocore.stub import Stubber
 from prometheus_client import REGISTRY
 
-from unit.stubbed_aws import stubbed
 from upskill_operator.adapters.table import TableAdapter
 from upskill_operator.aws.dynamodb import DynamoDB
 from upskill_operator.aws.errors import AwsNotFoundError, AwsRecoverableError, AwsTerminalError
@@ -25,6 +24,8 @@ from upskill_operator.models.table import TableSpec
 from upskill_operator.reconcile.engine import Engine
 from upskill_operator.reconcile.outcome import State
 from upskill_operator.reconcile.protocol import OWNER_TAG, UID_TAG, Target
+
+from unit.stubbed_aws import stubbed
 
 TABLE = "upskill-team-orders"
 ARN = f"arn:aws:dynamodb:us-east-1:123456789012:table/{TABLE}"

@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from unit.fake_adapter import FakeAdapter
 from upskill_operator.errors import RecoverableError, TerminalError
 from upskill_operator.models.common import Model
 from upskill_operator.reconcile.engine import Engine
 from upskill_operator.reconcile.outcome import State
 from upskill_operator.reconcile.protocol import Observation, Target
+
+from unit.fake_adapter import FakeAdapter
 
 OURS = "ns/res"
 ABSENT = Observation.absent()
@@ -62,6 +63,7 @@ RECONCILE_CASES = {
         [ABSENT], State.RECOVERABLE, ["create"], "Busy", fail_on={"create": RecoverableError("b", reason="Busy")}
     ),
     "UpToDateNoWrites": Case([SYNCED], State.READY, [], "Available"),
+    "AbsentAndNotWantedNoCreate": Case([Observation(exists=False, up_to_date=True)], State.READY, [], "Available"),
     "UpdateNeeded": Case([STALE, SYNCED], State.READY, ["update"], "Available"),
     "UpdateNotConverging": Case([STALE], State.RECOVERABLE, ["update"], "NotConverged"),
     "UpdateRefusedByAws": Case(
@@ -117,6 +119,7 @@ def test_reconcile(case: Case) -> None:
 FINALIZE_CASES = {
     "RetainTouchesNothing": Case([SYNCED], State.DELETED, [], "Retained", spec={"deletion_policy": "Retain"}),
     "DeleteWhenGone": Case([ABSENT], State.DELETED, [], "Deleted"),
+    "DeleteNotWantedPart": Case([Observation(exists=False, up_to_date=True)], State.DELETED, [], "Deleted"),
     "DeleteOwned": Case([SYNCED, ABSENT], State.DELETED, ["delete:Delete"], "Deleted"),
     "SnapshotPolicyPassedToAdapter": Case(
         [SYNCED, ABSENT], State.DELETED, ["delete:Snapshot"], spec={"deletion_policy": "Snapshot"}

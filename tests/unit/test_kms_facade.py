@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from unit.stubbed_aws import stubbed
 from upskill_operator.aws.errors import AwsNotFoundError
 from upskill_operator.aws.kms import Kms
+
+from unit.stubbed_aws import stubbed
 
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from unit.crd_support import DELETE, admission_errors, assert_refused, example, mutated
 from upskill_operator.models.database import DatabaseSpec, supports_auto_pause
 from upskill_operator.models.validation import validate_spec
+
+from unit.crd_support import DELETE, admission_errors, assert_refused, example, mutated
 
 KIND = "UpskillDatabase"
 AUTH = example(KIND, "auth-db")["spec"]

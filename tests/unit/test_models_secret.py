@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from unit.crd_support import DELETE, admission_errors, assert_refused, example, mutated, root_schema, walk
 from upskill_operator.models.secret import SecretSpec
 from upskill_operator.models.validation import validate_spec
+
+from unit.crd_support import DELETE, admission_errors, assert_refused, example, mutated, root_schema, walk
 
 KIND = "UpskillSecret"
 URL = example(KIND, "auth-db-url")["spec"]
@@ -101,6 +102,13 @@ INVALID: list[Any] = [
         URL,
         {"source.database.user": "pg_reader"},
         [f"{S}.database.user: 'pg_reader' is reserved for PostgreSQL or RDS roles"],
+        "webhook",
+    ),
+    (
+        "app-user-admin",
+        URL,
+        {"source.database.user": "postgres"},
+        [f"{S}.database.user: 'postgres' is an administrator's name; an application user needs a name of its own"],
         "webhook",
     ),
     (

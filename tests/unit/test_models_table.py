@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
-from unit.crd_support import assert_refused, example, mutated
 from upskill_operator.models.common import check_tags
 from upskill_operator.models.table import TableSpec
 from upskill_operator.models.validation import validate_spec
+
+from unit.crd_support import assert_refused, example, mutated
 
 KIND = "UpskillTable"
 TABLE = example(KIND, "notifications")["spec"]

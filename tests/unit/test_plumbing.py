@@ -59,3 +59,17 @@ def test_requeue_is_logged_at_info_but_real_errors_stay_errors() -> None:
     assert requeue.levelno == logging.INFO
     assert requeue.getMessage() == "Handler 'reconcile' requeued: table: CREATING"
     assert failure.levelno == logging.ERROR
+
+
+def test_a_pass_sees_the_status_this_process_wrote_until_the_body_catches_up() -> None:
+    import kopf
+
+    from upskill_operator.handlers.resource import remember_written, snapshot_of
+
+    memo = kopf.Memo()
+    stale = kopf.Body({"metadata": {"name": "x"}, "status": {"lastSyncTime": "T1", "rotationRequest": None}})
+    remember_written(memo, {"lastSyncTime": "T2", "rotationRequest": "now"})
+    assert snapshot_of(stale, memo)["status"] == {"lastSyncTime": "T2", "rotationRequest": "now"}
+    caught_up = kopf.Body({"metadata": {"name": "x"}, "status": {"lastSyncTime": "T2", "latency": {"p99Ms": 1}}})
+    assert snapshot_of(caught_up, memo)["status"] == {"lastSyncTime": "T2", "latency": {"p99Ms": 1}}
+    assert stale["status"]["rotationRequest"] is None  # the live body is never modified

@@ -43,7 +43,7 @@ class ConnectionConfigMapAdapter:
     def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
         name = self._map_name(target)
         if name is None:
-            return Observation(exists=True, owner=target.owner)  # nothing asked for: trivially in sync
+            return Observation(exists=False, up_to_date=True)  # none asked for: absent is in sync
         found = self._kube.get_config_map(target.namespace, name)
         if found is None:
             return Observation.absent()

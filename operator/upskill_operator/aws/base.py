@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any, ClassVar
 
+from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
 
 from upskill_operator.aws.errors import classify, outcome_label
@@ -17,7 +17,8 @@ __all__ = ["Facade"]
 
 
 def _snake(operation: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
+    """boto3's method name: ``DescribeDBClusters`` -> ``describe_db_clusters`` (acronyms kept whole)."""
+    return xform_name(operation)
 
 
 class Facade:

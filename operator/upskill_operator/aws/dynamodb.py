@@ -1,4 +1,4 @@
-"""The DynamoDB façade: exactly the control-plane calls the table adapter makes.
+"""The DynamoDB façade: exactly the control-plane calls the table adapter makes, and the probe's one read.
 
 Arguments and results are AWS-shaped dicts (checked against botocore's service
 model, ``dynamodb/2012-08-10``); the adapter layer turns them into its own
@@ -24,7 +24,7 @@ def _tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
 
 
 class DynamoDB(Facade):
-    """Typed DynamoDB control-plane calls (tables, TTL, continuous backups, tags)."""
+    """Typed DynamoDB control-plane calls (tables, TTL, continuous backups, tags), and the probe's GetItem."""
 
     service = "dynamodb"
     iam_prefix = "dynamodb"
@@ -35,6 +35,7 @@ class DynamoDB(Facade):
             "DescribeContinuousBackups",
             "DescribeTable",
             "DescribeTimeToLive",
+            "GetItem",
             "ListTagsOfResource",
             "TagResource",
             "UntagResource",
@@ -150,6 +151,18 @@ class DynamoDB(Facade):
         if enabled and recovery_period_days is not None:
             spec["RecoveryPeriodInDays"] = recovery_period_days
         self.call("UpdateContinuousBackups", TableName=table_name, PointInTimeRecoverySpecification=spec)
+
+    def get_item(
+        self, table_name: str, key: Mapping[str, Mapping[str, Any]], *, consistent: bool = False
+    ) -> AwsDict | None:
+        """The item with this full primary key (AWS-typed, ``{"pk": {"S": "x"}}``), or None when there is none.
+
+        The data-plane read of the latency probe: a key that matches nothing still costs one
+        round trip and one read unit, which is exactly what the probe measures.
+        """
+        response = self.call("GetItem", TableName=table_name, Key=dict(key), ConsistentRead=consistent)
+        item: AwsDict | None = response.get("Item")
+        return item
 
     def list_tags_of_resource(self, arn: str) -> dict[str, str]:
         """All tags of a table, following NextToken. A repeated key keeps its last value."""

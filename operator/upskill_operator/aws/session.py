@@ -75,7 +75,7 @@ class AwsClients:
         self.settings = settings
         self._session = boto3.session.Session(region_name=settings.region)
         self._config = Config(
-            retries={"mode": "standard", "max_attempts": settings.max_attempts},
+            retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
             connect_timeout=settings.connect_timeout_seconds,
             read_timeout=settings.read_timeout_seconds,
             user_agent_extra=f"upskill-operator/{__version__}",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import kopf
 
 from upskill_operator.config import Settings
-from upskill_operator.handlers import lifecycle, resource
+from upskill_operator.handlers import admission, lifecycle, migrations, probes, resource, secret
 from upskill_operator.models import KINDS
 from upskill_operator.reconcile.factory import WIRING
 
@@ -23,4 +23,9 @@ def build_registry(settings: Settings) -> kopf.OperatorRegistry:
     lifecycle.register(registry, settings)
     for info in IMPLEMENTED:
         resource.register(registry, info, settings)
+        if settings.webhook_port:  # kopf refuses admission handlers without a webhook server
+            admission.register(registry, info)
+    probes.register(registry, IMPLEMENTED)
+    migrations.register(registry, IMPLEMENTED)
+    secret.register(registry, settings)
     return registry

@@ -9,7 +9,7 @@ import kopf
 from prometheus_client import start_http_server
 
 from upskill_operator.config import Settings
-from upskill_operator.handlers import logs
+from upskill_operator.handlers import admission, logs
 from upskill_operator.handlers.resource import REQUEUE_PREFIX
 from upskill_operator.kube.client import load_configuration
 from upskill_operator.reconcile.factory import build_runtime
@@ -50,6 +50,7 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
         settings.watching.server_timeout = 300
         settings.networking.request_timeout = 60
         logs.install(REQUEUE_PREFIX)
+        settings.admission.server = admission.server(config)
         memo["runtime"] = build_runtime(config)
         if config.metrics_port:
             start_http_server(config.metrics_port)

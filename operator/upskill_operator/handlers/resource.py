@@ -9,34 +9,36 @@ left until the spec changes or the next resync.
 from __future__ import annotations
 
 import asyncio
+import copy
 import random
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import kopf
-from pydantic import ValidationError
 
 from upskill_operator import metrics
 from upskill_operator.config import Settings
 from upskill_operator.handlers.status import status_patch
-from upskill_operator.models.common import API_GROUP, API_VERSION, KindInfo, format_errors
+from upskill_operator.models.common import API_GROUP, API_VERSION, KindInfo
+from upskill_operator.models.validation import validate_spec
 from upskill_operator.reconcile.factory import Runtime
 from upskill_operator.reconcile.outcome import Outcome, State
 from upskill_operator.reconcile.protocol import Target
 
-__all__ = ["REQUEUE_PREFIX", "register"]
+__all__ = ["REQUEUE_PREFIX", "register", "remember_written", "run_pass", "snapshot_of", "target_of"]
 
 REQUEUE_PREFIX = "Requeued: "
 _MAX_BACKOFF = 300.0
 
 
-def _target(info: KindInfo, body: kopf.Body) -> Target | Outcome:
+def target_of(info: KindInfo, body: kopf.Body) -> Target | Outcome:
     """The engine's view of the resource, or a Terminal outcome naming every invalid field."""
-    try:
-        spec = info.spec.model_validate(dict(body.get("spec") or {}))
-    except ValidationError as exc:
-        return Outcome(State.TERMINAL, "InvalidSpec", "; ".join(format_errors(exc)))
+    raw = dict(body.get("spec") or {})
+    errors = validate_spec(info.kind, raw)  # the admission webhook's own check, for clusters without it
+    if errors:
+        return Outcome(State.TERMINAL, "InvalidSpec", "; ".join(errors))
+    spec = info.spec.model_validate(raw)
     meta = body.metadata
     return Target(
         kind=info.kind,
@@ -46,20 +48,54 @@ def _target(info: KindInfo, body: kopf.Body) -> Target | Outcome:
         generation=int(meta.get("generation") or 0),
         spec=spec,
         status=dict(body.get("status") or {}),
+        annotations=dict(meta.get("annotations") or {}),
+        deleting=bool(meta.get("deletionTimestamp")),
     )
 
 
-async def _run(memo: kopf.Memo, work: Callable[[], Outcome]) -> Outcome:
+def snapshot_of(body: kopf.Body, memo: kopf.Memo) -> kopf.Body:
+    """A private copy of the body, with read-your-writes status.
+
+    kopf applies a handler's status patch after the handler returns, and the watch event that
+    shows it arrives later still. A pass that starts in between (a timer right after a create,
+    say) would act on status older than what this process just wrote, and could repeat a write,
+    such as asking AWS to rotate twice. Until the body shows our last write (its lastSyncTime),
+    the status we wrote is laid over the one we read.
+    """
+    raw = copy.deepcopy(dict(body))
+    written: dict[str, Any] = memo.get("written_status") or {}
+    status = raw.get("status") or {}
+    if written and status.get("lastSyncTime") != written.get("lastSyncTime"):
+        raw["status"] = {**status, **written}
+    return kopf.Body(cast(kopf.RawBody, raw))
+
+
+def remember_written(memo: kopf.Memo, status: dict[str, Any]) -> dict[str, Any]:
+    """Record the status patch a pass is about to write (see :func:`snapshot_of`)."""
+    if status.get("lastSyncTime"):
+        memo["written_status"] = copy.deepcopy(status)
+    return status
+
+
+async def run_pass(memo: kopf.Memo, work: Callable[[], Outcome]) -> Outcome:
     """Run a blocking engine pass in a worker thread, one pass per object at a time."""
     lock: asyncio.Lock = memo.setdefault("lock", asyncio.Lock())
     async with lock:
         return await asyncio.get_running_loop().run_in_executor(None, work)
 
 
-def _settle(outcome: Outcome, retry: int, settings: Settings) -> None:
-    """Turn the outcome into kopf's scheduling: return (done) or raise a TemporaryError (again later)."""
+def _settle(outcome: Outcome, memo: kopf.Memo, settings: Settings) -> None:
+    """Turn the outcome into kopf's scheduling: return (done) or raise a TemporaryError (again later).
+
+    The backoff counts consecutive Recoverable passes of this object only (kept in its memo):
+    kopf's own ``retry`` also counts the requeues of a long creation, which would turn one
+    transient error after a slow create into a five-minute wait.
+    """
     if outcome.state is State.RECOVERABLE:
-        raise kopf.TemporaryError(outcome.message, delay=min(settings.requeue_seconds * 2**retry, _MAX_BACKOFF))
+        streak = int(memo.get("recoverable_streak", 0))
+        memo["recoverable_streak"] = streak + 1
+        raise kopf.TemporaryError(outcome.message, delay=min(settings.requeue_seconds * 2**streak, _MAX_BACKOFF))
+    memo["recoverable_streak"] = 0
     if outcome.requeue_after is not None:
         raise kopf.TemporaryError(f"{REQUEUE_PREFIX}{outcome.message}", delay=outcome.requeue_after)
 
@@ -68,45 +104,49 @@ def register(registry: kopf.OperatorRegistry, info: KindInfo, settings: Settings
     """Register create/update/resume, delete and the drift timer for one kind."""
     resource = (API_GROUP, API_VERSION, info.plural)
 
-    async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, retry: int = 0, **_: Any) -> None:
+    async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
         runtime: Runtime = memo["runtime"]
         started = time.perf_counter()
-        target = _target(info, body)
-        if isinstance(target, Outcome):
-            outcome = target
-        else:
-            engine = runtime.engines[info.kind]
-            outcome = await _run(memo, lambda: engine.reconcile(target))
+        async with memo.setdefault("lock", asyncio.Lock()):
+            # Read the spec once the lock is ours, and keep that copy: a timer's body is a live view, and a
+            # pass must neither apply a spec older than one just applied nor report a generation it did not apply.
+            snapshot = snapshot_of(body, memo)
+            target = target_of(info, snapshot)
+            if isinstance(target, Outcome):
+                outcome = target
+            else:
+                engine = runtime.engines[info.kind]
+                outcome = await asyncio.get_running_loop().run_in_executor(None, engine.reconcile, target)
         metrics.RECONCILE_SECONDS.labels(info.kind).observe(time.perf_counter() - started)
         metrics.RECONCILE_TOTAL.labels(info.kind, outcome.state.value).inc()
-        patch.status.update(status_patch(info, body, outcome))
-        _settle(outcome, retry, runtime.settings)
+        patch.status.update(remember_written(memo, status_patch(info, snapshot, outcome)))
+        _settle(outcome, memo, runtime.settings)
 
-    async def finalize(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, retry: int = 0, **_: Any) -> None:
+    async def finalize(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
         runtime: Runtime = memo["runtime"]
-        target = _target(info, body)
+        target = target_of(info, body)
         if isinstance(target, Outcome):
             # Without a readable spec the deletion policy is unknown: keep everything in AWS.
             outcome = Outcome(State.DELETED, "Retained", "the spec is invalid, so AWS objects are kept")
         else:
             engine = runtime.engines[info.kind]
-            outcome = await _run(memo, lambda: engine.finalize(target))
+            outcome = await run_pass(memo, lambda: engine.finalize(target))
         metrics.RECONCILE_TOTAL.labels(info.kind, outcome.state.value).inc()
         if outcome.state is State.DELETED:
             metrics.forget_resource(info.kind, body.metadata.namespace or "", body.metadata.name or "")
             return
         patch.status.update(status_patch(info, body, outcome, deleting=True))
-        _settle(outcome, retry, runtime.settings)
+        _settle(outcome, memo, runtime.settings)
 
     kopf.on.resume(*resource, registry=registry, id="reconcile")(reconcile)
     kopf.on.create(*resource, registry=registry, id="reconcile")(reconcile)
     kopf.on.update(*resource, registry=registry, id="reconcile")(reconcile)
     kopf.on.delete(*resource, registry=registry, id="finalize")(finalize)
 
+    interval = settings.kind_resync_seconds.get(info.kind, settings.resync_seconds)
+
     def jitter(**_: Any) -> float:
         # Spread resyncs so that a fleet created (or resumed) at once never calls AWS in lockstep.
-        return settings.resync_seconds * random.uniform(0.5, 1.0)
+        return interval * random.uniform(0.5, 1.0)
 
-    kopf.timer(*resource, registry=registry, id="resync", interval=settings.resync_seconds, initial_delay=jitter)(
-        reconcile
-    )
+    kopf.timer(*resource, registry=registry, id="resync", interval=interval, initial_delay=jitter)(reconcile)

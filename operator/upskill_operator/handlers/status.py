@@ -36,6 +36,10 @@ def status_patch(
         patch["lastSyncTime"] = stamp
     declared = {f.alias or name for name, f in info.status.model_fields.items()}
     patch.update({k: v for k, v in outcome.outputs.items() if k in declared and k not in patch})
+    created = patch.get("versionCreatedTime")
+    if created:  # UpskillSecret: the age of the value in use, for the rotation panel and alerts
+        stamp_seconds = datetime.datetime.fromisoformat(str(created).replace("Z", "+00:00")).timestamp()
+        metrics.SECRET_VERSION_CREATED.labels(meta.get("namespace", ""), meta.get("name", "")).set(stamp_seconds)
     ready = 1.0 if outcome.state is State.READY else 0.0
     metrics.RESOURCE_READY.labels(info.kind, meta.get("namespace", ""), meta.get("name", "")).set(ready)
     return patch

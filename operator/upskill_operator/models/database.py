@@ -1,15 +1,14 @@
 """UpskillDatabase: an Aurora PostgreSQL cluster, its instances, its RDS Proxy and its network glue.
 
-Capacity lives in :mod:`.database_capacity`, status in :mod:`.database_status` and PostgreSQL naming
-rules in :mod:`.postgres`; this module re-exports what callers need.
+Capacity lives in :mod:`.database_capacity`, the network in :mod:`.database_network`, status in
+:mod:`.database_status` and PostgreSQL naming rules in :mod:`.postgres`; this module re-exports what callers need.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from upskill_operator.models.common import KindInfo, Model, PrinterColumn, Tags, immutable
 from upskill_operator.models.database_capacity import (
@@ -19,9 +18,10 @@ from upskill_operator.models.database_capacity import (
     ServerlessCapacity,
     supports_auto_pause,
 )
+from upskill_operator.models.database_network import AllowFrom, NetworkSpec, SubnetSelector
 from upskill_operator.models.database_status import DatabaseStatus
 from upskill_operator.models.postgres import DatabaseName, RoleName
-from upskill_operator.models.rules import Between, Cel, Matches, Problem, Unique, cel_rules, fail, raise_all
+from upskill_operator.models.rules import Between, Cel, Matches, Problem, cel_rules, fail, raise_all
 
 __all__ = [
     "AUTO_PAUSE_SINCE",
@@ -38,23 +38,11 @@ __all__ = [
     "ProvisionedCapacity",
     "ProxySpec",
     "ServerlessCapacity",
+    "SubnetSelector",
     "supports_auto_pause",
 ]
 
 
-def _cidr(value: str) -> str:
-    try:
-        ipaddress.ip_network(value, strict=True)
-    except ValueError:
-        raise ValueError(f"must be a CIDR block with no host bits set, such as 10.0.0.0/16 (got {value!r})") from None
-    return value
-
-
-Cidr = Annotated[str, Field(max_length=43), AfterValidator(_cidr)]
-SubnetId = Annotated[str, Matches(r"^subnet-[0-9a-f]{8}([0-9a-f]{9})?$", "must be a subnet id (subnet-0a1b2c3d)", 24)]
-SecurityGroupId = Annotated[
-    str, Matches(r"^sg-[0-9a-f]{8}([0-9a-f]{9})?$", "must be a security group id (sg-0a1b2c3d)", 20)
-]
 RoleArn = Annotated[
     str, Matches(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$", "must be an IAM role ARN", 600)
 ]
@@ -67,11 +55,6 @@ BackupWindow = Annotated[
     str, Matches(r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$", "must be hh:mm-hh:mm (UTC)", 11)
 ]
 
-NO_ALLOW_WITH_GROUPS = Cel(
-    "!(has(self.securityGroupIds) && has(self.allowFrom))",
-    "must be omitted when securityGroupIds is set (no security group is created)",
-    ".allowFrom",
-)
 READ_ONLY_NEEDS_PROXY = Cel("!self.readOnlyEndpoint || self.enabled", "needs enabled: true", ".readOnlyEndpoint")
 IDLE_LE_MAX = Cel(
     "!has(self.maxIdleConnectionsPercent) || self.maxIdleConnectionsPercent <= self.maxConnectionsPercent",
@@ -89,35 +72,6 @@ READ_ONLY_NEEDS_READERS = Cel(
     ".proxy.readOnlyEndpoint",
 )
 KMS_NEEDS_ENCRYPTION = Cel("!has(self.kmsKeyId) || self.storageEncrypted", "needs storageEncrypted: true", ".kmsKeyId")
-
-
-class AllowFrom(Model):
-    """Who may connect on 5432, through the security group the operator creates."""
-
-    cidrs: Annotated[list[Cidr], Unique()] = Field(default_factory=list, max_length=50, description="CIDR blocks.")
-    security_group_ids: Annotated[list[SecurityGroupId], Unique()] = Field(
-        default_factory=list, max_length=50, description="Security groups of the clients (apps, the operator)."
-    )
-
-
-class NetworkSpec(Model):
-    """Where the cluster lives (an existing VPC's private subnets) and who may reach it."""
-
-    model_config = ConfigDict(json_schema_extra=cel_rules(NO_ALLOW_WITH_GROUPS))
-
-    subnet_ids: Annotated[list[SubnetId], Unique()] = Field(
-        min_length=2, max_length=20, description="Private subnets, in at least two AZs, for the DB subnet group."
-    )
-    allow_from: AllowFrom | None = Field(None, description="Ingress rules of the security group the operator creates.")
-    security_group_ids: Annotated[list[SecurityGroupId], Unique()] | None = Field(
-        None, min_length=1, max_length=5, description="Use these security groups instead of creating one."
-    )
-
-    @model_validator(mode="after")
-    def _groups_or_rules(self) -> NetworkSpec:
-        if self.security_group_ids is not None and self.allow_from is not None:
-            fail((NO_ALLOW_WITH_GROUPS.loc, NO_ALLOW_WITH_GROUPS.message))
-        return self
 
 
 class MasterUser(Model):

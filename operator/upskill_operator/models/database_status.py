@@ -27,6 +27,7 @@ class InstanceStatus(StatusModel):
     role: Literal["writer", "reader"] = Field(description="writer or reader.")
     instance_class: str | None = Field(None, description="Instance class (db.serverless for Serverless v2).")
     status: str | None = Field(None, description="RDS DBInstanceStatus (available, creating, modifying, ...).")
+    arn: str | None = Field(None, description="DB instance ARN.")
 
 
 class CapacityStatus(StatusModel):
@@ -63,10 +64,15 @@ class DatabaseStatus(ResourceStatus):
     cluster_arn: str | None = Field(None, description="DB cluster ARN.")
     cluster_identifier: str | None = Field(None, description="DB cluster identifier.")
     subnet_group_name: str | None = Field(None, description="DB subnet group name.")
+    subnet_group_arn: str | None = Field(None, description="DB subnet group ARN.")
+    vpc_id: str | None = Field(None, description="VPC of the subnets.")
+    subnet_ids: list[str] = Field(default_factory=list, description="Subnets of the DB subnet group (and proxy).")
     security_group_id: str | None = Field(None, description="Security group created by the operator, if any.")
+    security_group_ids: list[str] = Field(default_factory=list, description="Security groups of the cluster.")
     proxy_arn: str | None = Field(None, description="RDS Proxy ARN.")
     proxy_name: str | None = Field(None, description="RDS Proxy name.")
     proxy_endpoint_name: str | None = Field(None, description="Name of the READ_ONLY proxy endpoint.")
+    proxy_endpoint_arn: str | None = Field(None, description="ARN of the READ_ONLY proxy endpoint.")
     role_arn: str | None = Field(None, description="IAM role the proxy assumes.")
     instances: list[InstanceStatus] = Field(default_factory=list, description="Cluster members and their roles.")
     capacity: CapacityStatus | None = Field(None, description="Current capacity settings.")

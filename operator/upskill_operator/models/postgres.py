@@ -8,7 +8,7 @@ from pydantic import AfterValidator
 
 from upskill_operator.models.rules import Matches
 
-__all__ = ["RESERVED_WORDS", "DatabaseName", "RoleName"]
+__all__ = ["RESERVED_WORDS", "ApplicationRoleName", "DatabaseName", "RoleName"]
 
 RESERVED_WORDS = frozenset(
     """all analyse analyze and any array as asc asymmetric both case cast check collate column constraint create
@@ -40,6 +40,15 @@ def _database(name: str) -> str:
     return name
 
 
+_ADMIN_ROLES = frozenset({"postgres", "admin", "master", "root", "superuser"})
+
+
+def _application_role(name: str) -> str:
+    if name in _ADMIN_ROLES:
+        raise ValueError(f"{name!r} is an administrator's name; an application user needs a name of its own")
+    return name
+
+
 def _role(name: str) -> str:
     if name in _SYSTEM_ROLES or name.startswith(_RESERVED_ROLE_PREFIXES):
         raise ValueError(f"{name!r} is reserved for PostgreSQL or RDS roles")
@@ -48,3 +57,6 @@ def _role(name: str) -> str:
 
 DatabaseName = Annotated[str, _IDENTIFIER, AfterValidator(_not_reserved), AfterValidator(_database)]
 RoleName = Annotated[str, _IDENTIFIER, AfterValidator(_not_reserved), AfterValidator(_role)]
+ApplicationRoleName = Annotated[RoleName, AfterValidator(_application_role)]
+"""A role the operator creates for an application: a RoleName that is not an administrator's name.
+The cluster's actual master username is checked when the source is resolved."""

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
 from upskill_operator.models.common import KindInfo, Model, PrinterColumn, ResourceStatus, Tags, immutable
-from upskill_operator.models.postgres import RoleName
+from upskill_operator.models.postgres import ApplicationRoleName
 from upskill_operator.models.rules import Between, Cel, Matches, Problem, cel_rules, fail, raise_all
+from upskill_operator.models.schedule import Schedule, every_days, parse_schedule
 
 __all__ = [
     "KIND",
+    "ROTATE_ANNOTATION",
     "DatabaseSource",
     "FromSecretSource",
     "GenerateSource",
@@ -27,6 +29,9 @@ __all__ = [
     "SourceSpec",
     "TargetSpec",
 ]
+
+ROTATE_ANNOTATION = "upskill.io/rotate"
+"""Set to ``now`` (or any new value, e.g. a timestamp) to rotate once; each distinct value rotates once."""
 
 _OBJECT_NAME = Matches(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$", "must be a Kubernetes object name", 253)
 DnsName = Annotated[str, _OBJECT_NAME]
@@ -69,14 +74,29 @@ FORCE_NEEDS_DELETE = Cel(
 )
 
 
+def _check_schedule(expression: str) -> str:
+    parse_schedule(expression)  # ValueError with a message naming the problem
+    return expression
+
+
 class GenerateSource(Model):
     """A random value from Secrets Manager's GetRandomPassword, e.g. BETTER_AUTH_SECRET."""
 
     length: Annotated[int, Between(8, 4096)] = Field(48, description="Characters, 8-4096.")
     exclude_punctuation: bool = Field(False, description="Leave out punctuation (safer in URLs and shells).")
+    exclude_numbers: bool = Field(False, description="Leave out digits.")
+    exclude_uppercase: bool = Field(False, description="Leave out upper-case letters.")
+    exclude_lowercase: bool = Field(False, description="Leave out lower-case letters.")
     exclude_characters: str = Field("", max_length=4096, description="Characters never to use.")
     include_space: bool = Field(False, description="Allow the space character.")
     require_each_included_type: bool = Field(True, description="At least one character of every included type.")
+
+    @model_validator(mode="after")
+    def _something_left(self) -> GenerateSource:
+        kinds = (self.exclude_punctuation, self.exclude_numbers, self.exclude_uppercase, self.exclude_lowercase)
+        if all(kinds) and not self.include_space:
+            raise ValueError("excludes every kind of character: nothing is left to generate from")
+        return self
 
 
 class FromSecretSource(Model):
@@ -96,7 +116,7 @@ class DatabaseSource(Model):
     )
     endpoint: Literal["proxy", "proxyReadOnly", "writer", "reader"] = Field("proxy", description="Endpoint to use.")
     format: Literal["url", "json"] = Field("url", description="url: postgresql://...; json: host, port, ... fields.")
-    user: RoleName | None = Field(None, description="Application user; omit to use the master user.")
+    user: ApplicationRoleName | None = Field(None, description="Application user; omit to use the master user.")
 
     @model_validator(mode="before")
     @classmethod
@@ -130,8 +150,11 @@ class RotationSpec(Model):
     enabled: bool = Field(True, description="Rotate on schedule (and on the upskill.io/rotate annotation).")
     every_days: Annotated[int, Between(1, 1000)] | None = Field(None, description="Rotate every N days, 1-1000.")
     schedule_expression: (
-        Annotated[str, Matches(r"^(rate|cron)\(.+\)$", "must be rate(...) or cron(...)", 256)] | None
-    ) = Field(None, description="Secrets Manager schedule: rate(10 days) or cron(...).")
+        Annotated[
+            str, Matches(r"^(rate|cron)\(.+\)$", "must be rate(...) or cron(...)", 256), AfterValidator(_check_schedule)
+        ]
+        | None
+    ) = Field(None, description="Secrets Manager schedule: rate(10 days), rate(12 hours) or cron(0 4 1 * ? *) (UTC).")
     lambda_arn: LambdaArn | None = Field(None, description="Rotation Lambda; AWS then rotates the secret.")
 
     @model_validator(mode="after")
@@ -141,6 +164,14 @@ class RotationSpec(Model):
         if self.enabled and self.every_days is None and self.schedule_expression is None:
             raise ValueError(SCHEDULE_NEEDED.message)
         return self
+
+    def schedule(self) -> Schedule | None:
+        """The parsed schedule; None when rotation is off."""
+        if not self.enabled:
+            return None
+        if self.every_days is not None:
+            return every_days(self.every_days)
+        return parse_schedule(self.schedule_expression) if self.schedule_expression else None
 
 
 class KeyMapping(Model):
@@ -255,6 +286,14 @@ class SecretStatus(ResourceStatus):
     synced_version_id: str | None = Field(None, description="Version last written to the Kubernetes Secret.")
     synced_time: str | None = Field(None, description="When it was written (RFC 3339).")
     synced_keys: list[str] = Field(default_factory=list, description="Kubernetes Secret keys the operator owns.")
+    last_refresh_time: str | None = Field(
+        None, description="When the Kubernetes Secret was last compared with Secrets Manager (RFC 3339)."
+    )
+    restarted_version_id: str | None = Field(None, description="Version the restartOnChange workloads were rolled for.")
+    rotation_request: str | None = Field(None, description="Last upskill.io/rotate annotation value handled.")
+    rotation_requested_time: str | None = Field(
+        None, description="When a database password rotation was requested from RDS and not yet seen (RFC 3339)."
+    )
     managed_tag_keys: list[str] = Field(default_factory=list, description="Tag keys the operator set last time.")
 
 

@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from upskill_operator.models.common import KindInfo, Model, PrinterColumn, ResourceStatus, Tags, immutable
+from upskill_operator.models.database import ProbeSpec
+from upskill_operator.models.database_status import LatencyStatus
 
 __all__ = [
     "KIND",
@@ -118,6 +120,9 @@ class TableSpec(Model):
     adopt: bool = Field(False, description="Adopt an existing, untagged table with the same name.")
     tags: Tags = Field(default_factory=dict, description="Extra AWS tags (the upskill.io/ prefix is ours).")
     connection: ConnectionSpec | None = Field(None, description="Publish connection details in a ConfigMap.")
+    probe: ProbeSpec | None = Field(
+        None, description="Latency probe: a GetItem on a probe key every intervalSeconds; omit to disable."
+    )
 
     @model_validator(mode="after")
     def _attributes_agree(self) -> TableSpec:
@@ -147,6 +152,7 @@ class TableStatus(ResourceStatus):
     stream_arn: str | None = Field(None, description="Latest stream ARN, when a stream is on.")
     table_status: str | None = Field(None, description="DynamoDB TableStatus (CREATING, ACTIVE, UPDATING, ...).")
     managed_tag_keys: list[str] = Field(default_factory=list, description="Tag keys the operator set last time.")
+    latency: LatencyStatus | None = Field(None, description="Probe latency (GetItem), when spec.probe is set.")
 
 
 KIND = KindInfo(

@@ -137,6 +137,8 @@ class _Pass:
         while True:
             observed = self._observe(adapter)
             if not observed.exists:
+                if observed.up_to_date:  # absent, and absent is what the spec asks for
+                    return
                 self._spend()
                 adapter.create(self.target, self.outputs)
                 continue

@@ -9,6 +9,8 @@ from upskill_operator.config import Settings
 from upskill_operator.kube.client import Kube, load_configuration
 from upskill_operator.models import table
 from upskill_operator.reconcile.engine import Engine
+from upskill_operator.reconcile.wiring import database as database_wiring
+from upskill_operator.reconcile.wiring import secret as secret_wiring
 from upskill_operator.reconcile.wiring import table as table_wiring
 from upskill_operator.reconcile.wiring.context import Context
 
@@ -16,6 +18,8 @@ __all__ = ["WIRING", "Runtime", "build_runtime"]
 
 WIRING = {
     table.KIND.kind: table_wiring.build,
+    "UpskillSecret": secret_wiring.build,
+    "UpskillDatabase": database_wiring.build,
 }
 """Kind name -> engine builder. A kind is served by the operator when it is listed here."""
 

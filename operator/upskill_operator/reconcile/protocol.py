@@ -32,6 +32,10 @@ class Target:
     generation: int
     spec: Model
     status: Mapping[str, Any] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    """The resource's metadata.annotations (requests such as ``upskill.io/rotate``)."""
+    deleting: bool = False
+    """metadata.deletionTimestamp is set: observe must not wait for inputs only a sync needs."""
 
     @property
     def owner(self) -> str:
@@ -62,6 +66,7 @@ class Observation:
 
     exists: bool
     up_to_date: bool = True
+    """With ``exists=False``: True means the spec wants no such object (nothing to create)."""
     diff: tuple[str, ...] = ()
     """Wire paths that differ from the spec, e.g. ``spec.ttlAttribute``."""
     late_initialized: tuple[str, ...] = ()

@@ -5,9 +5,13 @@ differs), so no boto3 patching is involved anywhere. :meth:`MotoServer.seed`
 creates what a fresh account of the platform already has: the KMS key behind
 ``alias/upskill`` and a VPC with two private subnets in two availability zones.
 
-Known moto 5.2.5 gaps (see ``testbed-notes.md``): everything is ACTIVE at once,
-a disabled DynamoDB stream cannot be re-enabled, UpdateTable ignores SSE changes,
-and state lives in memory (``reset`` clears it).
+RDS is served through our extension (:mod:`.rds_extension`): the proxy-endpoint and
+ModifyDBProxy operations moto lacks, AWS's error codes where moto answers a 500 or silently
+overwrites, and, when ``rds.pending_describes`` is set, the creating/modifying states AWS shows.
+
+Other known moto 5.2.5 gaps (see ``testbed-notes.md``): DynamoDB is ACTIVE at once, a
+disabled DynamoDB stream cannot be re-enabled, UpdateTable ignores SSE changes, and
+state lives in memory (``reset`` clears it).
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from types import TracebackType
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
+
+from upskill_operator.sandbox.moto_app import ExtendedMotoServer, RdsEmulation
 
 __all__ = ["KMS_ALIAS", "SANDBOX_TAG", "MotoServer", "Seed", "aws_env"]
 
@@ -75,15 +80,19 @@ class MotoServer:
     """A moto server in a background thread, on 127.0.0.1.
 
     ``port=0`` picks a free port (tests); the sandbox passes a stable one so the
-    endpoint it prints stays the same between runs.
+    endpoint it prints stays the same between runs. ``rds`` holds the RDS extension's
+    knobs; they may be changed while the server runs.
     """
 
-    def __init__(self, port: int = 0, *, host: str = "127.0.0.1", quiet: bool = True) -> None:
+    def __init__(
+        self, port: int = 0, *, host: str = "127.0.0.1", quiet: bool = True, pending_describes: int = 0
+    ) -> None:
         self._host = host
         self._port = port
         self._quiet = quiet
-        self._server: ThreadedMotoServer | None = None
+        self._server: ExtendedMotoServer | None = None
         self._url: str | None = None
+        self.rds = RdsEmulation(pending_describes=pending_describes)
 
     @property
     def url(self) -> str:
@@ -99,7 +108,7 @@ class MotoServer:
             # werkzeug logs every request at INFO and installs its own handler unless a level is set.
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
         _check_port_free(self._host, self._port)
-        server = ThreadedMotoServer(ip_address=self._host, port=self._port, verbose=not self._quiet)
+        server = ExtendedMotoServer(self.rds, ip_address=self._host, port=self._port, verbose=not self._quiet)
         server.start()
         host, port = server.get_host_and_port()
         self._server, self._url = server, f"http://{host}:{port}"

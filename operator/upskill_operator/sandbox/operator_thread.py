@@ -43,6 +43,9 @@ class OperatorThread:
         except BaseException as exc:  # noqa: BLE001 - surfaced through .error to whoever waits on the thread
             self.error = exc
         finally:
+            # kopf abandons handlers still inside a blocking call; wait for those threads, so that
+            # a stopped operator makes no further AWS or Kubernetes calls.
+            loop.run_until_complete(loop.shutdown_default_executor())
             loop.close()
 
     def start(self, timeout: float = 30.0) -> OperatorThread:

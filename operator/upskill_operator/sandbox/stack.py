@@ -2,7 +2,9 @@
 
 It starts emulated AWS (a moto server), an emulated Kubernetes API (our kmock
 extension) and PostgreSQL, installs the CRDs, runs the real operator against
-them, applies the example stack and shows every resource until it is Ready.
+them, applies the example stack and shows every resource until it is Ready. Every emulated
+Aurora cluster is backed by a database on that PostgreSQL (:mod:`.rds_backer`), and the
+operator's ``endpoint_map`` sends the clusters' host names there.
 """
 
 from __future__ import annotations
@@ -27,10 +29,13 @@ from upskill_operator.sandbox.display import not_ready, render_table
 from upskill_operator.sandbox.kube import KubeServer
 from upskill_operator.sandbox.operator_thread import OperatorThread
 from upskill_operator.sandbox.postgres import postgres
+from upskill_operator.sandbox.rds_backer import ClusterBacker
 
 __all__ = ["SandboxOptions", "find_manifests", "load_manifests", "run"]
 
 REGION = "us-east-1"
+PENDING_DESCRIBES = 2
+"""Describes an RDS resource stays creating/modifying, so the table shows which step is waiting."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +88,9 @@ def _current(kube: KubeServer, applied: list[dict[str, Any]]) -> list[dict[str, 
     return out
 
 
-def _banner(kube: KubeServer, kubeconfig: Path, aws: MotoServer, pg_url: str, options: SandboxOptions) -> str:
+def _banner(
+    kube: KubeServer, kubeconfig: Path, aws: MotoServer, pg_url: str, options: SandboxOptions, backer: ClusterBacker
+) -> str:
     return "\n".join(
         [
             "upskill sandbox is up:",
@@ -91,6 +98,8 @@ def _banner(kube: KubeServer, kubeconfig: Path, aws: MotoServer, pg_url: str, op
             f"  AWS         AWS_ENDPOINT_URL={aws.url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
             f"AWS_REGION={REGION} AWS_DEFAULT_REGION={REGION}",
             f"  PostgreSQL  {pg_url}",
+            f"  Databases   *.rds.amazonaws.com -> {backer.endpoint_map()['*.rds.amazonaws.com']}"
+            " (a database per emulated cluster; password in its master secret)",
             f"  Metrics     http://127.0.0.1:{options.metrics_port}/metrics" if options.metrics_port else "",
         ]
     )
@@ -133,9 +142,10 @@ def run(options: SandboxOptions) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     _log_to(workdir / "operator.log")
     with (
-        MotoServer(port=options.aws_port) as aws,
+        MotoServer(port=options.aws_port, pending_describes=PENDING_DESCRIBES) as aws,
         KubeServer(port=options.kube_port) as kube,
         postgres(workdir) as pg_url,
+        ClusterBacker(pg_url) as backer,
     ):
         os.environ.update(aws_env(aws.url, REGION))  # the operator uses the normal credential chain
         aws.seed(REGION)
@@ -150,10 +160,12 @@ def run(options: SandboxOptions) -> int:
             metrics_port=options.metrics_port,
             resync_seconds=60,
             requeue_seconds=1,
+            endpoint_map=backer.endpoint_map(),
+            kind_resync_seconds={},
         )
         with OperatorThread(settings):
             applied = [kube.apply_manifest(doc) for doc in manifests]
-            print(_banner(kube, kubeconfig, aws, pg_url, options), flush=True)
+            print(_banner(kube, kubeconfig, aws, pg_url, options, backer), flush=True)
             try:
                 return _watch(kube, applied, options)
             except KeyboardInterrupt:

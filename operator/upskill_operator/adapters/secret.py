@@ -1,0 +1,307 @@
+"""UpskillSecret's Secrets Manager secret: metadata, versions, rotation, deletion and restore.
+
+Observe reads DescribeSecret (tags, deletion, rotation configuration, versions and stages) and
+the AWSCURRENT value (GetSecretValue), and hands that value on to the Kubernetes sync under
+:data:`~.secret_value.CURRENT_KEY`. It publishes version ids and times, never the value: the
+value only takes part in the comparison, as a ``SecretStr``.
+
+A secret scheduled for deletion that carries this resource's owner tag counts as absent, so
+``create`` restores it (the value and its versions come back) instead of failing because the
+name is taken (ACK #2969); after deletion it also counts as gone, so the finalizer can go.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from upskill_operator.adapters.secret_rotation import (
+    AsyncRotation,
+    InFlight,
+    ValueFacts,
+    ValuePlan,
+    WriteValue,
+    parse_time,
+    plan_value,
+    rfc3339,
+)
+from upskill_operator.adapters.secret_source import secret_spec
+from upskill_operator.adapters.secret_state import (
+    POLICY_TAG,
+    MetadataPlan,
+    ObservedSecret,
+    desired_rotation,
+    metadata_plan,
+    observed_secret,
+)
+from upskill_operator.adapters.secret_value import CURRENT_KEY, SOURCE_KEY, Current, Resolved, policy_digest
+from upskill_operator.aws.errors import AwsTerminalError
+from upskill_operator.aws.kms import Kms
+from upskill_operator.aws.rds_passwords import RdsPasswords
+from upskill_operator.aws.secretsmanager import SecretsManager
+from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
+from upskill_operator.models.secret import ROTATE_ANNOTATION
+from upskill_operator.reconcile.protocol import OWNER_TAG, DeletionPolicy, Observation, Target
+
+__all__ = ["SECRET_NAME_MAX", "SecretObservation", "SecretsManagerAdapter"]
+
+SECRET_NAME_MAX = 512
+
+
+@dataclass(frozen=True)
+class SecretObservation(Observation):
+    """Also carries what update needs, so it does not read AWS again."""
+
+    secret: ObservedSecret | None = None
+    meta: MetadataPlan | None = None
+    value: ValuePlan | None = None
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class SecretsManagerAdapter:
+    """Implements the reconcile ``Adapter`` protocol for one Secrets Manager secret."""
+
+    name = "secret"
+    tracks_owner = True
+
+    def __init__(
+        self,
+        secrets: SecretsManager,
+        kms: Kms,
+        rds: RdsPasswords,
+        name_prefix: str,
+        clock: Callable[[], dt.datetime] = _utcnow,
+    ) -> None:
+        self.secrets = secrets
+        self.kms = kms
+        self.rds = rds
+        self.name_prefix = name_prefix
+        self._clock = clock
+        self._inflight: dict[str, tuple[InFlight, str | None]] = {}
+        """Asynchronous rotations requested by this process, by uid: (when, the request answered)."""
+
+    def secret_name(self, target: Target) -> str:
+        """``spec.secretName``, or ``<prefix>/<namespace>/<name>``."""
+        name = secret_spec(target).secret_name or f"{self.name_prefix}/{target.namespace}/{target.name}"
+        if len(name) > SECRET_NAME_MAX:
+            raise TerminalError(f"secret name is {len(name)} characters; AWS allows {SECRET_NAME_MAX}")
+        return name
+
+    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
+        name = self.secret_name(target)
+        recorded = target.status.get("secretName")
+        if recorded and recorded != name:
+            raise TerminalError(
+                f"spec.secretName: immutable after creation (AWS has {recorded}, spec asks {name})",
+                reason="ImmutableField",
+            )
+        named = {"secretName": name}
+        try:
+            observed = observed_secret(self.secrets.describe_secret(name))
+        except NotFoundError:
+            return SecretObservation(exists=False, up_to_date=False, outputs=named)
+        owner = observed.tags.get(OWNER_TAG)
+        if observed.deleted and owner == target.owner:
+            return SecretObservation(exists=False, up_to_date=False, outputs=named, secret=observed)
+        if not (owner == target.owner or (owner is None and target.adopt)) or target.deleting:
+            return SecretObservation(exists=True, owner=owner, outputs=named, secret=observed)
+        if observed.deleted:  # an untagged secret being adopted is scheduled for deletion: restore it first
+            return SecretObservation(exists=True, up_to_date=False, diff=("deletedDate",), owner=owner, secret=observed)
+        resolved = outputs.get(SOURCE_KEY)
+        if not isinstance(resolved, Resolved):
+            raise RecoverableError("the source was not resolved before the secret", reason="InternalError")
+        current = self._current(observed)
+        meta = metadata_plan(
+            secret_spec(target),
+            observed,
+            self._tags(target, resolved),
+            target.status.get("managedTagKeys") or (),
+            self._same_key,
+        )
+        value = plan_value(self._facts(target, resolved, observed, current))
+        diff = value.diff + meta.diff
+        published = {
+            **named,
+            "arn": observed.arn,
+            "versionId": observed.current_id,
+            "versionCreatedTime": rfc3339(current.created) if current else None,
+            "previousVersionId": observed.previous_id,
+            "managedTagKeys": list(meta.managed_tag_keys),
+            **self._inflight_outputs(target, value),
+            CURRENT_KEY: current,
+        }
+        return SecretObservation(
+            exists=True,
+            up_to_date=not diff,
+            diff=diff,
+            owner=owner,
+            pending=value.pending,
+            outputs=published,
+            secret=observed,
+            meta=meta,
+            value=value,
+        )
+
+    def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
+        """Restore our secret scheduled for deletion, else create it with its first value and all tags."""
+        name = self.secret_name(target)
+        try:
+            observed = observed_secret(self.secrets.describe_secret(name))
+        except NotFoundError:
+            observed = None
+        if observed is not None and observed.deleted:
+            self.secrets.restore_secret(name)
+            return
+        resolved = outputs.get(SOURCE_KEY)
+        if not isinstance(resolved, Resolved):
+            raise RecoverableError("the source was not resolved before the secret", reason="InternalError")
+        plan = plan_value(self._facts(target, resolved, ObservedSecret(name=name, arn=""), None))
+        assert plan.write is not None
+        spec = secret_spec(target)
+        try:
+            self.secrets.create_secret(
+                name,
+                value=plan.write.content or self._generate(plan.write),
+                token=plan.write.token,
+                kms_key_id=spec.kms_key_id,
+                description=spec.description,
+                tags=self._tags(target, resolved),
+            )
+        except AwsTerminalError as exc:
+            if exc.reason != "ResourceExistsException":  # created meanwhile: the next observe sees it
+                raise
+
+    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
+        """KMS key and description, then the value (or a rotation request), then tags, then AWS rotation."""
+        if not isinstance(observed, SecretObservation) or observed.secret is None:
+            observed = self.observe(target, outputs)
+        if not isinstance(observed, SecretObservation) or observed.secret is None:
+            return  # gone meanwhile: the engine's next observe sees it
+        secret = observed.secret
+        if secret.deleted:
+            self.secrets.restore_secret(secret.arn)
+            return
+        meta, value = observed.meta or MetadataPlan(), observed.value or ValuePlan()
+        if meta.kms_key is not None or meta.description is not None:
+            self.secrets.update_secret(secret.arn, description=meta.description, kms_key_id=meta.kms_key)
+        if value.write is not None:
+            self._write(secret, value.write)
+        if value.rotate is not None:
+            self._rotate(target, secret, value.rotate)
+        self.secrets.untag_resource(secret.arn, meta.tags_to_remove)
+        self.secrets.tag_resource(secret.arn, meta.tags_to_set)
+        if meta.configure_rotation is not None:
+            rotation = meta.configure_rotation
+            self.secrets.rotate_secret(
+                secret.arn, lambda_arn=rotation.lambda_arn, rules=rotation.rules, rotate_immediately=False
+            )
+        if meta.cancel_rotation:
+            self.secrets.cancel_rotate_secret(secret.arn)
+
+    def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
+        """Schedule deletion after spec.recoveryWindowDays, or delete at once with forceDelete."""
+        if policy != "Delete":
+            raise TerminalError(f"deletionPolicy {policy} is not supported for secrets", reason="UnsupportedPolicy")
+        spec = secret_spec(target)
+        self._inflight.pop(target.uid, None)
+        name = self.secret_name(target)
+        if spec.force_delete:
+            self.secrets.delete_secret(name, force=True)
+        else:
+            self.secrets.delete_secret(name, recovery_window_days=spec.recovery_window_days)
+
+    # -- helpers --
+
+    def _tags(self, target: Target, resolved: Resolved) -> dict[str, str]:
+        tags = {**secret_spec(target).tags, **target.ownership_tags}
+        if resolved.policy is not None:
+            tags[POLICY_TAG] = policy_digest(resolved.policy)
+        return tags
+
+    def _same_key(self, wanted: str, reported: str | None) -> bool:
+        if reported is None or wanted == reported:
+            return wanted == reported
+        try:
+            return self.kms.key_arn(wanted) == self.kms.key_arn(reported)
+        except NotFoundError:
+            return False
+
+    def _current(self, observed: ObservedSecret) -> Current | None:
+        if observed.current_id is None:
+            return None
+        try:
+            found = self.secrets.get_secret_value(observed.arn, version_id=observed.current_id)
+        except NotFoundError:
+            return None  # a version without a value (an interrupted rotation): write one
+        return Current(found.version_id, found.value, found.created, observed.previous_id)
+
+    def _facts(
+        self, target: Target, resolved: Resolved, observed: ObservedSecret, current: Current | None
+    ) -> ValueFacts:
+        memory = self._inflight.get(target.uid)
+        if memory is not None:
+            inflight: InFlight | None = memory[0]
+        else:
+            stamp = parse_time(target.status.get("rotationRequestedTime"))
+            inflight = InFlight(stamp) if stamp else None
+        handled = memory[1] if memory is not None and memory[1] else target.status.get("rotationRequest")
+        return ValueFacts(
+            uid=target.uid,
+            spec=secret_spec(target),
+            resolved=resolved,
+            observed=observed,
+            current=current,
+            now=self._clock(),
+            request=target.annotations.get(ROTATE_ANNOTATION) or None,
+            handled_request=handled,
+            inflight=inflight,
+        )
+
+    def _inflight_outputs(self, target: Target, value: ValuePlan) -> dict[str, Any]:
+        out = dict(value.outputs)
+        memory = self._inflight.get(target.uid)
+        if "rotationRequestedTime" in out:  # arrived: forget it
+            self._inflight.pop(target.uid, None)
+        elif memory is not None:
+            out["rotationRequestedTime"] = rfc3339(memory[0].requested)
+            if memory[1]:
+                out.setdefault("rotationRequest", memory[1])
+        return out
+
+    def _generate(self, write: WriteValue) -> Any:
+        if write.policy is None:
+            raise AssertionError("a generated write needs a policy")
+        return self.secrets.get_random_password(write.policy)
+
+    def _write(self, secret: ObservedSecret, write: WriteValue) -> None:
+        """Put the version, or, when a version with that id exists already, make it AWSCURRENT."""
+        known = {v["VersionId"] for v in self.secrets.list_secret_version_ids(secret.arn, include_deprecated=True)}
+        if write.token in known:
+            if write.token != secret.current_id:
+                self.secrets.update_secret_version_stage(
+                    secret.arn, stage="AWSCURRENT", move_to=write.token, remove_from=secret.current_id
+                )
+            return
+        value = write.content or self._generate(write)
+        self.secrets.put_secret_value(secret.arn, value=value, token=write.token)
+
+    def _rotate(self, target: Target, secret: ObservedSecret, rotation: AsyncRotation) -> None:
+        if rotation.cluster_identifier is not None:
+            self.rds.rotate_master_password(rotation.cluster_identifier)
+        else:
+            wanted = desired_rotation(secret_spec(target))
+            if wanted is None:
+                raise AssertionError("a Lambda rotation needs rotation.lambdaArn")
+            self.secrets.rotate_secret(
+                secret.arn,
+                lambda_arn=wanted.lambda_arn,
+                rules=wanted.rules,
+                rotate_immediately=True,
+                token=rotation.lambda_token,
+            )
+        self._inflight[target.uid] = (InFlight(self._clock().replace(microsecond=0)), rotation.request)

@@ -1,0 +1,171 @@
+"""The ``database`` source: a PostgreSQL URL (or JSON) from an UpskillDatabase's status and credentials.
+
+The UpskillDatabase is read from the Kubernetes API (its ``status`` per
+:mod:`upskill_operator.models.database_status`): endpoints, port, cluster identifier and the ARN
+of the master user secret that RDS manages in Secrets Manager (JSON ``{username, password}``).
+Anything missing is a wait (:class:`Waiting`), never an error: the database may still be
+creating, or not applied yet.
+
+Host names pass through an :data:`EndpointResolver` before they go into the URL. Against AWS it
+is the identity (:func:`aws_endpoint`); the sandbox plugs in one that maps the emulated
+clusters' host names to the embedded PostgreSQL behind them (see ``reconcile/wiring/secret.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import SecretStr, ValidationError
+
+from upskill_operator.adapters.secret_value import DatabaseOrigin, Resolved
+from upskill_operator.aws.secretsmanager import SecretsManager
+from upskill_operator.errors import NotFoundError, TerminalError
+from upskill_operator.kube.custom_objects import CustomObjects
+from upskill_operator.models import database
+from upskill_operator.models.common import API_GROUP, API_VERSION
+from upskill_operator.models.database_status import DatabaseStatus
+from upskill_operator.models.secret import DatabaseSource
+
+__all__ = [
+    "Address",
+    "DatabaseReader",
+    "EndpointResolver",
+    "Waiting",
+    "aws_endpoint",
+    "connection_document",
+    "postgres_url",
+]
+
+_ENDPOINT_FIELDS = {"proxy": "proxy", "proxyReadOnly": "proxy_read_only", "writer": "writer", "reader": "reader"}
+DEFAULT_PORT = 5432
+
+
+class Waiting(Exception):  # noqa: N818 - a state, not an error
+    """The source is not available yet; the message says what is awaited."""
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where a client connects: host (or a unix socket directory), port and extra URL parameters."""
+
+    host: str
+    port: int
+    params: Mapping[str, str] = field(default_factory=lambda: {"sslmode": "require"})
+
+
+EndpointResolver = Callable[[str, int], Address]
+"""(endpoint host from the UpskillDatabase's status, port) -> where clients actually connect."""
+
+
+def aws_endpoint(host: str, port: int) -> Address:
+    """Against AWS, clients connect to the endpoint itself, with TLS required."""
+    return Address(host, port)
+
+
+def postgres_url(username: str, password: SecretStr, address: Address, dbname: str) -> SecretStr:
+    """``postgresql://user:pass@host:port/db?sslmode=require``, every part percent-encoded."""
+    user = urllib.parse.quote(username, safe="")
+    secret = urllib.parse.quote(password.get_secret_value(), safe="")
+    params = dict(address.params)
+    if address.host.startswith("/"):  # a unix socket directory goes in the query, as libpq expects
+        netloc = f"{user}:{secret}@"
+        params = {"host": address.host, "port": str(address.port), **params}
+    else:
+        host = f"[{address.host}]" if ":" in address.host else address.host
+        netloc = f"{user}:{secret}@{host}:{address.port}"
+    query = urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
+    path = urllib.parse.quote(dbname, safe="")
+    return SecretStr(f"postgresql://{netloc}/{path}" + (f"?{query}" if query else ""))
+
+
+def connection_document(username: str, password: SecretStr, address: Address, dbname: str) -> SecretStr:
+    """The JSON form: every connection field, and the URL too."""
+    url = postgres_url(username, password, address, dbname)
+    document = {
+        "engine": "postgres",
+        "host": address.host,
+        "port": address.port,
+        "dbname": dbname,
+        "username": username,
+        "password": password.get_secret_value(),
+        "sslmode": address.params.get("sslmode", ""),
+        "url": url.get_secret_value(),
+    }
+    return SecretStr(json.dumps(document, sort_keys=True))
+
+
+def _credentials(raw: SecretStr, what: str) -> tuple[str, SecretStr]:
+    try:
+        document = json.loads(raw.get_secret_value())
+    except ValueError:
+        document = None
+    if not isinstance(document, dict) or not document.get("username") or not document.get("password"):
+        raise Waiting(f"{what} is not a JSON object with username and password")
+    return str(document["username"]), SecretStr(str(document["password"]))
+
+
+class DatabaseReader:
+    """Resolves a ``database`` source into a value; raises :class:`Waiting` until it can."""
+
+    def __init__(self, objects: CustomObjects, secrets: SecretsManager, resolver: EndpointResolver) -> None:
+        self._objects = objects
+        self._secrets = secrets
+        self._resolver = resolver
+
+    def resolve(self, namespace: str, source: DatabaseSource) -> Resolved:
+        if source.user is not None:
+            raise TerminalError(
+                f"spec.source.database.user: application users ({source.user}) are not supported yet; "
+                "omit user to use the master user",
+                reason="UnsupportedSource",
+            )
+        what = f"UpskillDatabase {source.ref}"
+        found = self._objects.get(API_GROUP, API_VERSION, namespace, database.KIND.plural, source.ref)
+        if found is None:
+            raise Waiting(f"waiting for {what}: it does not exist in namespace {namespace}")
+        status, dbname = self._parse(found, what)
+        if not _ready(found):
+            raise Waiting(f"waiting for {what} to be Ready")
+        host = getattr(status.endpoints, _ENDPOINT_FIELDS[source.endpoint], None) if status.endpoints else None
+        if not host:
+            raise Waiting(f"waiting for {what} to report its {source.endpoint} endpoint")
+        if not status.master_user_secret_arn:
+            raise Waiting(f"waiting for {what} to report its master user secret")
+        try:
+            master = self._secrets.get_secret_value(status.master_user_secret_arn)
+        except NotFoundError:
+            raise Waiting(f"waiting for the master user secret of {what}") from None
+        username, password = _credentials(master.value, f"the master user secret of {what}")
+        address = self._resolver(host, status.port or DEFAULT_PORT)
+        build = connection_document if source.format == "json" else postgres_url
+        return Resolved(
+            origin=f"{what} ({source.endpoint})",
+            content=build(username, password, address, dbname),
+            database=DatabaseOrigin(
+                database=source.ref,
+                cluster_identifier=status.cluster_identifier,
+                master_secret_arn=status.master_user_secret_arn,
+                credentials_created=master.created,
+                credentials_version=master.version_id,
+            ),
+        )
+
+    @staticmethod
+    def _parse(found: Mapping[str, Any], what: str) -> tuple[DatabaseStatus, str]:
+        try:
+            status = DatabaseStatus.model_validate(found.get("status") or {})
+        except ValidationError:
+            raise Waiting(f"waiting for {what}: its status is not readable yet") from None
+        dbname = str((found.get("spec") or {}).get("databaseName") or "")
+        if not dbname:
+            raise Waiting(f"waiting for {what}: it names no databaseName")
+        return status, dbname
+
+
+def _ready(found: Mapping[str, Any]) -> bool:
+    conditions = (found.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)

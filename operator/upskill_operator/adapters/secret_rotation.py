@@ -1,0 +1,208 @@
+"""What the value of a secret needs now: nothing, a new version, or a rotation (pure).
+
+The decision uses facts AWS keeps, not only status, so a crash between a write and the status
+update never repeats the write: rotation is due from the creation time of the value in use,
+and a write's version id names its intent and the version it replaces (``rotate after X``),
+so a repeated decision finds its own version already current.
+
+Rotations come in three kinds:
+
+* generated values without a Lambda: the operator writes a new random version (synchronous);
+* secrets with a rotation Lambda: AWS rotates on its schedule; a manual request calls
+  RotateSecret, whose Lambda writes the version under the token given (asynchronous);
+* ``database`` sources: new credentials come from RDS (RotateMasterUserPassword), which sets the
+  new password and writes the master secret first; the URL then follows (asynchronous).
+
+Asynchronous requests are remembered (:class:`InFlight`) until their result shows, so a pass
+waits for them instead of asking again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import SecretStr
+
+from upskill_operator.adapters.secret_state import POLICY_TAG, ObservedSecret, desired_rotation
+from upskill_operator.adapters.secret_value import Current, Resolved, content_token, policy_digest, same_value
+from upskill_operator.adapters.secret_value import version_token as token
+from upskill_operator.aws.secretsmanager import PasswordPolicy
+from upskill_operator.models.secret import SecretSpec
+
+__all__ = [
+    "INFLIGHT_TIMEOUT",
+    "AsyncRotation",
+    "InFlight",
+    "ValueFacts",
+    "ValuePlan",
+    "WriteValue",
+    "plan_value",
+    "rfc3339",
+]
+
+INFLIGHT_TIMEOUT = dt.timedelta(minutes=15)
+"""After this long without a result, an asynchronous rotation is requested again."""
+
+
+def rfc3339(at: dt.datetime | None) -> str | None:
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if at is not None else None
+
+
+def parse_time(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class WriteValue:
+    """Write a version: ``content`` when given, else a value generated under ``policy``."""
+
+    token: str
+    reason: str
+    content: SecretStr | None = field(default=None, repr=False)
+    policy: PasswordPolicy | None = None
+
+
+@dataclass(frozen=True)
+class AsyncRotation:
+    """Ask AWS to rotate: a Lambda (RotateSecret with ``lambda_token``) or RDS (the cluster's master password)."""
+
+    reason: str
+    lambda_token: str | None = None
+    cluster_identifier: str | None = None
+    request: str | None = None
+    """The upskill.io/rotate value this answers, if any."""
+
+
+@dataclass(frozen=True)
+class InFlight:
+    requested: dt.datetime
+
+
+@dataclass(frozen=True)
+class ValueFacts:
+    uid: str
+    spec: SecretSpec
+    resolved: Resolved
+    observed: ObservedSecret
+    current: Current | None
+    now: dt.datetime
+    request: str | None = None
+    """The ``upskill.io/rotate`` annotation."""
+    handled_request: str | None = None
+    """status.rotationRequest."""
+    inflight: InFlight | None = None
+
+
+@dataclass(frozen=True)
+class ValuePlan:
+    diff: tuple[str, ...] = ()
+    write: WriteValue | None = None
+    rotate: AsyncRotation | None = None
+    pending: str | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+def _base_time(f: ValueFacts) -> dt.datetime | None:
+    """When the credentials in use were created: the rotation schedule counts from there."""
+    if f.resolved.database is not None:
+        return f.resolved.database.credentials_created
+    return f.current.created if f.current is not None else None
+
+
+def _timing(f: ValueFacts) -> tuple[dt.datetime | None, dict[str, Any]]:
+    """(next rotation, status outputs for lastRotatedTime and nextRotationTime)."""
+    if desired_rotation(f.spec) is not None:
+        return None, {
+            "nextRotationTime": rfc3339(f.observed.next_rotation),
+            "lastRotatedTime": rfc3339(f.observed.last_rotated),
+        }
+    schedule = f.spec.rotation.schedule() if f.spec.rotation else None
+    base = _base_time(f)
+    upcoming = schedule.next_after(base) if schedule is not None and base is not None else None
+    if f.resolved.database is not None:
+        last = base
+    else:
+        last = f.current.created if f.current is not None and f.current.previous_id else None
+    return upcoming, {"nextRotationTime": rfc3339(upcoming), "lastRotatedTime": rfc3339(last)}
+
+
+def _rotation(f: ValueFacts, intent: str, reason: str, request: str | None = None) -> ValuePlan:
+    """The rotation this source supports, as a plan."""
+    assert f.current is not None
+    if desired_rotation(f.spec) is not None:
+        lambda_token = token(f.uid, f"{intent}:{f.current.version_id}")
+        return ValuePlan(diff=("rotation",), rotate=AsyncRotation(reason, lambda_token=lambda_token, request=request))
+    if f.resolved.policy is not None:
+        write = WriteValue(token(f.uid, f"{intent}:{f.current.version_id}"), reason, policy=f.resolved.policy)
+        return ValuePlan(diff=("rotation",), write=write)
+    if f.resolved.database is not None:
+        cluster = f.resolved.database.cluster_identifier
+        if not cluster:
+            return ValuePlan(
+                pending=f"{reason}: waiting for UpskillDatabase {f.resolved.database.database} "
+                "to report its cluster identifier"
+            )
+        return ValuePlan(diff=("rotation",), rotate=AsyncRotation(reason, cluster_identifier=cluster, request=request))
+    return ValuePlan()  # an imported value without a Lambda: a person rotates it at the source
+
+
+def _request_satisfied(f: ValueFacts, request: str) -> bool:
+    """The request was carried out already (its version is current, or the value is newer than its time)."""
+    assert f.current is not None
+    stamp, base = parse_time(request), _base_time(f)
+    if stamp is not None and base is not None and base >= stamp:
+        return True
+    return f.current.version_id == token(f.uid, f"manual:{request}:{f.observed.previous_id}")
+
+
+def _initial(f: ValueFacts) -> ValuePlan:
+    if f.resolved.content is not None:
+        write = WriteValue(content_token(f.uid, f.resolved.content), "first value", content=f.resolved.content)
+    else:
+        write = WriteValue(token(f.uid, "initial"), "first value", policy=f.resolved.policy)
+    return ValuePlan(diff=("value",), write=write)
+
+
+def plan_value(f: ValueFacts) -> ValuePlan:
+    """The one value change this observation calls for, with the status fields it publishes."""
+    if f.current is None:
+        return _initial(f)
+    aws_rotates = desired_rotation(f.spec) is not None
+    content = f.resolved.content
+    if content is not None and not aws_rotates and not same_value(f.current.value, content):
+        write = WriteValue(content_token(f.uid, content), f"{f.resolved.origin} changed", content=content)
+        return ValuePlan(diff=("value",), write=write)
+    policy = f.resolved.policy
+    recorded = f.observed.tags.get(POLICY_TAG)
+    if policy is not None and not aws_rotates and recorded and recorded != policy_digest(policy):
+        return _rotation(f, f"policy:{policy_digest(policy)}", "the generator policy changed")
+    upcoming, outputs = _timing(f)
+    if f.inflight is not None:
+        base = _base_time(f)
+        if base is not None and base >= f.inflight.requested.replace(microsecond=0):
+            outputs["rotationRequestedTime"] = None  # the rotation asked for has arrived
+        elif f.now - f.inflight.requested < INFLIGHT_TIMEOUT:
+            return ValuePlan(
+                pending=f"waiting for AWS to finish the rotation requested at {rfc3339(f.inflight.requested)}",
+                outputs=outputs,
+            )
+    if f.request and f.request != f.handled_request:
+        if _request_satisfied(f, f.request):
+            outputs["rotationRequest"] = f.request
+        else:
+            plan = _rotation(f, f"manual:{f.request}", f"rotation requested ({f.request})", f.request)
+            if plan.diff or plan.pending:
+                return ValuePlan(plan.diff, plan.write, plan.rotate, plan.pending, {**outputs, **plan.outputs})
+            outputs["rotationRequest"] = f.request  # nothing this source can rotate: answered, not repeated
+    if upcoming is not None and f.now >= upcoming and not aws_rotates:
+        plan = _rotation(f, "scheduled", "scheduled rotation")
+        return ValuePlan(plan.diff, plan.write, plan.rotate, plan.pending, {**outputs, **plan.outputs})
+    return ValuePlan(outputs=outputs)

@@ -1,0 +1,202 @@
+"""The RDS façade for clusters: DB subnet groups, Aurora clusters, their instances, snapshots and tags.
+
+The proxy calls live in :mod:`.rds_proxy` (same service, same rate limiter). Arguments and results
+are AWS-shaped dicts (``rds/2014-10-31``); the adapters normalise them. Every write that can take
+``ApplyImmediately`` sends it: the operator never leaves a change for the maintenance window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from upskill_operator.aws.codes import ClassifiedFacade
+
+__all__ = ["ENGINE", "Rds", "RdsBase", "tag_list"]
+
+AwsDict = dict[str, Any]
+ENGINE = "aurora-postgresql"
+
+
+def tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"Key": key, "Value": value} for key, value in tags.items()]
+
+
+class RdsBase(ClassifiedFacade):
+    """What every RDS façade shares: the service, its error codes and the tagging calls."""
+
+    service = "rds"
+    iam_prefix = "rds"
+    operations = frozenset({"ListTagsForResource", "AddTagsToResource", "RemoveTagsFromResource"})
+    recoverable_codes = frozenset(
+        {
+            "InvalidDBClusterStateFault",
+            "InvalidDBInstanceState",
+            "InvalidDBInstanceStateFault",
+            "InvalidDBProxyStateFault",
+            "InvalidDBProxyEndpointStateFault",
+            "InvalidDBSubnetGroupStateFault",
+            "InvalidDBClusterSnapshotStateFault",
+            # A create that lost a race with another writer (or with our own previous life): observe again.
+            "DBClusterAlreadyExistsFault",
+            "DBInstanceAlreadyExists",
+            "DBSubnetGroupAlreadyExists",
+            "DBProxyAlreadyExistsFault",
+            "DBProxyEndpointAlreadyExistsFault",
+        }
+    )
+    terminal_codes = frozenset(
+        {
+            "InvalidParameterValue",
+            "InvalidParameterCombination",
+            "DBSubnetGroupDoesNotCoverEnoughAZs",
+            "InvalidSubnet",
+            "InvalidVPCNetworkStateFault",
+            "KMSKeyNotAccessibleFault",
+            "StorageQuotaExceeded",
+            "DBClusterQuotaExceededFault",
+            "InstanceQuotaExceeded",
+            "DBProxyQuotaExceeded",
+            "DBClusterSnapshotAlreadyExistsFault",
+        }
+    )
+
+    def list_tags(self, arn: str) -> dict[str, str]:
+        """The resource's tags as a dict."""
+        return {t["Key"]: t["Value"] for t in self.call("ListTagsForResource", ResourceName=arn).get("TagList", [])}
+
+    def add_tags(self, arn: str, tags: Mapping[str, str]) -> None:
+        if tags:
+            self.call("AddTagsToResource", ResourceName=arn, Tags=tag_list(tags))
+
+    def remove_tags(self, arn: str, keys: Collection[str]) -> None:
+        if keys:
+            self.call("RemoveTagsFromResource", ResourceName=arn, TagKeys=sorted(keys))
+
+
+class Rds(RdsBase):
+    """Typed calls for DB subnet groups, Aurora clusters, DB instances and cluster snapshots."""
+
+    operations = RdsBase.operations | frozenset(
+        {
+            "CreateDBSubnetGroup",
+            "DescribeDBSubnetGroups",
+            "ModifyDBSubnetGroup",
+            "DeleteDBSubnetGroup",
+            "CreateDBCluster",
+            "DescribeDBClusters",
+            "ModifyDBCluster",
+            "DeleteDBCluster",
+            "DescribeDBClusterSnapshots",
+            "CreateDBInstance",
+            "DescribeDBInstances",
+            "ModifyDBInstance",
+            "DeleteDBInstance",
+        }
+    )
+
+    # DB subnet groups ----------------------------------------------------------------------------
+
+    def describe_subnet_group(self, name: str) -> AwsDict:
+        """The ``DBSubnetGroup``; raises ``AwsNotFoundError`` when there is none."""
+        group: AwsDict = self.call("DescribeDBSubnetGroups", DBSubnetGroupName=name)["DBSubnetGroups"][0]
+        return group
+
+    def create_subnet_group(
+        self, name: str, *, description: str, subnet_ids: Collection[str], tags: Mapping[str, str]
+    ) -> AwsDict:
+        group: AwsDict = self.call(
+            "CreateDBSubnetGroup",
+            DBSubnetGroupName=name,
+            DBSubnetGroupDescription=description,
+            SubnetIds=sorted(subnet_ids),
+            Tags=tag_list(tags),
+        )["DBSubnetGroup"]
+        return group
+
+    def modify_subnet_group(self, name: str, *, subnet_ids: Collection[str]) -> None:
+        self.call("ModifyDBSubnetGroup", DBSubnetGroupName=name, SubnetIds=sorted(subnet_ids))
+
+    def delete_subnet_group(self, name: str) -> None:
+        self.call("DeleteDBSubnetGroup", DBSubnetGroupName=name)
+
+    # Clusters ------------------------------------------------------------------------------------
+
+    def describe_cluster(self, identifier: str) -> AwsDict:
+        """The ``DBCluster`` (with ``TagList``); raises ``AwsNotFoundError`` when there is none."""
+        cluster: AwsDict = self.call("DescribeDBClusters", DBClusterIdentifier=identifier)["DBClusters"][0]
+        return cluster
+
+    def create_cluster(self, identifier: str, request: Mapping[str, Any]) -> AwsDict:
+        """One CreateDBCluster with everything the cluster needs, tags included, so it is never untagged."""
+        cluster: AwsDict = self.call("CreateDBCluster", DBClusterIdentifier=identifier, Engine=ENGINE, **request)[
+            "DBCluster"
+        ]
+        return cluster
+
+    def modify_cluster(self, identifier: str, changes: Mapping[str, Any]) -> None:
+        """One ModifyDBCluster, applied immediately."""
+        if not changes:
+            raise ValueError("modify_cluster called with nothing to change")
+        self.call("ModifyDBCluster", DBClusterIdentifier=identifier, ApplyImmediately=True, **changes)
+
+    def delete_cluster(self, identifier: str, *, final_snapshot: str | None) -> None:
+        """Delete the cluster, with a final snapshot unless ``final_snapshot`` is None."""
+        if final_snapshot is None:
+            self.call("DeleteDBCluster", DBClusterIdentifier=identifier, SkipFinalSnapshot=True)
+        else:
+            self.call(
+                "DeleteDBCluster",
+                DBClusterIdentifier=identifier,
+                SkipFinalSnapshot=False,
+                FinalDBSnapshotIdentifier=final_snapshot,
+            )
+
+    def describe_cluster_snapshot(self, identifier: str) -> AwsDict:
+        """The ``DBClusterSnapshot``; raises ``AwsNotFoundError`` when there is none."""
+        snapshot: AwsDict = self.call("DescribeDBClusterSnapshots", DBClusterSnapshotIdentifier=identifier)[
+            "DBClusterSnapshots"
+        ][0]
+        return snapshot
+
+    # Instances -----------------------------------------------------------------------------------
+
+    def list_instances(self, cluster_identifier: str) -> list[AwsDict]:
+        """Every DB instance of the cluster (with ``TagList``), following ``Marker``."""
+        instances: list[AwsDict] = []
+        marker: str | None = None
+        seen: set[str] = set()
+        while True:
+            params: AwsDict = {"Filters": [{"Name": "db-cluster-id", "Values": [cluster_identifier]}]}
+            if marker:
+                params["Marker"] = marker
+            page = self.call("DescribeDBInstances", **params)
+            instances.extend(page.get("DBInstances", []))
+            marker = page.get("Marker")
+            if not marker or marker in seen:
+                return instances
+            seen.add(marker)
+
+    def create_instance(
+        self, identifier: str, *, cluster_identifier: str, instance_class: str, tags: Mapping[str, str]
+    ) -> None:
+        """A cluster member; Aurora decides whether it is the writer (the first one is)."""
+        self.call(
+            "CreateDBInstance",
+            DBInstanceIdentifier=identifier,
+            DBClusterIdentifier=cluster_identifier,
+            Engine=ENGINE,
+            DBInstanceClass=instance_class,
+            PubliclyAccessible=False,
+            AutoMinorVersionUpgrade=True,
+            Tags=tag_list(tags),
+        )
+
+    def modify_instance(self, identifier: str, *, instance_class: str) -> None:
+        self.call(
+            "ModifyDBInstance", DBInstanceIdentifier=identifier, DBInstanceClass=instance_class, ApplyImmediately=True
+        )
+
+    def delete_instance(self, identifier: str) -> None:
+        """Delete a cluster member (Aurora members take no final snapshot: the data is the cluster's)."""
+        self.call("DeleteDBInstance", DBInstanceIdentifier=identifier)

@@ -1,0 +1,71 @@
+"""UpskillSecret's own clock: a short timer that runs a pass only when a refresh or rotation is due.
+
+Thin, like every handler: :func:`~upskill_operator.adapters.secret_timing.due` decides from the
+status alone, and a due pass is the same engine pass the other handlers run (one at a time per
+object, through the same lock). Errors are written to status and left to the next tick or resync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from typing import Any
+
+import kopf
+from pydantic import ValidationError
+
+from upskill_operator import metrics
+from upskill_operator.adapters.secret_timing import due
+from upskill_operator.config import Settings
+from upskill_operator.handlers.resource import remember_written, snapshot_of, target_of
+from upskill_operator.handlers.status import status_patch
+from upskill_operator.models import secret
+from upskill_operator.models.common import API_GROUP, API_VERSION
+from upskill_operator.reconcile.factory import WIRING, Runtime
+from upskill_operator.reconcile.outcome import Outcome
+
+__all__ = ["register"]
+
+INFO = secret.KIND
+
+
+def register(registry: kopf.OperatorRegistry, settings: Settings) -> None:
+    """The refresh tick, when the operator serves UpskillSecret."""
+    if INFO.kind not in WIRING:
+        return
+
+    async def tick(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: Any, **_: Any) -> None:
+        if body.metadata.get("deletionTimestamp"):
+            return
+        runtime: Runtime = memo["runtime"]
+        started = time.perf_counter()
+        async with memo.setdefault("lock", asyncio.Lock()):
+            # Decide from a snapshot taken under the lock, with this process's own last status write
+            # laid over it: a pass that just ran may not show in the body yet.
+            snapshot = snapshot_of(body, memo)
+            try:
+                spec = secret.SecretSpec.model_validate(dict(snapshot.get("spec") or {}))
+            except ValidationError:
+                return  # the reconcile handler reports it
+            status, annotations = snapshot.get("status") or {}, snapshot.metadata.annotations or {}
+            reason = due(spec, status, annotations, dt.datetime.now(dt.UTC))
+            target = target_of(INFO, snapshot) if reason is not None else None
+            if target is None or isinstance(target, Outcome):
+                return
+            engine = runtime.engines[INFO.kind]
+            outcome = await asyncio.get_running_loop().run_in_executor(None, engine.reconcile, target)
+        metrics.RECONCILE_SECONDS.labels(INFO.kind).observe(time.perf_counter() - started)
+        metrics.RECONCILE_TOTAL.labels(INFO.kind, outcome.state.value).inc()
+        patch.status.update(remember_written(memo, status_patch(INFO, snapshot, outcome)))
+        logger.debug(f"{reason}: {outcome.state.value} ({outcome.reason})")
+
+    kopf.timer(
+        API_GROUP,
+        API_VERSION,
+        INFO.plural,
+        registry=registry,
+        id="refresh",
+        interval=settings.secret_tick_seconds,
+        initial_delay=settings.secret_tick_seconds,
+    )(tick)

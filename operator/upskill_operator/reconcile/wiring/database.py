@@ -1,0 +1,45 @@
+"""UpskillDatabase: network, cluster, instances, then the proxy's role, the proxy, its target and endpoint.
+
+The order is the dependency order of creation (the engine deletes in reverse): the subnet group
+and security group come first because the cluster is created inside them; the proxy needs the
+role and the cluster's master secret; the target needs the proxy and the cluster; the read-only
+endpoint needs the proxy. Each step publishes what the next ones use (VPC, subnets, security
+groups, master secret, role), and its part of ``status``.
+"""
+
+from __future__ import annotations
+
+from upskill_operator.adapters.db_cluster import ClusterAdapter
+from upskill_operator.adapters.db_instances import InstancesAdapter
+from upskill_operator.adapters.db_security_group import SecurityGroupAdapter
+from upskill_operator.adapters.db_subnet_group import SubnetGroupAdapter
+from upskill_operator.adapters.proxy import ProxyAdapter
+from upskill_operator.adapters.proxy_endpoint import ProxyEndpointAdapter
+from upskill_operator.adapters.proxy_role import ProxyRoleAdapter
+from upskill_operator.adapters.proxy_target import ProxyTargetAdapter
+from upskill_operator.aws.ec2 import Ec2
+from upskill_operator.aws.iam import Iam
+from upskill_operator.aws.kms import Kms
+from upskill_operator.aws.rds import Rds
+from upskill_operator.aws.rds_proxy import RdsProxy
+from upskill_operator.reconcile.engine import Engine
+from upskill_operator.reconcile.wiring.context import Context
+
+__all__ = ["build"]
+
+
+def build(ctx: Context) -> Engine:
+    prefix = ctx.settings.name_prefix
+    rds, proxies, ec2, kms = Rds(ctx.aws), RdsProxy(ctx.aws), Ec2(ctx.aws), Kms(ctx.aws)
+    return ctx.engine(
+        [
+            SubnetGroupAdapter(rds, ec2, prefix),
+            SecurityGroupAdapter(ec2, prefix),
+            ClusterAdapter(rds, kms, prefix),
+            InstancesAdapter(rds, prefix),
+            ProxyRoleAdapter(Iam(ctx.aws), kms, prefix),
+            ProxyAdapter(proxies, prefix),
+            ProxyTargetAdapter(proxies, prefix),
+            ProxyEndpointAdapter(proxies, prefix),
+        ]
+    )

@@ -1,0 +1,51 @@
+"""UpskillSecret: resolve the source, then the Secrets Manager secret, the Kubernetes Secret, the restarts."""
+
+from __future__ import annotations
+
+from upskill_operator import endpoints
+from upskill_operator.adapters.secret import SecretsManagerAdapter
+from upskill_operator.adapters.secret_database import Address, DatabaseReader, EndpointResolver
+from upskill_operator.adapters.secret_restart import RestartAdapter
+from upskill_operator.adapters.secret_source import SourceAdapter
+from upskill_operator.adapters.secret_sync import KubeSecretSyncAdapter
+from upskill_operator.aws.kms import Kms
+from upskill_operator.aws.rds_passwords import RdsPasswords
+from upskill_operator.aws.secretsmanager import SecretsManager
+from upskill_operator.config import Settings
+from upskill_operator.kube.custom_objects import CustomObjects
+from upskill_operator.kube.secrets import KubeSecrets
+from upskill_operator.kube.workloads import Workloads
+from upskill_operator.reconcile.engine import Engine
+from upskill_operator.reconcile.wiring.context import Context
+from upskill_operator.wire_logs import quiet_wire_loggers
+
+__all__ = ["build", "endpoint_resolver"]
+
+
+def endpoint_resolver(settings: Settings) -> EndpointResolver:
+    """THE seam for database URLs: where apps connect for an endpoint of an UpskillDatabase's status.
+
+    Against AWS ``Settings.endpoint_map`` is empty and the endpoint is used as is; the sandbox maps
+    the emulated clusters' host names to its PostgreSQL (:func:`upskill_operator.endpoints.resolve`).
+    """
+
+    def resolve(host: str, port: int) -> Address:
+        mapped_host, mapped_port = endpoints.resolve(host, port, settings)
+        return Address(mapped_host, mapped_port)
+
+    return resolve
+
+
+def build(ctx: Context) -> Engine:
+    quiet_wire_loggers()  # the secret kind reads values: botocore and the Kubernetes client must never log bodies
+    secrets = SecretsManager(ctx.aws)
+    kube_secrets = KubeSecrets(ctx.kube)
+    database = DatabaseReader(CustomObjects(ctx.kube), secrets, endpoint_resolver(ctx.settings))
+    return ctx.engine(
+        [
+            SourceAdapter(kube_secrets, database),
+            SecretsManagerAdapter(secrets, Kms(ctx.aws), RdsPasswords(ctx.aws), ctx.settings.name_prefix),
+            KubeSecretSyncAdapter(kube_secrets),
+            RestartAdapter(Workloads(ctx.kube)),
+        ]
+    )

@@ -1,0 +1,58 @@
+"""The moto server with our RDS extension plugged into moto's own request dispatch.
+
+moto serves each service from a Flask app whose view calls ``RDSResponse.dispatch``; the
+extended server builds the same apps and, for RDS only, swaps that view for our subclass of
+``RDSResponse`` (:mod:`.rds_extension`). Requests still arrive as real HTTP, are parsed by moto
+against botocore's service model, and answers are serialised by moto's own serializer from the
+same model, so the operator's botocore client parses them exactly as it parses AWS's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from moto.core.utils import convert_to_flask_response
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
+
+from upskill_operator.sandbox.rds_extension import make_rds_response
+
+__all__ = ["ExtendedMotoServer", "RdsEmulation"]
+
+_RDS_VIEW = "RDSResponse.dispatch"
+
+
+@dataclass
+class RdsEmulation:
+    """Knobs of the RDS extension, read on every request (so tests may change them while it runs).
+
+    ``pending_describes``: after a create or modify, a cluster, instance, proxy, proxy endpoint or
+    proxy target stays in its transitional state (creating, modifying, REGISTERING, ...) for this
+    many describes of it, as AWS keeps it for minutes. 0 (the default) makes everything available
+    at once, as plain moto does.
+    """
+
+    pending_describes: int = 0
+
+
+class ExtendedMotoServer(ThreadedMotoServer):
+    """``ThreadedMotoServer`` whose RDS endpoint is served by the extension."""
+
+    def __init__(self, emulation: RdsEmulation, ip_address: str, port: int, verbose: bool) -> None:
+        super().__init__(ip_address=ip_address, port=port, verbose=verbose)
+        self.emulation = emulation
+        self._response = make_rds_response(emulation)
+
+    def _create_app(self, service: Any) -> Any:
+        app = create_backend_app(service)
+        if service == "rds" and _RDS_VIEW in app.view_functions:
+            app.view_functions[_RDS_VIEW] = convert_to_flask_response(self._response.dispatch)
+        return app
+
+    def _server_entry(self) -> None:
+        app = DomainDispatcherApplication(self._create_app)
+        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()

@@ -1,0 +1,167 @@
+"""The leak scan: a whole UpskillSecret lifecycle with every logger at DEBUG, then a search for every value.
+
+Every value the lifecycle produced (generated, imported, database passwords, URLs, JSON
+documents, rotated values), in plain, base64 and percent-encoded form, is searched for in every
+log record of the process (the emulators' own loggers aside), every Kubernetes Event, every
+UpskillSecret object (status, annotations, everything) and every metric label. None may appear.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import urllib.parse
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from prometheus_client import REGISTRY
+
+from e2e.conftest import API, NAMESPACE, Bed, wait_for
+from e2e.secret_support import (
+    PLURAL,
+    aws_name,
+    aws_value,
+    deployment,
+    kube_value,
+    put_kube_secret,
+    ready,
+    secret_doc,
+    secrets_operator,
+    unique,
+    waiting,
+)
+from unit.crd_support import example
+
+pytestmark = pytest.mark.e2e
+
+EMULATOR_LOGGERS = ("moto", "werkzeug", "kmock", "aiohttp.access", "aiohttp.server", "upskill_operator.sandbox")
+VERBOSE = ("kopf", "botocore", "boto3", "urllib3", "kubernetes", "upskill_operator", "asyncio")
+
+
+class Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith(EMULATOR_LOGGERS):
+            return
+        text = f"{record.name} {record.getMessage()}"
+        if record.exc_info:
+            text += "\n" + logging.Formatter().formatException(record.exc_info)
+        self.lines.append(text)
+
+
+@pytest.fixture
+def capture() -> Iterator[Capture]:
+    """DEBUG everywhere, set before the operator starts (as ``--verbose`` would)."""
+    handler = Capture()
+    root = logging.getLogger()
+    saved = {name: logging.getLogger(name).level for name in ("", *VERBOSE)}
+    root.addHandler(handler)
+    for name in ("", *VERBOSE):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def forms(value: str) -> set[str]:
+    """A value as it could leak: plain, base64 (Kubernetes data), percent-encoded (URLs)."""
+    out = {value, base64.b64encode(value.encode()).decode(), urllib.parse.quote(value, safe="")}
+    return {v for v in out if len(v) >= 6}
+
+
+def everything_visible(bed: Bed, capture: Capture) -> dict[str, str]:
+    labels = [value for metric in REGISTRY.collect() for sample in metric.samples for value in sample.labels.values()]
+    return {
+        "logs": "\n".join(capture.lines),
+        "events": json.dumps(bed.kube.list("v1", "events", NAMESPACE)),
+        "objects": json.dumps(bed.kube.list(API, PLURAL, NAMESPACE)),
+        "metric labels": "\n".join(labels),
+    }
+
+
+def test_no_value_ever_leaves_secrets_manager_and_the_target_secret(
+    bed: Bed, capture: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    values: list[str] = []
+    gen, imp, url, db, env, src, web = (unique(p) for p in ("gen", "imp", "url", "db", "env", "src", "web"))
+    with secrets_operator(bed, monkeypatch, resync_seconds=3.0):  # DEBUG everywhere: keep the volume sane
+        deployment(bed, web, env, "TOKEN")
+        imported = f"sk_live_{uuid.uuid4().hex}"
+        values.append(imported)
+        put_kube_secret(bed, src, {"value": imported})
+        password = f"pw/{uuid.uuid4().hex[:12]}@:"
+        values.append(password)
+        sm = bed.boto("secretsmanager")
+        master = sm.create_secret(
+            Name=f"rds!cluster-{uuid.uuid4()}", SecretString=json.dumps({"username": "admin", "password": password})
+        )["ARN"]
+        gen_doc = secret_doc(
+            gen,
+            {"generate": {"length": 40}},
+            rotation={"everyDays": 30},
+            target={"secretName": env, "key": "TOKEN", "restartOnChange": [{"kind": "Deployment", "name": web}]},
+        )
+        bed.apply(gen_doc)
+        bed.apply(
+            secret_doc(imp, {"fromSecret": {"name": src, "key": "value"}}, target={"secretName": env, "key": "IMP"})
+        )
+        bed.apply(
+            secret_doc(
+                url,
+                {"database": {"ref": db, "format": "json"}},
+                target={
+                    "secretName": env,
+                    "keys": [{"key": "DB_URL", "field": "url"}, {"key": "DB_PASSWORD", "field": "password"}],
+                },
+            )
+        )
+        waiting(bed, url, "does not exist")
+        spec = {**example("UpskillDatabase", "auth-db")["spec"]}
+        status = {
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "True",
+                    "reason": "Available",
+                    "message": "",
+                    "lastTransitionTime": "2025-01-01T00:00:00Z",
+                    "observedGeneration": 1,
+                }
+            ],
+            "endpoints": {"proxy": "leak.proxy-x.us-east-1.rds.amazonaws.com"},
+            "port": 5432,
+            "masterUserSecretArn": master,
+        }
+        bed.apply(
+            {"apiVersion": API, "kind": "UpskillDatabase", "metadata": {"name": db}, "spec": spec, "status": status}
+        )
+        for name in (gen, imp, url):
+            ready(bed, name)
+        values += [aws_value(bed, gen), aws_value(bed, url), str(kube_value(bed, env, "DB_URL"))]
+
+        bed.apply({**gen_doc, "metadata": {**gen_doc["metadata"], "annotations": {"upskill.io/rotate": "now"}}})
+        wait_for(lambda: bed.get(PLURAL, gen)["status"].get("rotationRequest") == "now", 20, "rotated")
+        values.append(aws_value(bed, gen))
+        changed = f"oob-{uuid.uuid4().hex}"
+        values.append(changed)
+        sm.put_secret_value(SecretId=aws_name(gen), SecretString=changed)
+        wait_for(lambda: kube_value(bed, env, "TOKEN") == changed, 20, "out-of-band change synced")
+        for name in (gen, imp, url):
+            bed.delete(PLURAL, name)
+        for name in (gen, imp, url):
+            wait_for(lambda name=name: bed.get(PLURAL, name) is None, 20, f"{name} deleted")
+
+    assert any(line.startswith("kopf") for line in capture.lines), "DEBUG capture is not working"
+    visible = everything_visible(bed, capture)
+    for value in values:
+        for form in forms(value):
+            for where, text in visible.items():
+                assert form not in text, f"a secret value leaked into {where}"

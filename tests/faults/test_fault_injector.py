@@ -1,0 +1,80 @@
+"""The fault injector against the moto server: real serialisation, botocore's own retries, our classification."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import pytest
+from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
+
+from upskill_operator.aws.dynamodb import DynamoDB
+from upskill_operator.aws.errors import AwsNotFoundError, AwsRecoverableError
+from upskill_operator.aws.session import ATTEMPT_OBSERVERS, AwsClients
+from upskill_operator.config import AwsSettings
+from upskill_operator.sandbox.aws import MotoServer, aws_env
+from upskill_operator.sandbox.faults import FaultInjector
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    with MotoServer() as server, pytest.MonkeyPatch.context() as env:
+        for key, value in aws_env(server.url, "us-east-1").items():
+            env.setenv(key, value)
+        yield server.url
+
+
+def _facade(url: str, attempts: int) -> DynamoDB:
+    return DynamoDB(AwsClients(AwsSettings(endpoint_url=url, max_attempts=attempts, calls_per_second={})))
+
+
+@pytest.mark.parametrize("kind", FaultInjector.KINDS)
+def test_each_fault_kind_is_retried_by_botocore_then_the_real_answer_arrives(moto_url: str, kind: str) -> None:
+    injector = FaultInjector(1.0, kinds=[kind])
+    seen: list[str] = []
+
+    def first_attempt_only(service: str, operation: str) -> object:
+        seen.append(operation)
+        return injector(service, operation) if len(seen) == 1 else None
+
+    ATTEMPT_OBSERVERS.append(first_attempt_only)
+    try:
+        with pytest.raises(AwsNotFoundError):  # the emulator's real answer, once the fault was retried away
+            _facade(moto_url, attempts=3).call("DescribeTable", TableName="missing-table")
+    finally:
+        ATTEMPT_OBSERVERS.remove(first_attempt_only)
+    assert injector.injected[kind] == 1
+    assert seen == ["DescribeTable", "DescribeTable"]
+
+
+@pytest.mark.parametrize("kind", ["throttle", "503", "reset"])
+def test_persistent_faults_become_recoverable_errors(moto_url: str, kind: str) -> None:
+    injector = FaultInjector(1.0, kinds=[kind], services=["dynamodb"])
+    ATTEMPT_OBSERVERS.append(injector)
+    try:
+        with pytest.raises(AwsRecoverableError):
+            _facade(moto_url, attempts=2).call("DescribeTable", TableName="t")
+    finally:
+        ATTEMPT_OBSERVERS.remove(injector)
+    assert injector.attempts[("dynamodb", "DescribeTable")] == 2  # max_attempts honoured, no hand-rolled retries
+
+
+def test_throttle_carries_the_service_code(moto_url: str) -> None:
+    injector = FaultInjector(1.0, kinds=["throttle"], services=["dynamodb"])
+    ATTEMPT_OBSERVERS.append(injector)
+    try:
+        with pytest.raises(AwsRecoverableError) as caught:
+            _facade(moto_url, attempts=1).call("DescribeTable", TableName="t")
+    finally:
+        ATTEMPT_OBSERVERS.remove(injector)
+    assert caught.value.reason == "ThrottlingException"
+
+
+def test_rate_is_respected_and_seeded() -> None:
+    first, second = FaultInjector(0.2, seed=7), FaultInjector(0.2, seed=7)
+    for injector in (first, second):
+        for _ in range(2000):
+            with contextlib.suppress(ConnectionClosedError, ReadTimeoutError):  # raised kinds count too
+                injector("dynamodb", "DescribeTable")
+    assert first.injected == second.injected
+    assert 330 < sum(first.injected.values()) < 470
