@@ -63,6 +63,21 @@ RECONCILE_CASES = {
         [ABSENT], State.RECOVERABLE, ["create"], "Busy", fail_on={"create": RecoverableError("b", reason="Busy")}
     ),
     "UpToDateNoWrites": Case([SYNCED], State.READY, [], "Available"),
+    "UnwantedPartDeletedDuringSync": Case(
+        [
+            Observation(exists=True, owner=OURS, up_to_date=False, diff=("spec.proxy.enabled",), unwanted=True),
+            Observation(exists=False, up_to_date=True),
+        ],
+        State.READY,
+        ["delete:Delete"],
+        "Available",
+    ),
+    "UnwantedPartThatSurvivesDeleteNotConverged": Case(
+        [Observation(exists=True, owner=OURS, up_to_date=False, diff=("spec.proxy.enabled",), unwanted=True)],
+        State.RECOVERABLE,
+        ["delete:Delete"],
+        "NotConverged",
+    ),
     "AbsentAndNotWantedNoCreate": Case([Observation(exists=False, up_to_date=True)], State.READY, [], "Available"),
     "UpdateNeeded": Case([STALE, SYNCED], State.READY, ["update"], "Available"),
     "UpdateNotConverging": Case([STALE], State.RECOVERABLE, ["update"], "NotConverged"),

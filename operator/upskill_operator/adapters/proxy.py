@@ -32,7 +32,6 @@ __all__ = ["ProxyAdapter", "ProxyObservation", "desired_auth", "proxy_changes"]
 @dataclass(frozen=True)
 class ProxyObservation(Observation):
     arn: str = ""
-    retire: bool = False
     changes: dict[str, Any] = field(default_factory=dict)
     tags_to_set: Mapping[str, str] = field(default_factory=dict)
     tags_to_remove: tuple[str, ...] = ()
@@ -120,7 +119,7 @@ class ProxyAdapter:
                 pending=pending,
                 outputs=gone,
                 arn=proxy["DBProxyArn"],
-                retire=True,
+                unwanted=True,
             )
         diff, changes, conflicts = proxy_changes(proxy, self._desired(target, outputs))
         to_set, to_remove = tag_changes(desired_tags(target), tags, managed_keys(target))
@@ -168,9 +167,6 @@ class ProxyAdapter:
         if not isinstance(observed, ProxyObservation):
             return
         name = names(target, self.name_prefix).proxy
-        if observed.retire:
-            self.proxies.delete_proxy(name)
-            return
         if observed.changes:
             self.proxies.modify_proxy(name, observed.changes)
         self.proxies.remove_tags(observed.arn, observed.tags_to_remove)

@@ -32,7 +32,6 @@ READ_ONLY = "READ_ONLY"
 @dataclass(frozen=True)
 class EndpointObservation(Observation):
     arn: str = ""
-    retire: bool = False
     security_groups: tuple[str, ...] | None = None
     tags_to_set: Mapping[str, str] = field(default_factory=dict)
     tags_to_remove: tuple[str, ...] = ()
@@ -80,7 +79,7 @@ class ProxyEndpointAdapter:
                 pending=pending,
                 outputs=gone,
                 arn=endpoint["DBProxyEndpointArn"],
-                retire=True,
+                unwanted=True,
             )
         conflicts: list[str] = []
         if (
@@ -132,9 +131,6 @@ class ProxyEndpointAdapter:
         if not isinstance(observed, EndpointObservation):
             return
         name = names(target, self.name_prefix).proxy_endpoint
-        if observed.retire:
-            self.proxies.delete_endpoint(name)
-            return
         if observed.security_groups is not None:
             self.proxies.modify_endpoint(name, security_group_ids=observed.security_groups)
         self.proxies.remove_tags(observed.arn, observed.tags_to_remove)

@@ -76,7 +76,6 @@ def same_policy(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> boo
 
 @dataclass(frozen=True)
 class RoleObservation(Observation):
-    retire: bool = False
     trust: bool = False
     policy: dict[str, Any] | None = None
     tags_to_set: Mapping[str, str] = field(default_factory=dict)
@@ -112,7 +111,7 @@ class ProxyRoleAdapter:
                     diff=("spec.proxy (role no longer needed)",),
                     owner=owner,
                     outputs=given,
-                    retire=True,
+                    unwanted=True,
                 )
             return Observation(exists=False, up_to_date=True, outputs=given)
         if role is None:
@@ -155,9 +154,6 @@ class ProxyRoleAdapter:
     def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
         role_name = names(target, self.name_prefix).role
         if not isinstance(observed, RoleObservation):
-            return
-        if observed.retire:
-            self._delete(role_name)
             return
         if observed.trust:
             self.iam.update_trust_policy(role_name, trust_policy())

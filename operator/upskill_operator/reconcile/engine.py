@@ -157,7 +157,10 @@ class _Pass:
                     reason="NotConverged",
                 )
             self._spend()
-            adapter.update(self.target, self.outputs, observed)
+            if observed.unwanted:  # retire a part the spec dropped; delete is the adapter's one way to remove
+                adapter.delete(self.target, self.outputs, observed, "Delete")
+            else:
+                adapter.update(self.target, self.outputs, observed)
             last_diff = diff
 
     def delete_adapter(self, adapter: Adapter) -> bool:

@@ -79,6 +79,9 @@ class Observation:
     """Differences AWS cannot apply in place (immutable fields): Terminal, never written."""
     outputs: Mapping[str, Any] = field(default_factory=dict)
     """Status fields (wire names) published from this object, e.g. ``arn``."""
+    unwanted: bool = False
+    """The object exists and is ours, but the spec no longer asks for it (a disabled proxy, say):
+    the engine deletes it through ``Adapter.delete`` as part of a sync."""
 
     @staticmethod
     def absent() -> Observation:
