@@ -1,15 +1,13 @@
 """Application login roles against real PostgreSQL: create, re-password, and test a password.
 
-The embedded server trusts every local connection, which would let any password through. The
-``password_auth`` fixture puts a ``scram-sha-256`` rule for roles named ``app_*`` at the top of
-its pg_hba.conf (and reloads), so these roles, and only these, must present their password.
+The ``password_auth`` fixture makes the server check the passwords of ``app_*`` roles
+(see :mod:`db.password_auth`).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -18,27 +16,14 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from pydantic import SecretStr
 
+from db.password_auth import app_roles_need_passwords
 from upskill_operator.db.roles import RoleError, ensure_login_role, password_works
-
-_RULE = "local all /^app_ scram-sha-256\nhost all /^app_ 127.0.0.1/32 scram-sha-256\n"
 
 
 @pytest.fixture(scope="module")
 def password_auth(pg_server: str) -> Iterator[None]:
-    with psycopg.connect(pg_server, autocommit=True) as admin:
-        row = admin.execute("SHOW hba_file").fetchone()
-        assert row is not None
-        hba = Path(str(row[0]))
-        if not hba.exists():
-            pytest.skip("the server's pg_hba.conf is not reachable (DATABASE_URL)")
-        original = hba.read_text()
-        hba.write_text(_RULE + original)
-        admin.execute("SELECT pg_reload_conf()")
-        try:
-            yield
-        finally:
-            hba.write_text(original)
-            admin.execute("SELECT pg_reload_conf()")
+    with app_roles_need_passwords(pg_server):
+        yield
 
 
 @pytest.fixture

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import json
+import logging
 import threading
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,13 +14,17 @@ from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
+from prometheus_client import REGISTRY
 
 from upskill_operator import handlers
 from upskill_operator.sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import API, NAMESPACE, REGION, Bed, condition, is_ready, wait_for
+from unit.crd_support import example
 
 PLURAL = "upskillsecrets"
+PROXY = "upskill-auth.proxy-abc.us-east-1.rds.amazonaws.com"
+WRITER = "upskill-auth.cluster-abc.us-east-1.rds.amazonaws.com"
 
 
 def fast_operators(bed: Bed, monkeypatch: pytest.MonkeyPatch, **settings: Any) -> None:
@@ -203,3 +210,94 @@ __all__ = [
     "versions",
     "waiting",
 ]
+
+
+# -- UpskillDatabase objects written by the tests (no database controller runs) --
+
+
+def master_secret(bed: Bed, username: str, password: str) -> str:
+    sm = bed.boto("secretsmanager")
+    name = f"rds!cluster-{uuid.uuid4()}"
+    return str(
+        sm.create_secret(Name=name, SecretString=json.dumps({"username": username, "password": password}))["ARN"]
+    )
+
+
+def database_status(secret_arn: str, *, ready: bool = True, proxy: str = PROXY, port: int = 5432) -> dict[str, Any]:
+    return {
+        "conditions": [
+            {
+                "type": "Ready",
+                "status": "True" if ready else "False",
+                "reason": "Available" if ready else "Creating",
+                "message": "",
+                "lastTransitionTime": "2025-01-01T00:00:00Z",
+                "observedGeneration": 1,
+            }
+        ],
+        "endpoints": {"writer": WRITER, "proxy": proxy},
+        "port": port,
+        "clusterIdentifier": "upskill-auth",
+        "masterUserSecretArn": secret_arn,
+    }
+
+
+def apply_database(bed: Bed, name: str, status: dict[str, Any] | None = None, dbname: str = "auth") -> None:
+    spec = {**example("UpskillDatabase", "auth-db")["spec"], "databaseName": dbname}
+    doc: dict[str, Any] = {"apiVersion": API, "kind": "UpskillDatabase", "metadata": {"name": name}, "spec": spec}
+    if status is not None:
+        doc["status"] = status
+    bed.apply(doc)
+
+
+# -- the leak scan --
+
+EMULATOR_LOGGERS = ("moto", "werkzeug", "kmock", "aiohttp.access", "aiohttp.server", "upskill_operator.sandbox")
+VERBOSE = ("kopf", "botocore", "boto3", "urllib3", "kubernetes", "upskill_operator", "asyncio")
+
+
+class Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith(EMULATOR_LOGGERS):
+            return
+        text = f"{record.name} {record.getMessage()}"
+        if record.exc_info:
+            text += "\n" + logging.Formatter().formatException(record.exc_info)
+        self.lines.append(text)
+
+
+@contextmanager
+def debug_logs() -> Iterator[Capture]:
+    """DEBUG everywhere, set before the operator starts (as ``--verbose`` would); records captured."""
+    handler = Capture()
+    root = logging.getLogger()
+    saved = {name: logging.getLogger(name).level for name in ("", *VERBOSE)}
+    root.addHandler(handler)
+    for name in ("", *VERBOSE):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def forms(value: str) -> set[str]:
+    """A value as it could leak: plain, base64 (Kubernetes data), percent-encoded (URLs)."""
+    out = {value, base64.b64encode(value.encode()).decode(), urllib.parse.quote(value, safe="")}
+    return {v for v in out if len(v) >= 6}
+
+
+def everything_visible(bed: Bed, capture: Capture) -> dict[str, str]:
+    labels = [value for metric in REGISTRY.collect() for sample in metric.samples for value in sample.labels.values()]
+    return {
+        "logs": "\n".join(capture.lines),
+        "events": json.dumps(bed.kube.list("v1", "events", NAMESPACE)),
+        "objects": json.dumps(bed.kube.list(API, PLURAL, NAMESPACE)),
+        "metric labels": "\n".join(labels),
+    }

@@ -26,12 +26,17 @@ from upskill_operator.aws.session import ATTEMPT_OBSERVERS
 from upskill_operator.sandbox.operator_thread import OperatorThread
 from upskill_operator.sandbox.postgres import postgres
 
-from e2e.conftest import API, Bed, condition, wait_for
+from e2e.conftest import Bed, condition, wait_for
 from e2e.secret_support import (
     PLURAL,
+    PROXY,
+    WRITER,
+    apply_database,
     aws_name,
     canned,
+    database_status,
     kube_value,
+    master_secret,
     ready,
     secret_doc,
     secrets_operator,
@@ -39,14 +44,11 @@ from e2e.secret_support import (
     versions,
     waiting,
 )
-from unit.crd_support import example
 
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "p@ss:/w?rd#%&="
 ENCODED = "p%40ss%3A%2Fw%3Frd%23%25%26%3D"
-PROXY = "upskill-auth.proxy-abc.us-east-1.rds.amazonaws.com"
-WRITER = "upskill-auth.cluster-abc.us-east-1.rds.amazonaws.com"
 MODIFY_OK = (
     b'<ModifyDBClusterResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><ModifyDBClusterResult>'
     b"<DBCluster><DBClusterIdentifier>upskill-auth</DBClusterIdentifier></DBCluster></ModifyDBClusterResult>"
@@ -59,41 +61,6 @@ def operator(bed: Bed, monkeypatch: pytest.MonkeyPatch) -> Iterator[OperatorThre
     """This module's operator: fast clocks, no UpskillDatabase controller (see secret_support)."""
     with secrets_operator(bed, monkeypatch) as running:
         yield running
-
-
-def master_secret(bed: Bed, username: str, password: str) -> str:
-    sm = bed.boto("secretsmanager")
-    name = f"rds!cluster-{uuid.uuid4()}"
-    return str(
-        sm.create_secret(Name=name, SecretString=json.dumps({"username": username, "password": password}))["ARN"]
-    )
-
-
-def database_status(secret_arn: str, *, ready: bool = True, proxy: str = PROXY, port: int = 5432) -> dict[str, Any]:
-    return {
-        "conditions": [
-            {
-                "type": "Ready",
-                "status": "True" if ready else "False",
-                "reason": "Available" if ready else "Creating",
-                "message": "",
-                "lastTransitionTime": "2025-01-01T00:00:00Z",
-                "observedGeneration": 1,
-            }
-        ],
-        "endpoints": {"writer": WRITER, "proxy": proxy},
-        "port": port,
-        "clusterIdentifier": "upskill-auth",
-        "masterUserSecretArn": secret_arn,
-    }
-
-
-def apply_database(bed: Bed, name: str, status: dict[str, Any] | None = None, dbname: str = "auth") -> None:
-    spec = {**example("UpskillDatabase", "auth-db")["spec"], "databaseName": dbname}
-    doc: dict[str, Any] = {"apiVersion": API, "kind": "UpskillDatabase", "metadata": {"name": name}, "spec": spec}
-    if status is not None:
-        doc["status"] = status
-    bed.apply(doc)
 
 
 def url(host: str = PROXY, password: str = ENCODED, port: int = 5432) -> str:

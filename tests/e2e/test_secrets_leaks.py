@@ -8,22 +8,22 @@ UpskillSecret object (status, annotations, everything) and every metric label. N
 
 from __future__ import annotations
 
-import base64
 import json
-import logging
-import urllib.parse
 import uuid
 from collections.abc import Iterator
 
 import pytest
-from prometheus_client import REGISTRY
 
-from e2e.conftest import API, NAMESPACE, Bed, wait_for
+from e2e.conftest import API, Bed, wait_for
 from e2e.secret_support import (
     PLURAL,
+    Capture,
     aws_name,
     aws_value,
+    debug_logs,
     deployment,
+    everything_visible,
+    forms,
     kube_value,
     put_kube_secret,
     ready,
@@ -36,55 +36,11 @@ from unit.crd_support import example
 
 pytestmark = pytest.mark.e2e
 
-EMULATOR_LOGGERS = ("moto", "werkzeug", "kmock", "aiohttp.access", "aiohttp.server", "upskill_operator.sandbox")
-VERBOSE = ("kopf", "botocore", "boto3", "urllib3", "kubernetes", "upskill_operator", "asyncio")
-
-
-class Capture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.name.startswith(EMULATOR_LOGGERS):
-            return
-        text = f"{record.name} {record.getMessage()}"
-        if record.exc_info:
-            text += "\n" + logging.Formatter().formatException(record.exc_info)
-        self.lines.append(text)
-
 
 @pytest.fixture
 def capture() -> Iterator[Capture]:
-    """DEBUG everywhere, set before the operator starts (as ``--verbose`` would)."""
-    handler = Capture()
-    root = logging.getLogger()
-    saved = {name: logging.getLogger(name).level for name in ("", *VERBOSE)}
-    root.addHandler(handler)
-    for name in ("", *VERBOSE):
-        logging.getLogger(name).setLevel(logging.DEBUG)
-    try:
+    with debug_logs() as handler:
         yield handler
-    finally:
-        root.removeHandler(handler)
-        for name, level in saved.items():
-            logging.getLogger(name).setLevel(level)
-
-
-def forms(value: str) -> set[str]:
-    """A value as it could leak: plain, base64 (Kubernetes data), percent-encoded (URLs)."""
-    out = {value, base64.b64encode(value.encode()).decode(), urllib.parse.quote(value, safe="")}
-    return {v for v in out if len(v) >= 6}
-
-
-def everything_visible(bed: Bed, capture: Capture) -> dict[str, str]:
-    labels = [value for metric in REGISTRY.collect() for sample in metric.samples for value in sample.labels.values()]
-    return {
-        "logs": "\n".join(capture.lines),
-        "events": json.dumps(bed.kube.list("v1", "events", NAMESPACE)),
-        "objects": json.dumps(bed.kube.list(API, PLURAL, NAMESPACE)),
-        "metric labels": "\n".join(labels),
-    }
 
 
 def test_no_value_ever_leaves_secrets_manager_and_the_target_secret(

@@ -8,6 +8,10 @@ value only takes part in the comparison, as a ``SecretStr``.
 A secret scheduled for deletion that carries this resource's owner tag counts as absent, so
 ``create`` restores it (the value and its versions come back) instead of failing because the
 name is taken (ACK #2969); after deletion it also counts as gone, so the finalizer can go.
+
+For an application user (``spec.source.database.user``) observe also checks that the stored
+password logs in, and writes go through :mod:`.secret_login`'s order (AWSPENDING, the role,
+then AWSCURRENT).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from upskill_operator.adapters.secret_login import AppCredentials, LoginFacts, Logins
 from upskill_operator.adapters.secret_rotation import (
     AsyncRotation,
     InFlight,
@@ -76,10 +81,12 @@ class SecretsManagerAdapter:
         rds: RdsPasswords,
         name_prefix: str,
         clock: Callable[[], dt.datetime] = _utcnow,
+        logins: Logins | None = None,
     ) -> None:
         self.secrets = secrets
         self.kms = kms
         self.rds = rds
+        self.credentials = AppCredentials(secrets, logins or Logins())
         self.name_prefix = name_prefix
         self._clock = clock
         self._inflight: dict[str, tuple[InFlight, str | None]] = {}
@@ -123,7 +130,8 @@ class SecretsManagerAdapter:
             target.status.get("managedTagKeys") or (),
             self._same_key,
         )
-        value = plan_value(self._facts(target, resolved, observed, current))
+        login = self.credentials.facts(resolved.app_user, observed, current)
+        value = plan_value(self._facts(target, resolved, observed, current, login))
         diff = value.diff + meta.diff
         published = {
             **named,
@@ -166,7 +174,7 @@ class SecretsManagerAdapter:
         try:
             self.secrets.create_secret(
                 name,
-                value=plan.write.content or self._generate(plan.write),
+                value=plan.write.content or self._generate(plan.write, resolved),
                 token=plan.write.token,
                 kms_key_id=spec.kms_key_id,
                 description=spec.description,
@@ -187,10 +195,13 @@ class SecretsManagerAdapter:
             self.secrets.restore_secret(secret.arn)
             return
         meta, value = observed.meta or MetadataPlan(), observed.value or ValuePlan()
+        resolved = outputs.get(SOURCE_KEY)
         if meta.kms_key is not None or meta.description is not None:
             self.secrets.update_secret(secret.arn, description=meta.description, kms_key_id=meta.kms_key)
+        if value.login is not None and isinstance(resolved, Resolved) and resolved.app_user is not None:
+            self.credentials.repair(secret, resolved.app_user, value.login, outputs.get(CURRENT_KEY))
         if value.write is not None:
-            self._write(secret, value.write)
+            self._write(secret, value.write, resolved if isinstance(resolved, Resolved) else None)
         if value.rotate is not None:
             self._rotate(target, secret, value.rotate)
         self.secrets.untag_resource(secret.arn, meta.tags_to_remove)
@@ -241,7 +252,12 @@ class SecretsManagerAdapter:
         return Current(found.version_id, found.value, found.created, observed.previous_id)
 
     def _facts(
-        self, target: Target, resolved: Resolved, observed: ObservedSecret, current: Current | None
+        self,
+        target: Target,
+        resolved: Resolved,
+        observed: ObservedSecret,
+        current: Current | None,
+        login: LoginFacts | None = None,
     ) -> ValueFacts:
         memory = self._inflight.get(target.uid)
         if memory is not None:
@@ -260,6 +276,7 @@ class SecretsManagerAdapter:
             request=target.annotations.get(ROTATE_ANNOTATION) or None,
             handled_request=handled,
             inflight=inflight,
+            login=login,
         )
 
     def _inflight_outputs(self, target: Target, value: ValuePlan) -> dict[str, Any]:
@@ -273,22 +290,34 @@ class SecretsManagerAdapter:
                 out.setdefault("rotationRequest", memory[1])
         return out
 
-    def _generate(self, write: WriteValue) -> Any:
+    def _generate(self, write: WriteValue, resolved: Resolved | None) -> Any:
+        """A random value under the write's policy (for an application user: its credential record)."""
         if write.policy is None:
             raise AssertionError("a generated write needs a policy")
-        return self.secrets.get_random_password(write.policy)
+        password = self.secrets.get_random_password(write.policy)
+        user = resolved.app_user if resolved is not None else None
+        return user.build(password) if user is not None else password
 
-    def _write(self, secret: ObservedSecret, write: WriteValue) -> None:
-        """Put the version, or, when a version with that id exists already, make it AWSCURRENT."""
+    def _write(self, secret: ObservedSecret, write: WriteValue, resolved: Resolved | None) -> None:
+        """Put the version, or, when a version with that id exists already, make it AWSCURRENT.
+
+        A staged write (an application user's new password) is stored as AWSPENDING, set on the
+        role, and only then made AWSCURRENT; a retry finds the version by its id and goes on.
+        """
         known = {v["VersionId"] for v in self.secrets.list_secret_version_ids(secret.arn, include_deprecated=True)}
-        if write.token in known:
-            if write.token != secret.current_id:
-                self.secrets.update_secret_version_stage(
-                    secret.arn, stage="AWSCURRENT", move_to=write.token, remove_from=secret.current_id
-                )
+        if write.token not in known:
+            value = write.content or self._generate(write, resolved)
+            stages = ("AWSPENDING",) if write.staged else None
+            self.secrets.put_secret_value(secret.arn, value=value, token=write.token, stages=stages)
+            if not write.staged:
+                return
+        if not write.staged:
+            self.credentials.promote(secret, write.token, staged=False)
             return
-        value = write.content or self._generate(write)
-        self.secrets.put_secret_value(secret.arn, value=value, token=write.token)
+        if resolved is None or resolved.app_user is None:
+            raise AssertionError("a staged write needs an application user")
+        self.credentials.set_role_password(secret, resolved.app_user, write.token)
+        self.credentials.promote(secret, write.token, staged=True)
 
     def _rotate(self, target: Target, secret: ObservedSecret, rotation: AsyncRotation) -> None:
         if rotation.cluster_identifier is not None:

@@ -21,8 +21,8 @@ from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
-from upskill_operator.adapters.secret_value import DatabaseOrigin, Resolved
-from upskill_operator.aws.secretsmanager import SecretsManager
+from upskill_operator.adapters.secret_value import AppUser, DatabaseOrigin, Resolved
+from upskill_operator.aws.secretsmanager import PasswordPolicy, SecretsManager
 from upskill_operator.errors import NotFoundError, TerminalError
 from upskill_operator.kube.custom_objects import CustomObjects
 from upskill_operator.models import database
@@ -31,6 +31,7 @@ from upskill_operator.models.database_status import DatabaseStatus
 from upskill_operator.models.secret import DatabaseSource
 
 __all__ = [
+    "APP_PASSWORD_POLICY",
     "Address",
     "DatabaseReader",
     "EndpointResolver",
@@ -42,6 +43,8 @@ __all__ = [
 
 _ENDPOINT_FIELDS = {"proxy": "proxy", "proxyReadOnly": "proxy_read_only", "writer": "writer", "reader": "reader"}
 DEFAULT_PORT = 5432
+APP_PASSWORD_POLICY = PasswordPolicy(length=40, exclude_punctuation=True)
+"""Application users' passwords: 40 letters and digits (about 238 bits), safe in any URL or config."""
 
 
 class Waiting(Exception):  # noqa: N818 - a state, not an error
@@ -117,12 +120,6 @@ class DatabaseReader:
         self._resolver = resolver
 
     def resolve(self, namespace: str, source: DatabaseSource) -> Resolved:
-        if source.user is not None:
-            raise TerminalError(
-                f"spec.source.database.user: application users ({source.user}) are not supported yet; "
-                "omit user to use the master user",
-                reason="UnsupportedSource",
-            )
         what = f"UpskillDatabase {source.ref}"
         found = self._objects.get(API_GROUP, API_VERSION, namespace, database.KIND.plural, source.ref)
         if found is None:
@@ -141,17 +138,59 @@ class DatabaseReader:
             raise Waiting(f"waiting for the master user secret of {what}") from None
         username, password = _credentials(master.value, f"the master user secret of {what}")
         address = self._resolver(host, status.port or DEFAULT_PORT)
+        origin = DatabaseOrigin(
+            database=source.ref,
+            cluster_identifier=status.cluster_identifier,
+            master_secret_arn=status.master_user_secret_arn,
+            credentials_created=master.created,
+            credentials_version=master.version_id,
+        )
+        if source.user is not None:
+            return self._app_user(source, status, what, dbname, address, (username, password), origin)
         build = connection_document if source.format == "json" else postgres_url
         return Resolved(
-            origin=f"{what} ({source.endpoint})",
-            content=build(username, password, address, dbname),
-            database=DatabaseOrigin(
-                database=source.ref,
-                cluster_identifier=status.cluster_identifier,
-                master_secret_arn=status.master_user_secret_arn,
-                credentials_created=master.created,
-                credentials_version=master.version_id,
+            origin=f"{what} ({source.endpoint})", content=build(username, password, address, dbname), database=origin
+        )
+
+    def _app_user(
+        self,
+        source: DatabaseSource,
+        status: DatabaseStatus,
+        what: str,
+        dbname: str,
+        address: Address,
+        master: tuple[str, SecretStr],
+        origin: DatabaseOrigin,
+    ) -> Resolved:
+        """An application user: the operator keeps role ``source.user`` and its password (see AppUser)."""
+        role = str(source.user)
+        if role == master[0]:
+            raise TerminalError(
+                f"spec.source.database.user: {role} is the master user of {what}; "
+                "omit user to use the master user's credentials",
+                reason="MasterUserNamed",
+            )
+        writer = status.endpoints.writer if status.endpoints else None
+        if not writer:
+            raise Waiting(f"waiting for {what} to report its writer endpoint (roles are created there)")
+        admin = self._resolver(writer, status.port or DEFAULT_PORT)
+
+        def build(password: SecretStr) -> SecretStr:
+            return connection_document(role, password, address, dbname)
+
+        return Resolved(
+            origin=f"{what} ({source.endpoint}, user {role})",
+            database=origin,
+            app_user=AppUser(
+                role=role,
+                dbname=dbname,
+                build=build,
+                admin={"host": admin.host, "port": str(admin.port), **admin.params},
+                master_user=master[0],
+                master_password=master[1],
+                policy=APP_PASSWORD_POLICY,
             ),
+            sync_field="url" if source.format == "url" else None,
         )
 
     @staticmethod

@@ -10,8 +10,12 @@ Rotations come in three kinds:
 * generated values without a Lambda: the operator writes a new random version (synchronous);
 * secrets with a rotation Lambda: AWS rotates on its schedule; a manual request calls
   RotateSecret, whose Lambda writes the version under the token given (asynchronous);
-* ``database`` sources: new credentials come from RDS (RotateMasterUserPassword), which sets the
-  new password and writes the master secret first; the URL then follows (asynchronous).
+* ``database`` sources with the master user: new credentials come from RDS
+  (RotateMasterUserPassword), which sets the new password and writes the master secret first;
+  the URL then follows (asynchronous);
+* ``database`` sources with an application user: the operator writes a new credential record as
+  AWSPENDING, sets its password on the role, then makes it AWSCURRENT (a *staged* write, see
+  :mod:`.secret_login`, which also repairs a stored password the database does not accept).
 
 Asynchronous requests are remembered (:class:`InFlight`) until their result shows, so a pass
 waits for them instead of asking again.
@@ -20,11 +24,12 @@ waits for them instead of asking again.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import SecretStr
 
+from upskill_operator.adapters.secret_login import LoginAction, LoginFacts, stored_password
 from upskill_operator.adapters.secret_state import POLICY_TAG, ObservedSecret, desired_rotation
 from upskill_operator.adapters.secret_value import Current, Resolved, content_token, policy_digest, same_value
 from upskill_operator.adapters.secret_value import version_token as token
@@ -68,6 +73,8 @@ class WriteValue:
     reason: str
     content: SecretStr | None = field(default=None, repr=False)
     policy: PasswordPolicy | None = None
+    staged: bool = False
+    """An application user's new password: AWSPENDING, then the role, then AWSCURRENT."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,8 @@ class ValueFacts:
     handled_request: str | None = None
     """status.rotationRequest."""
     inflight: InFlight | None = None
+    login: LoginFacts | None = None
+    """An application user's login check (None when there is no credential record to check)."""
 
 
 @dataclass(frozen=True)
@@ -108,11 +117,12 @@ class ValuePlan:
     rotate: AsyncRotation | None = None
     pending: str | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
+    login: LoginAction | None = None
 
 
 def _base_time(f: ValueFacts) -> dt.datetime | None:
     """When the credentials in use were created: the rotation schedule counts from there."""
-    if f.resolved.database is not None:
+    if f.resolved.database is not None and f.resolved.app_user is None:
         return f.resolved.database.credentials_created
     return f.current.created if f.current is not None else None
 
@@ -127,7 +137,7 @@ def _timing(f: ValueFacts) -> tuple[dt.datetime | None, dict[str, Any]]:
     schedule = f.spec.rotation.schedule() if f.spec.rotation else None
     base = _base_time(f)
     upcoming = schedule.next_after(base) if schedule is not None and base is not None else None
-    if f.resolved.database is not None:
+    if f.resolved.database is not None and f.resolved.app_user is None:
         last = base
     else:
         last = f.current.created if f.current is not None and f.current.previous_id else None
@@ -140,6 +150,11 @@ def _rotation(f: ValueFacts, intent: str, reason: str, request: str | None = Non
     if desired_rotation(f.spec) is not None:
         lambda_token = token(f.uid, f"{intent}:{f.current.version_id}")
         return ValuePlan(diff=("rotation",), rotate=AsyncRotation(reason, lambda_token=lambda_token, request=request))
+    if f.resolved.app_user is not None:
+        staged = WriteValue(
+            token(f.uid, f"{intent}:{f.current.version_id}"), reason, policy=f.resolved.app_user.policy, staged=True
+        )
+        return ValuePlan(diff=("rotation",), write=staged)
     if f.resolved.policy is not None:
         write = WriteValue(token(f.uid, f"{intent}:{f.current.version_id}"), reason, policy=f.resolved.policy)
         return ValuePlan(diff=("rotation",), write=write)
@@ -171,8 +186,32 @@ def _initial(f: ValueFacts) -> ValuePlan:
     return ValuePlan(diff=("value",), write=write)
 
 
+def _app_user(f: ValueFacts) -> ValueFacts | ValuePlan:
+    """An application user: a repair or the first value, else the facts with the record the current password gives."""
+    user = f.resolved.app_user
+    assert user is not None
+    if f.current is None:
+        return ValuePlan(diff=("value",), write=WriteValue(token(f.uid, "initial"), "first value", policy=user.policy))
+    password = stored_password(f.current.value)
+    if password is None:  # someone stored something else: a new password, set before it is current
+        reason = "the stored value is not a credential record"
+        record = WriteValue(token(f.uid, f"record:{f.current.version_id}"), reason, policy=user.policy, staged=True)
+        return ValuePlan(diff=("value",), write=record)
+    if f.login is not None and not f.login.current_works:
+        if f.login.pending_id is not None:
+            action = LoginAction("the AWSPENDING password works and AWSCURRENT's does not", promote=f.login.pending_id)
+            return ValuePlan(diff=("credentials",), login=action)
+        return ValuePlan(diff=(f"role {user.role}",), login=LoginAction("the database refuses the stored password"))
+    return replace(f, resolved=replace(f.resolved, content=user.build(password)))
+
+
 def plan_value(f: ValueFacts) -> ValuePlan:
     """The one value change this observation calls for, with the status fields it publishes."""
+    if f.resolved.app_user is not None:
+        checked = _app_user(f)
+        if isinstance(checked, ValuePlan):
+            return checked
+        f = checked
     if f.current is None:
         return _initial(f)
     aws_rotates = desired_rotation(f.spec) is not None

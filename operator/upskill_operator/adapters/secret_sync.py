@@ -23,10 +23,10 @@ from pydantic import SecretStr
 
 from upskill_operator.adapters.secret_rotation import rfc3339
 from upskill_operator.adapters.secret_source import secret_spec
-from upskill_operator.adapters.secret_value import CURRENT_KEY, Current, field_values, same_value
+from upskill_operator.adapters.secret_value import CURRENT_KEY, SOURCE_KEY, Current, Resolved, field_values, same_value
 from upskill_operator.errors import RecoverableError, TerminalError
 from upskill_operator.kube.secrets import KubeConflictError, KubeSecret, KubeSecrets
-from upskill_operator.models.secret import TargetSpec
+from upskill_operator.models.secret import KeyMapping, TargetSpec
 from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
 
 __all__ = ["CREATED_BY", "KEY_OWNERS", "KubeSecretSyncAdapter", "key_owners"]
@@ -75,7 +75,7 @@ class KubeSecretSyncAdapter:
         current = outputs.get(CURRENT_KEY)
         if not isinstance(current, Current):
             return Observation(exists=True, pending="waiting for a value in Secrets Manager")
-        wanted = self._wanted(spec, current)
+        wanted = self._wanted(spec, current, outputs.get(SOURCE_KEY))
         taken = sorted(k for k in wanted if owners.get(k) not in (None, target.owner))
         if taken:
             raise TerminalError(
@@ -106,7 +106,7 @@ class KubeSecretSyncAdapter:
         current = outputs.get(CURRENT_KEY)
         if spec is None or not isinstance(current, Current):
             raise AssertionError("sync.update needs spec.target and the current value")
-        wanted = self._wanted(spec, current)
+        wanted = self._wanted(spec, current, outputs.get(SOURCE_KEY))
         for _ in range(_ATTEMPTS):
             found = self._secrets.get(target.namespace, spec.secret_name)
             owners = key_owners(found)
@@ -168,10 +168,14 @@ class KubeSecretSyncAdapter:
         )
 
     @staticmethod
-    def _wanted(spec: TargetSpec, current: Current) -> dict[str, SecretStr]:
+    def _wanted(spec: TargetSpec, current: Current, resolved: Any) -> dict[str, SecretStr]:
         if spec.keys:
             return field_values(current.value, spec.keys)
         assert spec.key is not None
+        if isinstance(resolved, Resolved) and resolved.sync_field:  # an application user's URL from its record
+            return field_values(
+                current.value, [KeyMapping.model_validate({"key": spec.key, "field": resolved.sync_field})]
+            )
         return {spec.key: current.value}
 
 

@@ -23,7 +23,7 @@ import hmac
 import json
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pydantic import SecretStr
@@ -35,6 +35,7 @@ from upskill_operator.models.secret import GenerateSource, KeyMapping
 __all__ = [
     "CURRENT_KEY",
     "SOURCE_KEY",
+    "AppUser",
     "Current",
     "DatabaseOrigin",
     "Resolved",
@@ -70,6 +71,27 @@ class DatabaseOrigin:
 
 
 @dataclass(frozen=True)
+class AppUser:
+    """A ``database`` source with a named application user: the operator owns the role's password.
+
+    The secret's value is the role's credential record (JSON, see
+    :func:`~.secret_database.connection_document`) whatever ``format`` says, because that is the
+    shape RDS Proxy and AWS's rotation functions read; ``format: url`` only means apps get the
+    record's ``url`` field. ``build`` makes the record for a password, ``admin`` is where the
+    operator connects as the master user to create or re-password the role.
+    """
+
+    role: str
+    dbname: str
+    build: Callable[[SecretStr], SecretStr] = field(repr=False)
+    admin: Mapping[str, str]
+    """libpq keywords (host, port, sslmode ...) of the writer endpoint, without credentials."""
+    master_user: str
+    master_password: SecretStr = field(repr=False)
+    policy: PasswordPolicy
+
+
+@dataclass(frozen=True)
 class Resolved:
     """What the source asks for: a given content, or a generated value under a policy."""
 
@@ -78,6 +100,9 @@ class Resolved:
     content: SecretStr | None = None
     policy: PasswordPolicy | None = None
     database: DatabaseOrigin | None = None
+    app_user: AppUser | None = None
+    sync_field: str | None = None
+    """When set, ``target.key`` receives this field of the (JSON) value instead of the whole value."""
 
     @property
     def generated(self) -> bool:

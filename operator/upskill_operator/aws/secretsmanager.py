@@ -112,15 +112,20 @@ class SecretsManager(Facade):
             params["Tags"] = _tag_list(tags)
         return self.call("CreateSecret", **params)
 
-    def put_secret_value(self, secret_id: str, *, value: SecretStr, token: str) -> AwsDict:
-        """A new version, labelled AWSCURRENT (the former one becomes AWSPREVIOUS).
+    def put_secret_value(
+        self, secret_id: str, *, value: SecretStr, token: str, stages: tuple[str, ...] | None = None
+    ) -> AwsDict:
+        """A new version, labelled AWSCURRENT (the former one becomes AWSPREVIOUS), or ``stages``.
 
-        Repeating the call with the same token and value is a no-op; the same token with another
-        value fails (``ResourceExistsException``): a version is never modified.
+        ``stages=("AWSPENDING",)`` stores a version clients do not read yet (a credential that is
+        set on the database before it becomes current). Repeating the call with the same token and
+        value is a no-op; the same token with another value fails (``ResourceExistsException``):
+        a version is never modified.
         """
-        return self.call(
-            "PutSecretValue", SecretId=secret_id, ClientRequestToken=token, SecretString=value.get_secret_value()
-        )
+        params: AwsDict = {"SecretId": secret_id, "ClientRequestToken": token, "SecretString": value.get_secret_value()}
+        if stages is not None:
+            params["VersionStages"] = list(stages)
+        return self.call("PutSecretValue", **params)
 
     def get_secret_value(
         self, secret_id: str, *, version_id: str | None = None, stage: str | None = None

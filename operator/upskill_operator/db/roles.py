@@ -34,7 +34,11 @@ class RoleError(Exception):
     """A role could not be created or changed; the text names the role and SQLSTATE only."""
 
     def __init__(self, role: str, sqlstate: str | None) -> None:
-        super().__init__(f"role {role}: the server refused the request (SQLSTATE {sqlstate or 'unknown'})")
+        if sqlstate:
+            text = f"role {role}: the server refused the request (SQLSTATE {sqlstate})"
+        else:
+            text = f"role {role}: could not connect to the database (server unreachable, or the database is missing)"
+        super().__init__(text)
         self.role = role
         self.sqlstate = sqlstate
 

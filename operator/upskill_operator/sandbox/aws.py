@@ -25,6 +25,7 @@ from typing import Any
 
 import boto3
 
+from upskill_operator.sandbox import secrets_extension
 from upskill_operator.sandbox.moto_app import ExtendedMotoServer, RdsEmulation
 
 __all__ = ["KMS_ALIAS", "SANDBOX_TAG", "MotoServer", "Seed", "aws_env"]
@@ -108,6 +109,7 @@ class MotoServer:
             # werkzeug logs every request at INFO and installs its own handler unless a level is set.
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
         _check_port_free(self._host, self._port)
+        secrets_extension.install()  # AWS's behaviour where moto's Secrets Manager differs (see that module)
         server = ExtendedMotoServer(self.rds, ip_address=self._host, port=self._port, verbose=not self._quiet)
         server.start()
         host, port = server.get_host_and_port()

@@ -1,6 +1,6 @@
 """Our Secrets Manager extension of moto 5.2.5, for the tests: AWS's rotation behaviour where moto's breaks.
 
-:func:`install` replaces three methods of moto's Secrets Manager backend in this process, so the
+:func:`install` replaces four methods of moto's Secrets Manager backend in this process, so the
 moto server (a thread of the test process) answers differently; requests still go through
 botocore's serialisation, moto's HTTP dispatch and botocore's response parsing. The operator
 never imports this module.
@@ -17,6 +17,8 @@ What is emulated, exactly:
   to :data:`ROTATION_REQUESTS`: a test then plays the Lambda's part by writing the new version
   with that token (``put_secret_value(ClientRequestToken=token)``), as a real Lambda's
   createSecret/finishSecret steps would.
+- ``UpdateSecretVersionStage`` moving ``AWSCURRENT`` also changes the version GetSecretValue
+  returns when no version is named, as AWS does (moto kept returning the former one).
 - ``ListSecretVersionIds`` reports each version's own ``CreatedDate`` (moto reported the time of
   the call for every version).
 
@@ -96,6 +98,18 @@ def _list_secret_version_ids(self: Any, secret_id: str) -> str:
 
 
 _original_to_dict = models.FakeSecret.to_dict
+_original_update_stage = models.SecretsManagerBackend.update_secret_version_stage
+
+
+def _update_secret_version_stage(
+    self: Any, secret_id: str, version_stage: str, remove_from_version_id: str, move_to_version_id: str
+) -> tuple[str, str]:
+    result: tuple[str, str] = _original_update_stage(
+        self, secret_id, version_stage, remove_from_version_id, move_to_version_id
+    )
+    if version_stage == "AWSCURRENT" and move_to_version_id:
+        self.secrets[secret_id].set_default_version_id(move_to_version_id)
+    return result
 
 
 def install() -> None:
@@ -107,6 +121,7 @@ def install() -> None:
         models.SecretsManagerBackend.rotate_secret = _rotate_secret  # type: ignore[method-assign]
         models.SecretsManagerBackend.list_secret_version_ids = _list_secret_version_ids  # type: ignore[method-assign]
         models.FakeSecret.to_dict = _to_dict  # type: ignore[method-assign]
+        models.SecretsManagerBackend.update_secret_version_stage = _update_secret_version_stage  # type: ignore[method-assign]
         _installed = True
 
 
