@@ -19,6 +19,7 @@ UID = "uid-7"
 NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
 POLICY = PasswordPolicy(length=40, exclude_punctuation=True)
+WORKS = LoginFacts(current_works=True)
 
 
 def record(password: str, host: str = "writer") -> SecretStr:
@@ -43,7 +44,7 @@ def facts(
     *,
     value: SecretStr | None = None,
     resolved: Resolved | None = None,
-    login: LoginFacts | None = LoginFacts(current_works=True),
+    login: LoginFacts | None = WORKS,
     created: dt.datetime = NOW - DAY,
     rotation: dict[str, Any] | None = None,
     **extra: Any,
@@ -75,7 +76,8 @@ def test_a_working_password_with_the_same_record_needs_nothing() -> None:
 def test_an_endpoint_change_rewrites_the_record_with_the_same_password() -> None:
     plan = plan_value(facts(value=record("pw1"), resolved=app_user(host="new-writer")))
     assert plan.diff == ("value",)
-    assert plan.write is not None and plan.write.content is not None
+    assert plan.write is not None
+    assert plan.write.content is not None
     assert not plan.write.staged
     assert stored_password(plan.write.content) == SecretStr("pw1")
     assert json.loads(plan.write.content.get_secret_value())["host"] == "new-writer"
@@ -84,25 +86,29 @@ def test_an_endpoint_change_rewrites_the_record_with_the_same_password() -> None
 def test_a_refused_password_is_set_on_the_role_without_a_new_version() -> None:
     plan = plan_value(facts(value=record("pw1"), login=LoginFacts(current_works=False)))
     assert plan.write is None
-    assert plan.login is not None and plan.login.promote is None
+    assert plan.login is not None
+    assert plan.login.promote is None
     assert plan.diff == ("role app_web",)
 
 
 def test_a_working_pending_version_is_promoted_rather_than_undone() -> None:
     plan = plan_value(facts(value=record("pw1"), login=LoginFacts(current_works=False, pending_id="pending-id")))
     assert plan.write is None
-    assert plan.login is not None and plan.login.promote == "pending-id"
+    assert plan.login is not None
+    assert plan.login.promote == "pending-id"
 
 
 def test_a_value_that_is_not_a_record_gets_a_new_staged_password() -> None:
     plan = plan_value(facts(value=SecretStr("postgresql://someone:else@host/db"), login=None))
-    assert plan.write is not None and plan.write.staged
+    assert plan.write is not None
+    assert plan.write.staged
     assert plan.write.token == version_token(UID, "record:current-id")
 
 
 def test_scheduled_rotation_is_a_staged_write_counted_from_the_current_version() -> None:
     due = plan_value(facts(value=record("pw1"), created=NOW - 8 * DAY, rotation={"everyDays": 7}))
-    assert due.write is not None and due.write.staged
+    assert due.write is not None
+    assert due.write.staged
     assert due.write.token == version_token(UID, "scheduled:current-id")
     assert due.write.policy == POLICY
     early = plan_value(facts(value=record("pw1"), created=NOW - 6 * DAY, rotation={"everyDays": 7}))
@@ -112,7 +118,8 @@ def test_scheduled_rotation_is_a_staged_write_counted_from_the_current_version()
 
 def test_a_manual_request_is_a_staged_write_that_a_retry_recognises() -> None:
     plan = plan_value(facts(value=record("pw1"), request="now", rotation={"enabled": False}))
-    assert plan.write is not None and plan.write.staged
+    assert plan.write is not None
+    assert plan.write.staged
     assert plan.write.token == version_token(UID, "manual:now:current-id")
     done = facts(value=record("pw2"), request="now", rotation={"enabled": False})
     done = ValueFacts(
