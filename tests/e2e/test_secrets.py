@@ -137,6 +137,24 @@ def test_out_of_band_changes_are_refreshed(bed: Bed, operator: OperatorThread) -
     wait_for(lambda: kube_value(bed, target, "TOKEN") == "changed-in-aws", 20, "Kubernetes edit undone")
 
 
+def test_a_moved_or_removed_target_takes_our_keys_out_of_the_former_secret(bed: Bed, operator: OperatorThread) -> None:
+    name, first, second = unique("move"), unique("env"), unique("env")
+    put_kube_secret(bed, first, {"KEEP": "a person's value"})
+    doc = secret_doc(name, GENERATE, target={"secretName": first, "key": "TOKEN"})
+    bed.apply(doc)
+    ready(bed, name)
+    value = kube_value(bed, first, "TOKEN")
+    assert value is not None
+    bed.apply(secret_doc(name, GENERATE, target={"secretName": second, "key": "TOKEN"}))
+    wait_for(lambda: kube_value(bed, second, "TOKEN") == value, 20, "synced to the new Secret")
+    wait_for(lambda: kube_value(bed, first, "TOKEN") is None, 20, "our key left the former Secret")
+    assert kube_value(bed, first, "KEEP") == "a person's value"
+    wait_for(lambda: bed.get(PLURAL, name)["status"].get("syncedSecretName") == second, 10, "status names it")
+    bed.apply(secret_doc(name, GENERATE, target=None))  # no target at all (null removes it in a merge patch)
+    wait_for(lambda: kube_secret(bed, second) is None, 20, "the Secret we created, now empty, is gone")
+    assert aws_value(bed, name) == value  # the value itself stays in Secrets Manager
+
+
 def test_a_key_written_by_another_resource_is_refused(bed: Bed, operator: OperatorThread) -> None:
     first, second, target = unique("one"), unique("two"), unique("env")
     bed.apply(secret_doc(first, GENERATE, target={"secretName": target, "key": "SHARED"}))
@@ -174,7 +192,7 @@ def test_bad_input_is_refused_at_admission(
     ("source", "spec", "message"),
     [
         (
-            {"database": {"ref": "auth-db", "user": "pg_reader"}},
+            {"database": {"ref": "auth-db", "user": "pg_reader", "endpoint": "writer"}},
             {},
             "spec.source.database.user: 'pg_reader' is reserved for PostgreSQL or RDS roles",
         ),

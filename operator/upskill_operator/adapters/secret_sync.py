@@ -10,6 +10,10 @@ deleted only when the operator created it and no key is left.
 Every pass compares the Secret with the AWSCURRENT value the secret adapter read, so a new
 version is synced in the pass that sees it, and an edit of the Secret is undone at the next
 refresh (``refreshIntervalSeconds``, see ``handlers/secret.py``).
+
+``status.syncedSecretName`` remembers which Secret holds our keys: when ``target.secretName``
+changes, or the target is removed, our keys leave the former Secret (the same way deletion
+removes them), so no stale credential stays readable there.
 """
 
 from __future__ import annotations
@@ -64,8 +68,10 @@ class KubeSecretSyncAdapter:
 
     def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
         spec = secret_spec(target).target
+        former = self._former(target)
+        left = [f"Secret {former}: keys left from the former target"] if former and self._holds(target, former) else []
         if spec is None:
-            return Observation(exists=True)  # nothing to sync
+            return Observation(exists=True, up_to_date=not left, diff=tuple(left), outputs={"syncedSecretName": None})
         found = self._secrets.get(target.namespace, spec.secret_name)
         owners = key_owners(found)
         mine = {key for key, owner in owners.items() if owner == target.owner}
@@ -90,7 +96,12 @@ class KubeSecretSyncAdapter:
         if set(wanted) - mine:
             diff.append(f"metadata.annotations.{KEY_OWNERS}")
         now = rfc3339(self._clock())
-        published: dict[str, Any] = {"syncedKeys": sorted(wanted), "lastRefreshTime": now}
+        diff += left
+        published: dict[str, Any] = {
+            "syncedKeys": sorted(wanted),
+            "syncedSecretName": spec.secret_name,
+            "lastRefreshTime": now,
+        }
         if not diff:
             unchanged = target.status.get("syncedVersionId") == current.version_id
             published["syncedVersionId"] = current.version_id
@@ -103,8 +114,13 @@ class KubeSecretSyncAdapter:
 
     def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
         spec = secret_spec(target).target
+        former = self._former(target)
+        if former:
+            self._release(target, former)
+        if spec is None:
+            return
         current = outputs.get(CURRENT_KEY)
-        if spec is None or not isinstance(current, Current):
+        if not isinstance(current, Current):
             raise AssertionError("sync.update needs spec.target and the current value")
         wanted = self._wanted(spec, current, outputs.get(SOURCE_KEY))
         for _ in range(_ATTEMPTS):
@@ -140,22 +156,36 @@ class KubeSecretSyncAdapter:
     def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
         """Remove our keys (and the Secret, if we created it and nothing else is left in it)."""
         spec = secret_spec(target).target
-        if spec is None:
-            return
+        for name in {spec.secret_name if spec else None, self._former(target)} - {None}:
+            self._release(target, str(name))
+
+    def _former(self, target: Target) -> str | None:
+        """The Secret that held our keys, when it is not the one the spec names now."""
+        spec = secret_spec(target).target
+        recorded = target.status.get("syncedSecretName")
+        return str(recorded) if recorded and (spec is None or recorded != spec.secret_name) else None
+
+    def _holds(self, target: Target, name: str) -> bool:
+        return target.owner in key_owners(self._secrets.get(target.namespace, name)).values()
+
+    def _release(self, target: Target, name: str) -> None:
+        """Remove our keys from Secret ``name`` (deleting it if we created it and nothing else is left)."""
         for _ in range(_ATTEMPTS):
-            found = self._secrets.get(target.namespace, spec.secret_name)
+            found = self._secrets.get(target.namespace, name)
             if found is None:
                 return
             owners = key_owners(found)
             mine = [k for k, owner in owners.items() if owner == target.owner]
+            if not mine:
+                return
             left = {k: v for k, v in owners.items() if k not in mine}
             try:
                 if found.annotations.get(CREATED_BY) and not (set(found.data) - set(mine)):
-                    self._secrets.delete(target.namespace, spec.secret_name, resource_version=found.resource_version)
+                    self._secrets.delete(target.namespace, name, resource_version=found.resource_version)
                 else:
                     self._secrets.patch(
                         target.namespace,
-                        spec.secret_name,
+                        name,
                         resource_version=found.resource_version,
                         data=dict.fromkeys(mine),
                         annotations={KEY_OWNERS: _dump(left) if left else None},
@@ -163,9 +193,7 @@ class KubeSecretSyncAdapter:
                 return
             except KubeConflictError:
                 continue
-        raise RecoverableError(
-            f"Secret {spec.secret_name} kept changing under us; retrying", reason="KubernetesConflict"
-        )
+        raise RecoverableError(f"Secret {name} kept changing under us; retrying", reason="KubernetesConflict")
 
     @staticmethod
     def _wanted(spec: TargetSpec, current: Current, resolved: Any) -> dict[str, SecretStr]:
