@@ -101,6 +101,12 @@ def logs_in(url: str) -> tuple[str, str] | None:
     return (str(row[0]), str(row[1])) if row else None
 
 
+def set_password(pg_admin: str, role: str, password: str) -> None:
+    """Change a role's password behind the operator's back."""
+    with psycopg.connect(pg_admin, autocommit=True) as admin:
+        admin.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(password)))
+
+
 def stages(bed: Bed, name: str) -> list[list[str]]:
     return sorted(sorted(v.get("VersionStages") or []) for v in versions(bed, name))
 
@@ -148,8 +154,7 @@ def test_a_password_changed_behind_our_back_is_set_back_without_a_new_version(
     ready(bed, name)
     url = kube_value(bed, f"{name}-env", "DATABASE_URL")
     assert url is not None
-    with psycopg.connect(pg_admin, autocommit=True) as admin:
-        admin.execute(sql.SQL("ALTER ROLE {} PASSWORD 'someone-else'").format(sql.Identifier(cluster["role"])))
+    set_password(pg_admin, cluster["role"], "someone-else")
     assert logs_in(url) is None
     wait_for(lambda: logs_in(url) is not None, 30, "the stored password works again")
     assert len(versions(bed, name)) == 1
@@ -173,12 +178,7 @@ def test_after_a_crash_between_setting_and_promoting_the_pending_password_is_pro
         ClientRequestToken=token,
         VersionStages=["AWSPENDING"],
     )
-    with psycopg.connect(pg_admin, autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("ALTER ROLE {} PASSWORD {}").format(
-                sql.Identifier(cluster["role"]), sql.Literal(pending["password"])
-            )
-        )
+    set_password(pg_admin, cluster["role"], password)
     wait_for(
         lambda: sm.describe_secret(SecretId=aws_name(name))["VersionIdsToStages"].get(token) == ["AWSCURRENT"],
         30,
@@ -219,8 +219,7 @@ def test_no_password_leaks_through_an_app_user_lifecycle(
         bed.apply(doc)
         wait_for(lambda: bed.get(PLURAL, name)["status"].get("rotationRequest") == "now", 30, "rotated")
         values.append(json.loads(aws_value(bed, name))["password"])
-        with psycopg.connect(pg_admin, autocommit=True) as admin:  # a repair, too
-            admin.execute(sql.SQL("ALTER ROLE {} PASSWORD 'x-Behind-1'").format(sql.Identifier(cluster["role"])))
+        set_password(pg_admin, cluster["role"], "x-Behind-1")  # a repair, too
         url = kube_value(bed, f"{name}-env", "DATABASE_URL")
         assert url is not None
         wait_for(lambda: logs_in(url) is not None, 30, "repaired")
