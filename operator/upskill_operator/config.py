@@ -82,6 +82,18 @@ class Settings(BaseModel):
     secret_tick_seconds: float = Field(
         10.0, gt=0, description="How often each UpskillSecret checks (from status alone) for a due refresh or rotation."
     )
+    sweep_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="How often the stuck-object sweeper lists each kind for objects kopf stopped working on "
+        "(a lost wake-up after a 409 on one of its own patches; see handlers/sweeper.py); 0 turns it off.",
+    )
+    sweep_grace_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How long an object must owe work (status behind spec, a deletion, an overdue retry) with "
+        "an unchanged resourceVersion before the sweeper nudges it.",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -110,6 +122,11 @@ class Settings(BaseModel):
             "probe_status_seconds",
             "probe_interval_seconds",
             "db_ca_bundle",
+            "webhook_port",
+            "webhook_certfile",
+            "webhook_keyfile",
+            "sweep_seconds",
+            "sweep_grace_seconds",
         ):
             value = env.get(f"{_PREFIX}{field.upper()}")
             if value:

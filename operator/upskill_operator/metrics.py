@@ -96,3 +96,12 @@ def forget_probe(kind: str, namespace: str, name: str, endpoint: str) -> None:
     for reason in PROBE_FAILURE_REASONS:
         with contextlib.suppress(KeyError):
             PROBE_FAILURES_TOTAL.remove(kind, namespace, name, endpoint, reason)
+
+
+# The stuck-object sweeper (handlers/sweeper.py). Each nudge is an object kopf had stopped working on
+# (a lost wake-up, usually a 409 on one of its own PATCHes); a steady rate means something keeps losing them.
+SWEEPER_NUDGES_TOTAL = Counter(
+    "upskill_sweeper_nudges_total",
+    "Objects the sweeper woke because work on them had stalled, by kind and why.",
+    ["kind", "reason"],
+)

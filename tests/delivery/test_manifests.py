@@ -4,8 +4,8 @@ Built with the real ``kubectl kustomize``; standard kinds are checked with
 ``kubernetes-validate`` (the OpenAPI schemas it ships, strict: unknown fields fail),
 our custom resources with the committed CRDs (structural schema and CEL rules, as
 the API server applies them) and the pydantic models. Kinds of other projects' CRDs
-(Prometheus Operator, Argo CD) have no schema here: test_monitoring.py and
-test_argocd.py check those, and the list of them below is closed.
+(Prometheus Operator, Argo CD, cert-manager) have no schema here: test_monitoring.py,
+test_argocd.py and test_webhook.py check those, and the list of them below is closed.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from upskill_operator.sandbox.kube_schema import apply_defaults, make_validator,
 KUBERNETES_VERSION = "1.32"
 OTHER_CRD_KINDS = {("monitoring.coreos.com", "ServiceMonitor"), ("monitoring.coreos.com", "PrometheusRule")}
 OTHER_CRD_KINDS |= {("argoproj.io", "Application")}
+OTHER_CRD_KINDS |= {("cert-manager.io", "Issuer"), ("cert-manager.io", "Certificate")}
 OURS = {info.kind for info in KINDS}
 FOLDERS = folders()
 

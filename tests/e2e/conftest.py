@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from upskill_operator import crds
+from upskill_operator.aws.policy import facades
 from upskill_operator.aws.session import ATTEMPT_OBSERVERS
 from upskill_operator.config import AwsSettings, Settings
 from upskill_operator.kube.client import load_configuration
@@ -25,7 +26,16 @@ from upskill_operator.sandbox.operator_thread import OperatorThread
 REGION = "us-east-1"
 NAMESPACE = "e2e"
 API = f"{API_GROUP}/{API_VERSION}"
-MUTATING_PREFIXES = ("Create", "Update", "Delete", "Put", "Tag", "Untag", "Modify", "Register", "Restore")
+READ_PREFIXES = ("Describe", "List", "Get")
+MUTATING_OPERATIONS = frozenset(
+    operation for facade in facades() for operation in facade.operations if not operation.startswith(READ_PREFIXES)
+)
+"""Every operation a façade declares that is not a read: what the operator could change AWS with."""
+
+
+def is_mutating(operation: str) -> bool:
+    """Any declared non-read, and any operation no façade declares that does not read."""
+    return operation in MUTATING_OPERATIONS or not operation.startswith(READ_PREFIXES)
 
 
 @dataclass
@@ -38,7 +48,7 @@ class CallLog:
         self.calls.append((service, operation))
 
     def mutating(self) -> list[tuple[str, str]]:
-        return [c for c in self.calls if c[1].startswith(MUTATING_PREFIXES)]
+        return [c for c in list(self.calls) if is_mutating(c[1])]
 
     def clear(self) -> None:
         self.calls.clear()

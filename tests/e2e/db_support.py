@@ -23,8 +23,6 @@ from e2e.conftest import API, NAMESPACE, Bed, condition, is_ready, wait_for
 
 EXAMPLES = Path(__file__).parents[2] / "manifests/examples/upskill-stack"
 PLURAL = "upskilldatabases"
-MUTATING = ("Create", "Update", "Delete", "Put", "Tag", "Untag", "Modify", "Register", "Deregister", "Add", "Remove")
-MUTATING += ("Authorize", "Revoke", "Restore")
 DB_SERVICES = ("rds", "ec2", "iam")
 PENDING_DESCRIBES = 2
 
@@ -69,7 +67,7 @@ def terminal(bed: Bed, name: str, timeout: float = 30) -> dict[str, Any]:
 
 def db_writes(bed: Bed) -> list[tuple[str, str]]:
     """Mutating RDS, EC2 and IAM calls the operator made since the last ``bed.calls.clear()``."""
-    return [c for c in list(bed.calls.calls) if c[0] in DB_SERVICES and c[1].startswith(MUTATING)]
+    return [c for c in bed.calls.mutating() if c[0] in DB_SERVICES]
 
 
 def tags(items: list[dict[str, str]] | None) -> dict[str, str]:

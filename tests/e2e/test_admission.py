@@ -94,7 +94,8 @@ def test_semantic_error_is_refused_with_field_and_rule(webhook: str) -> None:
     assert answer["allowed"] is False
     assert answer["status"]["code"] == 422
     assert answer["status"]["message"] == (
-        "spec: attribute 'pk' is type N in globalIndexes[0].partition but S in keys.partition"
+        "spec.globalIndexes[0].partition.type: attribute 'pk' is type S in keys.partition; "
+        "an attribute has one type (got N)"
     )
 
 

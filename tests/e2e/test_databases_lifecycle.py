@@ -17,10 +17,9 @@ from botocore.awsrequest import AWSResponse
 
 from upskill_operator.aws.session import ATTEMPT_OBSERVERS
 
-from e2e.conftest import NAMESPACE, Bed, condition, is_ready, wait_for
+from e2e.conftest import NAMESPACE, Bed, condition, is_mutating, is_ready, wait_for
 from e2e.db_support import (
     DB_SERVICES,
-    MUTATING,
     Aws,
     cluster_id,
     database_operator,
@@ -62,7 +61,7 @@ class Crash:
                 return None
             if self.fired.is_set():
                 return AWSResponse("https://crashed", 503, {}, _Raw())
-            if service in DB_SERVICES and operation.startswith(MUTATING):
+            if service in DB_SERVICES and is_mutating(operation):
                 self.calls.append(f"{service}:{operation}")
                 self.fired.set()
         return None

@@ -153,6 +153,8 @@ def test_a_moved_or_removed_target_takes_our_keys_out_of_the_former_secret(bed: 
     bed.apply(secret_doc(name, GENERATE, target=None))  # no target at all (null removes it in a merge patch)
     wait_for(lambda: kube_secret(bed, second) is None, 20, "the Secret we created, now empty, is gone")
     assert aws_value(bed, name) == value  # the value itself stays in Secrets Manager
+    bed.delete(PLURAL, name)
+    wait_for(lambda: bed.get(PLURAL, name) is None, 20, "a secret without a target is deleted too")
 
 
 def test_a_key_written_by_another_resource_is_refused(bed: Bed, operator: OperatorThread) -> None:

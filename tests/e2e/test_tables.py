@@ -167,7 +167,10 @@ def test_semantically_invalid_spec_is_terminal_and_touches_no_aws(bed: Bed, oper
     )
     terminal = condition(obj, "Terminal")
     assert terminal["reason"] == "InvalidSpec"
-    assert "attribute 'pk' is type N in globalIndexes[0].partition but S in keys.partition" in terminal["message"]
+    assert terminal["message"] == (
+        "spec.globalIndexes[0].partition.type: attribute 'pk' is type S in keys.partition; "
+        "an attribute has one type (got N)"
+    )
     assert obj["status"]["phase"] == "Failed"
     assert bed.calls.mutating() == []
 

@@ -182,7 +182,8 @@ def test_constraints_reach_the_schema() -> None:
         3600,
     )
     assert nodes[".network.subnetIds"]["minItems"] == 2
-    assert nodes[".tags"]["additionalProperties"] == {"type": "string"}
+    assert nodes[".tags"]["additionalProperties"] == {"type": "string", "maxLength": 256}
+    assert nodes[".tags"]["maxProperties"] == 40
     secret = dict(walk(spec_schema("UpskillSecret")))
     assert secret[".target.key"]["pattern"] == "^[A-Za-z_][A-Za-z0-9_]*$"
     assert (secret[".source.generate.length"]["minimum"], secret[".source.generate.length"]["maximum"]) == (8, 4096)

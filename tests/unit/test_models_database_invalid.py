@@ -135,7 +135,7 @@ INVALID: list[Any] = [
         "iam-auth",
         AUTH,
         {"proxy.iamAuth": "Enabled"},
-        ["spec.proxy.iamAuth: Input should be 'Required' or 'Disabled'"],
+        ["spec.proxy.iamAuth: must be one of 'Required' or 'Disabled' (got 'Enabled')"],
         "schema",
     ),
     (
@@ -149,7 +149,7 @@ INVALID: list[Any] = [
         "one-subnet",
         AUTH,
         {"network.subnetIds": [SUBNET]},
-        ["spec.network.subnetIds: List should have at least 2 items after validation, not 1"],
+        ["spec.network.subnetIds: must have at least 2 items (got 1)"],
         "schema",
     ),
     (
@@ -226,7 +226,7 @@ INVALID: list[Any] = [
         "cluster-id",
         AUTH,
         {"clusterIdentifier": "Auth_DB"},
-        ["spec.clusterIdentifier: must be 1-63 of a-z 0-9 -, starting with a letter"],
+        ["spec.clusterIdentifier: must be 1-63 of a-z 0-9 -, starting with a letter, without -- or a final -"],
         "schema",
     ),
     ("engine-version", AUTH, {"engineVersion": "16"}, ["spec.engineVersion: must be a version such as 16.4"], "schema"),
@@ -234,7 +234,7 @@ INVALID: list[Any] = [
         "engine-version-float",
         AUTH,
         {"engineVersion": 16.4},
-        ["spec.engineVersion: Input should be a valid string"],
+        ["spec.engineVersion: must be a string (got number)"],
         "schema",
     ),
     (
@@ -283,7 +283,7 @@ INVALID: list[Any] = [
         "deletion-policy",
         AUTH,
         {"deletionPolicy": "Destroy"},
-        ["spec.deletionPolicy: Input should be 'Snapshot', 'Retain' or 'Delete'"],
+        ["spec.deletionPolicy: must be one of 'Snapshot', 'Retain' or 'Delete' (got 'Destroy')"],
         "schema",
     ),
     (
@@ -293,8 +293,8 @@ INVALID: list[Any] = [
         ["spec.probe.sloMilliseconds: must be between 1 and 60000 (got 0)"],
         "schema",
     ),
-    ("unknown-field", AUTH, {"replicas": 2}, ["spec.replicas: Extra inputs are not permitted"], "webhook"),
-    ("missing-network", AUTH, {"network": DELETE}, ["spec.network: Field required"], "schema"),
+    ("unknown-field", AUTH, {"replicas": 2}, ["spec.replicas: unknown field (not in this kind's schema)"], "webhook"),
+    ("missing-network", AUTH, {"network": DELETE}, ["spec.network: required"], "schema"),
     (
         "owner-tag",
         AUTH,

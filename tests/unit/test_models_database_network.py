@@ -40,7 +40,7 @@ def test_selector_instead_of_ids() -> None:
         ),
         (
             {"network.subnetIds": DELETE, "network.subnetSelector": {"tags": {}}},
-            ["spec.network.subnetSelector.tags: Dictionary should have at least 1 item after validation, not 0"],
+            ["spec.network.subnetSelector.tags: must have at least 1 item (got 0)"],
             "schema",
         ),
         (

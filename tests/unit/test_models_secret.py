@@ -17,6 +17,7 @@ GENERATED = example(KIND, "better-auth-secret")["spec"]
 JSON_FORM = example(KIND, "course-db-read-url")["spec"]
 IMPORTED = example(KIND, "stripe-key")["spec"]
 SAME_NS = "cross-namespace references are not allowed: name an UpskillDatabase in this namespace"
+OBJECT_NAME = "must be a Kubernetes object name: a-z 0-9 - . (starting and ending with a letter or digit)"
 
 
 def test_defaults_keep_a_recovery_window() -> None:
@@ -87,27 +88,27 @@ INVALID: list[Any] = [
         "ref-name",
         URL,
         {"source.database.ref": "Auth_DB"},
-        [f"{S}.database.ref: must be a Kubernetes object name"],
+        [f"{S}.database.ref: {OBJECT_NAME}"],
         "schema",
     ),
     (
         "endpoint",
         URL,
         {"source.database.endpoint": "primary"},
-        [f"{S}.database.endpoint: Input should be 'proxy', 'proxyReadOnly', 'writer' or 'reader'"],
+        [f"{S}.database.endpoint: must be one of 'proxy', 'proxyReadOnly', 'writer' or 'reader' (got 'primary')"],
         "schema",
     ),
     (
         "app-user-reserved",
         URL,
-        {"source.database.user": "pg_reader"},
+        {"source.database.user": "pg_reader", "source.database.endpoint": "writer"},
         [f"{S}.database.user: 'pg_reader' is reserved for PostgreSQL or RDS roles"],
         "webhook",
     ),
     (
         "app-user-admin",
         URL,
-        {"source.database.user": "postgres"},
+        {"source.database.user": "postgres", "source.database.endpoint": "writer"},
         [f"{S}.database.user: 'postgres' is an administrator's name; an application user needs a name of its own"],
         "webhook",
     ),
@@ -159,7 +160,7 @@ INVALID: list[Any] = [
         "restart-kind",
         URL,
         {"target.restartOnChange[0].kind": "Job"},
-        ["spec.target.restartOnChange[0].kind: Input should be 'Deployment', 'StatefulSet' or 'DaemonSet'"],
+        ["spec.target.restartOnChange[0].kind: must be one of 'Deployment', 'StatefulSet' or 'DaemonSet' (got 'Job')"],
         "schema",
     ),
     (
@@ -239,7 +240,7 @@ INVALID: list[Any] = [
         ["spec.tags: tag key 'aws:createdBy' uses a reserved prefix (aws: or upskill.io/)"],
         "webhook",
     ),
-    ("value-field", URL, {"value": "hunter2"}, ["spec.value: Extra inputs are not permitted"], "webhook"),
+    ("value-field", URL, {"value": "hunter2"}, ["spec.value: unknown field (not in this kind's schema)"], "webhook"),
 ]
 
 

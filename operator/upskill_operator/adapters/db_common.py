@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from upskill_operator.adapters.naming import HASH_LENGTH, aws_name
+from upskill_operator.errors import TerminalError
 from upskill_operator.models.database import DatabaseSpec
 from upskill_operator.reconcile.protocol import OWNER_TAG, Target
 
@@ -96,13 +97,25 @@ class Names:
 
 
 def names(target: Target, prefix: str) -> Names:
+    """The names of every object of the database; Terminal when the spec renames an existing cluster.
+
+    Every step names its objects from here, the first one (the DB subnet group) included, so a changed
+    ``spec.clusterIdentifier`` is refused before any step creates objects under the new name.
+    """
     spec = database_spec(target)
     if spec.cluster_identifier:
-        return Names(spec.cluster_identifier)
-    parts = [_clean(p) for p in (prefix, target.namespace, target.name) if _clean(p)]
-    if not parts or not parts[0][0].isalpha():
-        parts.insert(0, "db")
-    cluster = aws_name("", "-".join(parts[:-1]), parts[-1], max_length=CLUSTER_MAX, allowed=RDS_ID, field="name")
+        cluster = spec.cluster_identifier
+    else:
+        parts = [_clean(p) for p in (prefix, target.namespace, target.name) if _clean(p)]
+        if not parts or not parts[0][0].isalpha():
+            parts.insert(0, "db")
+        cluster = aws_name("", "-".join(parts[:-1]), parts[-1], max_length=CLUSTER_MAX, allowed=RDS_ID, field="name")
+    recorded = target.status.get("clusterIdentifier")
+    if recorded and recorded != cluster:
+        raise TerminalError(
+            f"spec.clusterIdentifier: immutable after creation (AWS has {recorded}, spec asks {cluster})",
+            reason="ImmutableField",
+        )
     return Names(cluster)
 
 

@@ -71,6 +71,8 @@ class KubeSecretSyncAdapter:
         former = self._former(target)
         left = [f"Secret {former}: keys left from the former target"] if former and self._holds(target, former) else []
         if spec is None:
+            if target.deleting:
+                return Observation(exists=bool(left))  # only keys left in a former Secret remain to remove
             return Observation(exists=True, up_to_date=not left, diff=tuple(left), outputs={"syncedSecretName": None})
         found = self._secrets.get(target.namespace, spec.secret_name)
         owners = key_owners(found)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import kopf
 
 from upskill_operator.config import Settings
-from upskill_operator.handlers import admission, lifecycle, migrations, probes, resource, secret
+from upskill_operator.handlers import admission, lifecycle, migrations, probes, resource, secret, sweeper
 from upskill_operator.models import KINDS
 from upskill_operator.reconcile.factory import WIRING
 
@@ -28,4 +28,5 @@ def build_registry(settings: Settings) -> kopf.OperatorRegistry:
     probes.register(registry, IMPLEMENTED)
     migrations.register(registry, IMPLEMENTED)
     secret.register(registry, settings)
+    sweeper.register(registry, settings, IMPLEMENTED)
     return registry

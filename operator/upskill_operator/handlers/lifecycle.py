@@ -49,6 +49,9 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
         settings.posting.level = logging.WARNING
         settings.watching.server_timeout = 300
         settings.networking.request_timeout = 60
+        # A resync timer still finishing its pass when its resource is deleted is re-checked after this
+        # many seconds before the finalizer can go (kopf's default, 60 s, held deletions for a minute).
+        settings.background.cancellation_polling = 1.0
         logs.install(REQUEUE_PREFIX)
         settings.admission.server = admission.server(config)
         memo["runtime"] = build_runtime(config)

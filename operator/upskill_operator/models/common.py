@@ -10,19 +10,34 @@ import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, AliasGenerator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AliasGenerator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
+
+from upskill_operator.models.rules import Matches, fail, same_namespace
 
 __all__ = [
     "API_GROUP",
     "API_VERSION",
+    "MAX_TAGS",
     "RESERVED_TAG_PREFIXES",
     "Condition",
     "ConditionStatus",
     "ConditionType",
     "KindInfo",
+    "KmsKeyId",
+    "LocalReference",
     "Model",
     "Phase",
     "PrinterColumn",
@@ -30,7 +45,6 @@ __all__ = [
     "StatusModel",
     "Tags",
     "check_tags",
-    "format_errors",
     "immutable",
 ]
 
@@ -66,26 +80,89 @@ def immutable(message: str) -> dict[str, Any]:
 
 RESERVED_TAG_PREFIXES = ("aws:", "upskill.io/")
 # Letters, digits, the space character and _ . : / = + - @ (AWS's tag alphabet). Not \s: AWS refuses
-# tabs and newlines, and letting them through would also allow log-line injection.
-_TAG_TEXT = re.compile(r"[\w .:/=+\-@]*")
+# tabs and newlines, and letting them through would also allow log-line injection. Python's \w is
+# Unicode-aware, as AWS is (letters of any script); zero-width and direction-override characters are
+# format characters (Cf), not letters, so they are refused.
+_TAG_CHAR = re.compile(r"[\w .:/=+\-@]")
+_TAG_ALPHABET = "letters, digits, spaces and _ . : / = + - @"
+MAX_TAGS = 40
+"""User tags per resource: AWS allows 50 per object, and the operator adds its ownership tags."""
+
+
+def _bad_char(text: str) -> str | None:
+    return next((char for char in text if not _TAG_CHAR.fullmatch(char)), None)
 
 
 def check_tags(tags: dict[str, str]) -> dict[str, str]:
-    """AWS tag rules, plus our reserved prefixes; the same for every kind."""
-    if len(tags) > 40:
-        raise ValueError(f"at most 40 tags (got {len(tags)})")
+    """AWS tag rules, plus our reserved prefixes; the same for every kind.
+
+    Keys are quoted with ``!r`` (escaped, at most 40 characters), so a key carrying a newline or a
+    direction override cannot forge a log line or a status message.
+    """
+    if len(tags) > MAX_TAGS:
+        raise ValueError(f"must have at most {MAX_TAGS} tags (got {len(tags)})")
     for key, value in tags.items():
-        if not 1 <= len(key) <= 128 or len(value) > 256:
-            raise ValueError(f"tag keys take 1-128 characters and values up to 256 (key {key[:40]!r})")
+        shown = repr(key[:40])
+        if not 1 <= len(key) <= 128:
+            raise ValueError(f"tag key {shown} must be 1-128 characters (got {len(key)})")
+        if len(value) > 256:
+            raise ValueError(f"tag {shown}: the value must be at most 256 characters (got {len(value)})")
         if key.lower().startswith(RESERVED_TAG_PREFIXES):
-            raise ValueError(f"tag key {key[:40]!r} uses a reserved prefix (aws: or upskill.io/)")
-        if not _TAG_TEXT.fullmatch(key + value):
-            raise ValueError(f"tag {key[:40]!r} has characters AWS does not allow in tags")
+            raise ValueError(f"tag key {shown} uses a reserved prefix (aws: or upskill.io/)")
+        if (bad := _bad_char(key)) is not None:
+            raise ValueError(
+                f"tag key {shown} has a character AWS does not allow in tags ({bad!r}); use {_TAG_ALPHABET}"
+            )
+        if (bad := _bad_char(value)) is not None:
+            raise ValueError(
+                f"tag {shown}: the value has a character AWS does not allow in tags ({bad!r}); use {_TAG_ALPHABET}"
+            )
     return tags
 
 
-Tags = Annotated[dict[str, str], AfterValidator(check_tags)]
+@dataclass(frozen=True)
+class _TagRules:
+    """:func:`check_tags`, plus the part of it the CRD schema can say (count and value length)."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(check_tags, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        out = handler(schema)
+        out["maxProperties"] = MAX_TAGS
+        if isinstance(out.get("additionalProperties"), dict):
+            out["additionalProperties"]["maxLength"] = 256
+        return out
+
+
+Tags = Annotated[dict[str, str], _TagRules()]
 """Extra AWS tags of a spec, checked by :func:`check_tags`."""
+
+
+_KMS_KEY = (
+    r"^(alias/[a-zA-Z0-9/_-]{1,250}"
+    r"|(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+    r"|arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})|alias/[a-zA-Z0-9/_-]{1,250}))$"
+)
+KmsKeyId = Annotated[str, Matches(_KMS_KEY, "must be a KMS key id, key ARN, alias name (alias/...) or alias ARN", 2048)]
+"""A KMS key as AWS APIs accept it; anything else (a typo, an injection attempt) never reaches AWS."""
+
+
+class LocalReference(Model):
+    """Base of models naming an object in the resource's own namespace.
+
+    Such a reference has no ``namespace``; one given is refused by name (rather than as an unknown
+    field) so the message says why: an UpskillSecret must not read another team's objects.
+    """
+
+    referent: ClassVar[str] = "an object"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_namespace(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "namespace" in data:
+            fail((("namespace",), same_namespace(cls.referent)))
+        return data
 
 
 class ConditionType(enum.StrEnum):
@@ -161,22 +238,3 @@ class KindInfo:
     @property
     def api_version(self) -> str:
         return f"{API_GROUP}/{API_VERSION}"
-
-
-def _loc(parts: Sequence[int | str]) -> str:
-    """Render a pydantic error location (already in wire names) as ``keys.partition.type`` or ``gsi[0]``."""
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + part
-    return out
-
-
-def format_errors(exc: ValidationError, prefix: str = "spec") -> list[str]:
-    """One ``path: message`` line per problem, naming the field and the rule, never echoing values of secrets."""
-    lines = []
-    for err in exc.errors(include_url=False, include_input=False):
-        path = _loc(err["loc"])
-        where = f"{prefix}.{path}" if path else prefix
-        msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        lines.append(f"{where}: {msg}")
-    return lines

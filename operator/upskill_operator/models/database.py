@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from upskill_operator.models.common import KindInfo, Model, PrinterColumn, Tags, immutable
+from upskill_operator.models.common import KindInfo, KmsKeyId, LocalReference, Model, PrinterColumn, Tags, immutable
 from upskill_operator.models.database_capacity import (
     AUTO_PAUSE_SINCE,
     CapacitySpec,
@@ -21,7 +21,7 @@ from upskill_operator.models.database_capacity import (
 from upskill_operator.models.database_network import AllowFrom, NetworkSpec, SubnetSelector
 from upskill_operator.models.database_status import DatabaseStatus
 from upskill_operator.models.postgres import DatabaseName, RoleName
-from upskill_operator.models.rules import Between, Cel, Matches, Problem, cel_rules, fail, raise_all
+from upskill_operator.models.rules import Between, Cel, LocalName, Matches, Problem, cel_rules, fail, raise_all
 
 __all__ = [
     "AUTO_PAUSE_SINCE",
@@ -46,10 +46,16 @@ __all__ = [
 RoleArn = Annotated[
     str, Matches(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$", "must be an IAM role ARN", 600)
 ]
-DnsName = Annotated[str, Matches(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$", "must be a Kubernetes object name", 253)]
 EngineVersion = Annotated[str, Matches(r"^[0-9]{1,2}\.[0-9]{1,2}$", "must be a version such as 16.4", 5)]
+# RDS identifiers: a letter, then letters, digits and single hyphens, not ending with a hyphen (written
+# without look-arounds, which RE2 lacks, and unambiguously, so no input makes it backtrack).
 ClusterId = Annotated[
-    str, Matches(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$", "must be 1-63 of a-z 0-9 -, starting with a letter", 63)
+    str,
+    Matches(
+        r"^[a-z]([a-z0-9]|-[a-z0-9])*$",
+        "must be 1-63 of a-z 0-9 -, starting with a letter, without -- or a final -",
+        63,
+    ),
 ]
 BackupWindow = Annotated[
     str, Matches(r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$", "must be hh:mm-hh:mm (UTC)", 11)
@@ -138,13 +144,16 @@ class BackupSpec(Model):
         return window
 
 
-class MigrationsSpec(Model):
+class MigrationsSpec(LocalReference):
     """Schema migrations the operator applies in order: a built-in set or SQL files from a ConfigMap."""
 
     model_config = ConfigDict(json_schema_extra=cel_rules(ONE_MIGRATION_SOURCE))
+    referent = "a ConfigMap"
 
     migration_set: Literal["betterauth", "course"] | None = Field(None, alias="set", description="A built-in set.")
-    config_map_name: DnsName | None = Field(None, description="ConfigMap of *.sql files, applied by name order.")
+    config_map_name: Annotated[str, LocalName("a ConfigMap")] | None = Field(
+        None, description="ConfigMap of *.sql files, applied by name order."
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> MigrationsSpec:
@@ -184,10 +193,8 @@ class DatabaseSpec(Model):
         description="Encrypt storage at rest. Immutable.",
         json_schema_extra=immutable("spec.storageEncrypted: immutable after creation"),
     )
-    kms_key_id: str | None = Field(
+    kms_key_id: KmsKeyId | None = Field(
         None,
-        min_length=1,
-        max_length=2048,
         description="KMS key for storage encryption; omit for the AWS-managed key. Immutable.",
         json_schema_extra=immutable("spec.kmsKeyId: immutable after creation"),
     )

@@ -20,7 +20,20 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationError
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError, core_schema
 
-__all__ = ["Between", "Cel", "Matches", "Problem", "Unique", "cel_rules", "fail", "num", "raise_all"]
+__all__ = [
+    "OBJECT_NAME",
+    "Between",
+    "Cel",
+    "LocalName",
+    "Matches",
+    "Problem",
+    "Unique",
+    "cel_rules",
+    "fail",
+    "num",
+    "raise_all",
+    "same_namespace",
+]
 
 Problem = tuple[tuple[str | int, ...], str]
 """A location relative to the validated object (wire names) and a message."""
@@ -97,6 +110,42 @@ class Matches:
         if not re.fullmatch(self.pattern, value):
             raise ValueError(self.message)
         return value
+
+
+OBJECT_NAME = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
+"""A Kubernetes object name (RFC 1123 subdomain)."""
+
+
+def same_namespace(referent: str) -> str:
+    """The message for a reference that leaves the resource's namespace."""
+    return f"cross-namespace references are not allowed: name {referent} in this namespace"
+
+
+_OBJECT_NAME_RULE = Matches(
+    OBJECT_NAME, "must be a Kubernetes object name: a-z 0-9 - . (starting and ending with a letter or digit)", 253
+)
+
+
+@dataclass(frozen=True)
+class LocalName:
+    """The name of an object in the resource's own namespace: ``other-ns/name`` is refused as such.
+
+    ``LocalName("a Secret")``: the CRD gets the object-name pattern; the message for a ``/`` says
+    why it is refused rather than only that the name does not match.
+    """
+
+    referent: str = "an object"
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return _OBJECT_NAME_RULE.__get_pydantic_json_schema__(schema, handler)
+
+    def check(self, value: str) -> str:
+        if "/" in value:
+            raise ValueError(same_namespace(self.referent))
+        return _OBJECT_NAME_RULE.check(value)
 
 
 @dataclass(frozen=True)

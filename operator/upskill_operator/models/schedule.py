@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 __all__ = ["Cron", "Rate", "Schedule", "every_days", "parse_schedule"]
 
-_RATE = re.compile(r"rate\(\s*([1-9][0-9]{0,5})\s+(minutes?|hours?|days?)\s*\)")
-_CRON = re.compile(r"cron\(\s*(.+?)\s*\)")
+# Spaces only (not \s, which takes any Unicode space, tabs and newlines): what AWS accepts.
+_RATE = re.compile(r"rate\( *([1-9][0-9]{0,5}) +(minutes?|hours?|days?) *\)")
+_CRON = re.compile(r"cron\( *(.+?) *\)")
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 _MONTHS = {
     m: i for i, m in enumerate(("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1)
@@ -78,7 +79,9 @@ Schedule = Rate | Cron
 
 
 def _value(token: str, low: int, high: int, names: dict[str, int]) -> int:
-    number = names.get(token.upper()) if token.isalpha() else (int(token) if token.isdigit() else None)
+    # ASCII only: int() would read Arabic-Indic or full-width digits that AWS refuses.
+    ascii_digits = token.isascii() and token.isdigit()
+    number = names.get(token.upper()) if token.isalpha() else (int(token) if ascii_digits else None)
     if number is None or not low <= number <= high:
         raise ValueError(f"{token!r} is not a value between {low} and {high}")
     return number
@@ -111,7 +114,7 @@ def _field(text: str, low: int, high: int, names: dict[str, int] | None = None) 
 
 
 def _cron(body: str) -> Cron:
-    fields = body.split()
+    fields = [part for part in body.split(" ") if part]
     if len(fields) != 6:
         raise ValueError("cron(...) needs 6 fields: minutes hours day-of-month month day-of-week year")
     minute, hour, dom, month, dow, year = fields
@@ -133,11 +136,11 @@ def _cron(body: str) -> Cron:
 
 def parse_schedule(expression: str) -> Schedule:
     """``rate(...)`` or ``cron(...)``; ValueError naming the problem (never the whole input) otherwise."""
-    rate = _RATE.fullmatch(expression.strip())
+    rate = _RATE.fullmatch(expression.strip(" "))
     if rate:
         unit = rate.group(2).rstrip("s")
         return Rate(int(rate.group(1)) * _UNIT_SECONDS[unit])
-    cron = _CRON.fullmatch(expression.strip())
+    cron = _CRON.fullmatch(expression.strip(" "))
     if not cron:
         raise ValueError("must be rate(N minutes|hours|days) or cron(minutes hours day month weekday year)")
     schedule = _cron(cron.group(1))

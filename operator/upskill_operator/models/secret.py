@@ -6,13 +6,32 @@ version was synced. Values only ever live in Secrets Manager and the target Kube
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 
-from upskill_operator.models.common import KindInfo, Model, PrinterColumn, ResourceStatus, Tags, immutable
+from upskill_operator.models.common import (
+    KindInfo,
+    KmsKeyId,
+    LocalReference,
+    Model,
+    PrinterColumn,
+    ResourceStatus,
+    Tags,
+    immutable,
+)
 from upskill_operator.models.postgres import ApplicationRoleName
-from upskill_operator.models.rules import Between, Cel, Matches, Problem, cel_rules, fail, raise_all
+from upskill_operator.models.rules import (
+    Between,
+    Cel,
+    LocalName,
+    Matches,
+    Problem,
+    cel_rules,
+    fail,
+    raise_all,
+    same_namespace,
+)
 from upskill_operator.models.schedule import Schedule, every_days, parse_schedule
 
 __all__ = [
@@ -33,8 +52,6 @@ __all__ = [
 ROTATE_ANNOTATION = "upskill.io/rotate"
 """Set to ``now`` (or any new value, e.g. a timestamp) to rotate once; each distinct value rotates once."""
 
-_OBJECT_NAME = Matches(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$", "must be a Kubernetes object name", 253)
-DnsName = Annotated[str, _OBJECT_NAME]
 EnvName = Annotated[
     str,
     Matches(r"^[A-Za-z_][A-Za-z0-9_]*$", "must be an environment variable name (A-Z a-z 0-9 _, no leading digit)", 253),
@@ -48,7 +65,7 @@ ONE_SOURCE = Cel(
     "(has(self.generate) ? 1 : 0) + (has(self.fromSecret) ? 1 : 0) + (has(self.database) ? 1 : 0) == 1",
     "exactly one of generate, fromSecret or database must be set",
 )
-SAME_NAMESPACE = "cross-namespace references are not allowed: name an UpskillDatabase in this namespace"
+SAME_NAMESPACE = same_namespace("an UpskillDatabase")
 REF_IN_NAMESPACE = Cel("!self.ref.contains('/')", SAME_NAMESPACE, ".ref")
 ONE_KEY_FORM = Cel("has(self.key) != has(self.keys)", "exactly one of key or keys must be set")
 ONE_SCHEDULE = Cel(
@@ -68,6 +85,12 @@ FROM_SECRET_ROTATION = Cel(
     "!has(self.rotation) || !self.rotation.enabled || !has(self.source.fromSecret) || has(self.rotation.lambdaArn)",
     "cannot rotate a fromSecret value without lambdaArn (a person provides it)",
     ".rotation",
+)
+APP_USER_DIRECT = Cel(
+    "!has(self.user) || self.endpoint == 'writer' || self.endpoint == 'reader'",
+    "an application user connects to the writer or reader endpoint (RDS Proxy only accepts users whose secrets are"
+    " registered in its auth settings, which the operator does not do for application users)",
+    ".endpoint",
 )
 FORCE_NEEDS_DELETE = Cel(
     "!self.forceDelete || self.deletionPolicy == 'Delete'", "only applies with deletionPolicy: Delete", ".forceDelete"
@@ -99,31 +122,36 @@ class GenerateSource(Model):
         return self
 
 
-class FromSecretSource(Model):
+class FromSecretSource(LocalReference):
     """Import a value a person put in a Kubernetes Secret of this namespace (API keys)."""
 
-    name: DnsName = Field(description="Kubernetes Secret in this namespace.")
+    referent = "a Secret"
+
+    name: Annotated[str, LocalName("a Secret")] = Field(description="Kubernetes Secret in this namespace.")
     key: SecretKey = Field(description="Key in that Secret.")
 
 
-class DatabaseSource(Model):
+class DatabaseSource(LocalReference):
     """A PostgreSQL URL (or JSON) built from an UpskillDatabase's status and credentials, sslmode=require."""
 
-    model_config = ConfigDict(json_schema_extra=cel_rules(REF_IN_NAMESPACE))
+    model_config = ConfigDict(json_schema_extra=cel_rules(REF_IN_NAMESPACE, APP_USER_DIRECT))
+    referent = "an UpskillDatabase"
 
-    ref: Annotated[str, Matches(r"^[^/]*$", SAME_NAMESPACE, 253), _OBJECT_NAME] = Field(
+    ref: Annotated[str, LocalName("an UpskillDatabase")] = Field(
         description="Name of an UpskillDatabase in this namespace (no namespace/ prefix)."
     )
     endpoint: Literal["proxy", "proxyReadOnly", "writer", "reader"] = Field("proxy", description="Endpoint to use.")
     format: Literal["url", "json"] = Field("url", description="url: postgresql://...; json: host, port, ... fields.")
-    user: ApplicationRoleName | None = Field(None, description="Application user; omit to use the master user.")
+    user: ApplicationRoleName | None = Field(
+        None,
+        description="Application role the operator creates and keeps (writer or reader); omit for the master user.",
+    )
 
-    @model_validator(mode="before")
-    @classmethod
-    def _no_namespace(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "namespace" in data:
-            fail((("namespace",), SAME_NAMESPACE))
-        return data
+    @model_validator(mode="after")
+    def _app_user_direct(self) -> DatabaseSource:
+        if self.user is not None and self.endpoint not in ("writer", "reader"):
+            fail((APP_USER_DIRECT.loc, APP_USER_DIRECT.message))
+        return self
 
 
 class SourceSpec(Model):
@@ -183,19 +211,24 @@ class KeyMapping(Model):
     )
 
 
-class RestartTarget(Model):
+class RestartTarget(LocalReference):
     """A workload rolled (pod-template annotation) when the synced version changes."""
 
+    referent = "a workload"
+
     kind: Literal["Deployment", "StatefulSet", "DaemonSet"] = Field(description="Workload kind.")
-    name: DnsName = Field(description="Workload name in this namespace.")
+    name: Annotated[str, LocalName("a workload")] = Field(description="Workload name in this namespace.")
 
 
-class TargetSpec(Model):
+class TargetSpec(LocalReference):
     """The Kubernetes Secret apps read. The operator owns only the keys it writes there."""
 
     model_config = ConfigDict(json_schema_extra=cel_rules(ONE_KEY_FORM))
+    referent = "a Secret"
 
-    secret_name: DnsName = Field(description="Kubernetes Secret in this namespace (created if missing).")
+    secret_name: Annotated[str, LocalName("a Secret")] = Field(
+        description="Kubernetes Secret in this namespace (created if missing)."
+    )
     key: EnvName | None = Field(None, description="Key receiving the whole value.")
     keys: list[KeyMapping] | None = Field(
         None,
@@ -241,9 +274,7 @@ class SecretSpec(Model):
         json_schema_extra=immutable("spec.secretName: immutable after creation"),
     )
     description: str | None = Field(None, max_length=2048, description="Secrets Manager description.")
-    kms_key_id: str | None = Field(
-        None, min_length=1, max_length=2048, description="KMS key; omit for aws/secretsmanager."
-    )
+    kms_key_id: KmsKeyId | None = Field(None, description="KMS key; omit for aws/secretsmanager.")
     rotation: RotationSpec | None = Field(None, description="Rotation schedule; omit for none.")
     recovery_window_days: Annotated[int, Between(7, 30)] = Field(
         7, description="Days a deleted secret stays recoverable, 7-30 (deletionPolicy Delete without forceDelete)."
@@ -286,6 +317,9 @@ class SecretStatus(ResourceStatus):
     synced_version_id: str | None = Field(None, description="Version last written to the Kubernetes Secret.")
     synced_time: str | None = Field(None, description="When it was written (RFC 3339).")
     synced_keys: list[str] = Field(default_factory=list, description="Kubernetes Secret keys the operator owns.")
+    synced_secret_name: str | None = Field(
+        None, description="Kubernetes Secret holding those keys (its keys are removed when target.secretName changes)."
+    )
     last_refresh_time: str | None = Field(
         None, description="When the Kubernetes Secret was last compared with Secrets Manager (RFC 3339)."
     )

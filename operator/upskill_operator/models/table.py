@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from upskill_operator.models.common import KindInfo, Model, PrinterColumn, ResourceStatus, Tags, immutable
+from upskill_operator.models.common import (
+    KindInfo,
+    KmsKeyId,
+    LocalReference,
+    Model,
+    PrinterColumn,
+    ResourceStatus,
+    Tags,
+    immutable,
+)
 from upskill_operator.models.database import ProbeSpec
 from upskill_operator.models.database_status import LatencyStatus
+from upskill_operator.models.rules import Between, LocalName, Matches, Problem, fail, raise_all
 
 __all__ = [
     "KIND",
@@ -24,7 +34,8 @@ __all__ = [
 
 AttributeType = Literal["S", "N", "B"]
 StreamView = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"]
-_TABLE_NAME = r"^[a-zA-Z0-9_.-]{3,255}$"
+TableName = Annotated[str, Matches(r"^[a-zA-Z0-9_.-]{3,}$", "must be 3-255 characters of a-z A-Z 0-9 _ . -", 255)]
+"""DynamoDB's rule for table and index names."""
 
 
 class KeyAttribute(Model):
@@ -43,14 +54,14 @@ class KeySchema(Model):
     @model_validator(mode="after")
     def _distinct(self) -> KeySchema:
         if self.sort is not None and self.sort.name == self.partition.name:
-            raise ValueError("partition and sort keys must be different attributes")
+            fail((("sort", "name"), f"must differ from partition.name (both are {self.partition.name[:40]!r})"))
         return self
 
 
 class GlobalIndex(Model):
     """A global secondary index. Indexes are added and removed one at a time, as DynamoDB requires."""
 
-    name: str = Field(pattern=_TABLE_NAME, description="Index name, 3-255 characters of a-z A-Z 0-9 _ . -")
+    name: TableName = Field(description="Index name, 3-255 characters of a-z A-Z 0-9 _ . -")
     partition: KeyAttribute = Field(description="Partition key of the index.")
     sort: KeyAttribute | None = Field(None, description="Sort key of the index, optional.")
     projection: Literal["ALL", "KEYS_ONLY", "INCLUDE"] = Field("ALL", description="Attributes copied to the index.")
@@ -61,9 +72,9 @@ class GlobalIndex(Model):
     @model_validator(mode="after")
     def _projection(self) -> GlobalIndex:
         if self.projection == "INCLUDE" and not self.non_key_attributes:
-            raise ValueError("projection INCLUDE needs nonKeyAttributes")
+            fail((("nonKeyAttributes",), "required with projection INCLUDE"))
         if self.projection != "INCLUDE" and self.non_key_attributes:
-            raise ValueError(f"nonKeyAttributes is only allowed with projection INCLUDE (got {self.projection})")
+            fail((("nonKeyAttributes",), f"only allowed with projection INCLUDE (got projection {self.projection})"))
         return self
 
 
@@ -71,29 +82,32 @@ class PointInTimeRecovery(Model):
     """Continuous backups. On by default: a table's data is the thing to keep."""
 
     enabled: bool = Field(True, description="Whether point-in-time recovery is on.")
-    recovery_period_days: int = Field(35, ge=1, le=35, description="How far back a restore can go, 1-35 days.")
+    recovery_period_days: Annotated[int, Between(1, 35)] = Field(
+        35, description="How far back a restore can go, 1-35 days."
+    )
 
 
 class EncryptionSpec(Model):
     """Server-side encryption with a customer-managed KMS key. Omit to use the AWS-owned key."""
 
-    kms_key_id: str = Field(min_length=1, max_length=2048, description="Key id, key ARN, alias name or alias ARN.")
+    kms_key_id: KmsKeyId = Field(description="Key id, key ARN, alias name or alias ARN.")
 
 
-class ConnectionSpec(Model):
+class ConnectionSpec(LocalReference):
     """Where apps find the table: a ConfigMap with its name, ARNs and region."""
 
-    config_map_name: str = Field(
-        pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$", description="ConfigMap to write in the same namespace."
+    referent = "a ConfigMap"
+
+    config_map_name: Annotated[str, LocalName("a ConfigMap")] = Field(
+        description="ConfigMap to write in the same namespace."
     )
 
 
 class TableSpec(Model):
     """Desired state of a DynamoDB table billed on demand."""
 
-    table_name: str | None = Field(
+    table_name: TableName | None = Field(
         None,
-        pattern=_TABLE_NAME,
         description="AWS table name. Defaults to <prefix>-<namespace>-<name>. Immutable.",
         json_schema_extra=immutable("spec.tableName: immutable after creation"),
     )
@@ -127,21 +141,39 @@ class TableSpec(Model):
     @model_validator(mode="after")
     def _attributes_agree(self) -> TableSpec:
         """An attribute used by several keys must have one type; index names must be unique."""
-        types: dict[str, tuple[str, str]] = {}
-        keys = [("keys.partition", self.keys.partition), ("keys.sort", self.keys.sort)]
+        problems: list[Problem] = []
+        seen: dict[str, tuple[str, str]] = {}
+        keys: list[tuple[tuple[str | int, ...], KeyAttribute | None]] = [
+            (("keys", "partition"), self.keys.partition),
+            (("keys", "sort"), self.keys.sort),
+        ]
         for i, index in enumerate(self.global_indexes):
-            keys += [(f"globalIndexes[{i}].partition", index.partition), (f"globalIndexes[{i}].sort", index.sort)]
-        for where, attr in keys:
+            keys += [(("globalIndexes", i, "partition"), index.partition), (("globalIndexes", i, "sort"), index.sort)]
+        for loc, attr in keys:
             if attr is None:
                 continue
-            seen = types.setdefault(attr.name, (attr.type, where))
-            if seen[0] != attr.type:
-                raise ValueError(f"attribute {attr.name!r} is type {attr.type} in {where} but {seen[0]} in {seen[1]}")
+            where = _path(loc)
+            first_type, first_where = seen.setdefault(attr.name, (attr.type, where))
+            if first_type != attr.type:
+                problems.append(
+                    (
+                        (*loc, "type"),
+                        f"attribute {attr.name[:40]!r} is type {first_type} in {first_where}; "
+                        f"an attribute has one type (got {attr.type})",
+                    )
+                )
         names = [index.name for index in self.global_indexes]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"globalIndexes names must be unique (repeated: {', '.join(duplicates)})")
+        problems += [
+            (("globalIndexes", i, "name"), f"must be unique (repeated: {name})")
+            for i, name in enumerate(names)
+            if name in names[:i]
+        ]
+        raise_all(problems)
         return self
+
+
+def _path(loc: tuple[str | int, ...]) -> str:
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
 
 
 class TableStatus(ResourceStatus):

@@ -1,8 +1,13 @@
 """The one semantic check shared by the admission webhook and the operator.
 
-:func:`validate_spec` runs a kind's pydantic model (every rule lives there, once) and, on
-updates, the immutability rules the models declare with :func:`~.common.immutable` (the same
+:func:`validate_spec` runs a kind's pydantic model (every rule lives there, once) in strict mode
+and, on updates, the immutability rules the models declare with :func:`~.common.immutable` (the same
 messages the CRD's CEL rules give) plus any ``update_errors`` the spec model defines.
+
+Strict mode refuses what the CRD's schema refuses: ``"false"`` for a boolean, ``"4"`` for a number.
+pydantic's default (lax) mode would quietly read ``iamAuthentication: "false"`` as false and
+``retentionDays: true`` as 1 where no schema stands in front (no CRD validation, or a webhook
+reached directly), so the operator would act on a value nobody wrote.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from typing import Any, Protocol, runtime_checkable
 from pydantic import ValidationError
 
 from upskill_operator.models import kind_info
-from upskill_operator.models.common import Model, format_errors
+from upskill_operator.models.common import Model
+from upskill_operator.models.messages import format_errors
 
 __all__ = ["immutable_fields", "validate_spec"]
 
@@ -35,7 +41,7 @@ def validate_spec(kind: str, spec: Any, old_spec: Any = None) -> list[str]:
     """
     model = kind_info(kind).spec
     try:
-        new: Model | None = model.model_validate(spec)
+        new: Model | None = model.model_validate(spec, strict=True)
         lines: list[str] = []
     except ValidationError as exc:
         new, lines = None, format_errors(exc)
@@ -76,7 +82,7 @@ def _models_in(annotation: Any) -> list[type[Model]]:
 
 def _parse(model: type[Model], data: Any) -> Model | None:
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, strict=True)
     except ValidationError:
         return None
 
