@@ -112,6 +112,14 @@ def test_immutable_change_is_refused_on_update(webhook: str) -> None:
     assert "spec.keys: immutable after creation" in answer["status"]["message"]
 
 
+def test_an_update_that_leaves_an_invalid_spec_alone_is_allowed(webhook: str) -> None:
+    """Removing the finalizer of an object stored before the webhook existed must not be refused."""
+    spec = {"keys": KEYS, "globalIndexes": [{"name": "byPk", "partition": {"name": "pk", "type": "N"}}]}
+    assert review(webhook, "upskilltables", "UpskillTable", "UPDATE", spec, spec)["allowed"] is True
+    changed = {**spec, "ttlAttribute": "expiresAt"}
+    assert review(webhook, "upskilltables", "UpskillTable", "UPDATE", changed, spec)["allowed"] is False
+
+
 def test_database_capacity_rule_names_the_field(webhook: str, bed: Bed) -> None:
     if "upskilldatabases" not in {k for k in _served(bed)}:
         pytest.skip("UpskillDatabase is not served by this build yet")

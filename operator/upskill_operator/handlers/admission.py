@@ -3,6 +3,10 @@
 The checks are :func:`~upskill_operator.models.validation.validate_spec`, the same
 function the reconcile handlers use when no webhook is installed (they then set
 Terminal with the same message and change nothing in AWS).
+
+An UPDATE that leaves the spec alone is always allowed: the manifests send only creates and spec
+changes (``matchConditions``), and this keeps clusters older than 1.28, which ignore them, from
+refusing the finalizer removal of an object stored before the webhook was installed.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ def register(registry: kopf.OperatorRegistry, info: KindInfo) -> None:
 
     def validate(spec: kopf.Spec, old: Any = None, operation: Any = None, **_: Any) -> None:
         old_spec = dict(old.get("spec") or {}) if old and operation == "UPDATE" else None
+        if old_spec is not None and old_spec == dict(spec):
+            return  # metadata or finalizers only: an object stored before the webhook existed must stay deletable
         errors = validate_spec(info.kind, dict(spec), old_spec)
         if errors:
             raise kopf.AdmissionError("; ".join(errors), code=422)
