@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Iterator
 
 import pytest
-from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
+from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 
 from upskill_operator.aws.dynamodb import DynamoDB
 from upskill_operator.aws.errors import AwsNotFoundError, AwsRecoverableError
@@ -78,3 +78,30 @@ def test_rate_is_respected_and_seeded() -> None:
                 injector("dynamodb", "DescribeTable")
     assert first.injected == second.injected
     assert 330 < sum(first.injected.values()) < 470
+
+
+@pytest.mark.parametrize(
+    ("service", "method", "params", "code"),
+    [
+        ("dynamodb", "describe_table", {"TableName": "t"}, "ThrottlingException"),
+        ("secretsmanager", "describe_secret", {"SecretId": "s"}, "ThrottlingException"),
+        ("kms", "describe_key", {"KeyId": "alias/none"}, "ThrottlingException"),
+        ("rds", "describe_db_clusters", {}, "Throttling"),
+        ("ec2", "describe_vpcs", {}, "RequestLimitExceeded"),
+        ("iam", "list_roles", {}, "Throttling"),
+    ],
+)
+def test_throttling_comes_in_each_service_s_own_error_format(
+    moto_url: str, service: str, method: str, params: dict[str, str], code: str
+) -> None:
+    """Observers get botocore's service ids (``secrets-manager``): a JSON service answered in XML
+    would parse as a bare HTTP 400, which botocore does not retry and we would call terminal."""
+    injector = FaultInjector(1.0, kinds=["throttle"])
+    client = AwsClients(AwsSettings(endpoint_url=moto_url, max_attempts=1, calls_per_second={})).client(service)
+    ATTEMPT_OBSERVERS.append(injector)
+    try:
+        with pytest.raises(ClientError) as caught:
+            getattr(client, method)(**params)
+    finally:
+        ATTEMPT_OBSERVERS.remove(injector)
+    assert caught.value.response["Error"]["Code"] == code

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from upskill_operator.adapters.secret_rotation import InFlight, ValueFacts, plan_value
+from upskill_operator.adapters.secret_rotation import InFlight, ValueFacts, plan_value, rfc3339
 from upskill_operator.adapters.secret_state import POLICY_TAG, ObservedSecret
 from upskill_operator.adapters.secret_value import (
     Current,
@@ -183,3 +183,25 @@ def test_asynchronous_rotations_are_awaited(
 def test_status_times() -> None:
     plan = plan_value(facts(wire={"rotation": {"everyDays": 7}}))
     assert plan.outputs == {"nextRotationTime": "2025-06-07T12:00:00Z", "lastRotatedTime": "2025-05-31T12:00:00Z"}
+
+
+@pytest.mark.parametrize(
+    ("inflight", "expect"),
+    [
+        (InFlight(NOW, version="master-v1", called=False, durable=False), "record"),  # intent not in status yet
+        (InFlight(NOW, version="master-v1", called=False, durable=True), "send"),  # recorded: send it now
+        (InFlight(NOW, version="master-v1"), "wait"),  # sent (or maybe sent, after a restart): never twice
+        (InFlight(NOW, version="master-v0"), "arrived"),  # the master secret has a new version
+    ],
+    ids=["record", "send", "wait", "arrived"],
+)
+def test_an_rds_request_is_recorded_before_it_is_sent_and_judged_by_version(inflight: InFlight, expect: str) -> None:
+    """Versions, not clocks: credentials created in the same second as the request do not count as its answer."""
+    plan = plan_value(facts(resolved=database(NOW), wire={"rotation": {"everyDays": 1}}, inflight=inflight))
+    sent = plan.rotate is not None and plan.rotate.cluster_identifier == "cluster-1"
+    assert (plan.pending or "", sent, "rotationRequestedVersion" in plan.outputs) == {
+        "record": ("recording the rotation request before sending it", False, False),
+        "send": ("", True, False),
+        "wait": (f"waiting for AWS to finish the rotation requested at {rfc3339(NOW)}", False, False),
+        "arrived": ("", False, True),
+    }[expect]

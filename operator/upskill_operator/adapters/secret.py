@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from upskill_operator.adapters.secret_login import AppCredentials, LoginFacts, Logins
@@ -260,11 +260,12 @@ class SecretsManagerAdapter:
         login: LoginFacts | None = None,
     ) -> ValueFacts:
         memory = self._inflight.get(target.uid)
+        recorded = target.status.get("rotationRequestedTime")
         if memory is not None:
-            inflight: InFlight | None = memory[0]
-        else:
-            stamp = parse_time(target.status.get("rotationRequestedTime"))
-            inflight = InFlight(stamp) if stamp else None
+            inflight: InFlight | None = replace(memory[0], durable=recorded == rfc3339(memory[0].requested))
+        else:  # after a restart: a recorded request may have been sent, so it counts as sent
+            stamp = parse_time(recorded)
+            inflight = InFlight(stamp, version=target.status.get("rotationRequestedVersion")) if stamp else None
         handled = memory[1] if memory is not None and memory[1] else target.status.get("rotationRequest")
         return ValueFacts(
             uid=target.uid,
@@ -286,6 +287,7 @@ class SecretsManagerAdapter:
             self._inflight.pop(target.uid, None)
         elif memory is not None:
             out["rotationRequestedTime"] = rfc3339(memory[0].requested)
+            out["rotationRequestedVersion"] = memory[0].version
             if memory[1]:
                 out.setdefault("rotationRequest", memory[1])
         return out
@@ -320,8 +322,16 @@ class SecretsManagerAdapter:
         self.credentials.promote(secret, write.token, staged=True)
 
     def _rotate(self, target: Target, secret: ObservedSecret, rotation: AsyncRotation) -> None:
+        """Ask AWS to rotate. An RDS request is first only recorded (status, this pass), then sent (next pass)."""
+        memory = self._inflight.get(target.uid)
         if rotation.cluster_identifier is not None:
-            self.rds.rotate_master_password(rotation.cluster_identifier)
+            if memory is not None and not memory[0].called:
+                self.rds.rotate_master_password(rotation.cluster_identifier)
+                self._inflight[target.uid] = (replace(memory[0], called=True), memory[1])
+                return
+            requested = InFlight(self._clock().replace(microsecond=0), version=rotation.version, called=False)
+            self._inflight[target.uid] = (requested, rotation.request)
+            return
         else:
             wanted = desired_rotation(secret_spec(target))
             if wanted is None:
@@ -333,4 +343,5 @@ class SecretsManagerAdapter:
                 rotate_immediately=True,
                 token=rotation.lambda_token,
             )
-        self._inflight[target.uid] = (InFlight(self._clock().replace(microsecond=0)), rotation.request)
+        requested = InFlight(self._clock().replace(microsecond=0), version=rotation.version)
+        self._inflight[target.uid] = (requested, rotation.request)

@@ -18,7 +18,10 @@ Rotations come in three kinds:
   :mod:`.secret_login`, which also repairs a stored password the database does not accept).
 
 Asynchronous requests are remembered (:class:`InFlight`) until their result shows, so a pass
-waits for them instead of asking again.
+waits for them instead of asking again. The result shows as a new version of the credentials
+(the master secret's, or this secret's for a Lambda), never by comparing clocks. A request to RDS
+is recorded in status *before* it is sent (one pass records the intent, the next sends it), so an
+operator killed right after the call finds the intent and waits instead of rotating twice.
 """
 
 from __future__ import annotations
@@ -86,11 +89,19 @@ class AsyncRotation:
     cluster_identifier: str | None = None
     request: str | None = None
     """The upskill.io/rotate value this answers, if any."""
+    version: str | None = None
+    """The credentials' version now (see :class:`InFlight`)."""
 
 
 @dataclass(frozen=True)
 class InFlight:
     requested: dt.datetime
+    version: str | None = None
+    """The credentials' version when the rotation was requested; a different one means it arrived."""
+    called: bool = True
+    """False while an RDS request is only recorded, not sent yet."""
+    durable: bool = True
+    """The record is in status (it survives a restart), so the request may be sent."""
 
 
 @dataclass(frozen=True)
@@ -144,12 +155,20 @@ def _timing(f: ValueFacts) -> tuple[dt.datetime | None, dict[str, Any]]:
     return upcoming, {"nextRotationTime": rfc3339(upcoming), "lastRotatedTime": rfc3339(last)}
 
 
+def credentials_version(f: ValueFacts) -> str | None:
+    """The version a rotation replaces: the master secret's for a database, else this secret's."""
+    if f.resolved.database is not None and f.resolved.app_user is None:
+        return f.resolved.database.credentials_version
+    return f.current.version_id if f.current is not None else None
+
+
 def _rotation(f: ValueFacts, intent: str, reason: str, request: str | None = None) -> ValuePlan:
     """The rotation this source supports, as a plan."""
     assert f.current is not None
     if desired_rotation(f.spec) is not None:
         lambda_token = token(f.uid, f"{intent}:{f.current.version_id}")
-        return ValuePlan(diff=("rotation",), rotate=AsyncRotation(reason, lambda_token=lambda_token, request=request))
+        rotate = AsyncRotation(reason, lambda_token=lambda_token, request=request, version=credentials_version(f))
+        return ValuePlan(diff=("rotation",), rotate=rotate)
     if f.resolved.app_user is not None:
         staged = WriteValue(
             token(f.uid, f"{intent}:{f.current.version_id}"), reason, policy=f.resolved.app_user.policy, staged=True
@@ -165,8 +184,41 @@ def _rotation(f: ValueFacts, intent: str, reason: str, request: str | None = Non
                 pending=f"{reason}: waiting for UpskillDatabase {f.resolved.database.database} "
                 "to report its cluster identifier"
             )
-        return ValuePlan(diff=("rotation",), rotate=AsyncRotation(reason, cluster_identifier=cluster, request=request))
+        rotate = AsyncRotation(reason, cluster_identifier=cluster, request=request, version=credentials_version(f))
+        return ValuePlan(diff=("rotation",), rotate=rotate)
     return ValuePlan()  # an imported value without a Lambda: a person rotates it at the source
+
+
+def _arrived(f: ValueFacts, inflight: InFlight) -> bool:
+    if inflight.version is not None:
+        now = credentials_version(f)
+        return now is not None and now != inflight.version
+    base = _base_time(f)  # a record written before versions were recorded
+    return base is not None and base >= inflight.requested.replace(microsecond=0)
+
+
+def _inflight(f: ValueFacts, outputs: dict[str, Any]) -> ValuePlan | None:
+    """While an asynchronous rotation is under way: send a recorded request, or wait; None once it arrived."""
+    inflight = f.inflight
+    assert inflight is not None
+    if _arrived(f, inflight):
+        outputs["rotationRequestedTime"] = None
+        outputs["rotationRequestedVersion"] = None
+        return None
+    if not inflight.called:
+        if not inflight.durable:
+            return ValuePlan(pending="recording the rotation request before sending it", outputs=outputs)
+        cluster = f.resolved.database.cluster_identifier if f.resolved.database else None
+        rotate = AsyncRotation(
+            "send the recorded rotation request", cluster_identifier=cluster, version=inflight.version
+        )
+        return ValuePlan(diff=("rotation",), rotate=rotate, outputs=outputs)
+    if f.now - inflight.requested < INFLIGHT_TIMEOUT:
+        return ValuePlan(
+            pending=f"waiting for AWS to finish the rotation requested at {rfc3339(inflight.requested)}",
+            outputs=outputs,
+        )
+    return None
 
 
 def _request_satisfied(f: ValueFacts, request: str) -> bool:
@@ -225,14 +277,9 @@ def plan_value(f: ValueFacts) -> ValuePlan:
         return _rotation(f, f"policy:{policy_digest(policy)}", "the generator policy changed")
     upcoming, outputs = _timing(f)
     if f.inflight is not None:
-        base = _base_time(f)
-        if base is not None and base >= f.inflight.requested.replace(microsecond=0):
-            outputs["rotationRequestedTime"] = None  # the rotation asked for has arrived
-        elif f.now - f.inflight.requested < INFLIGHT_TIMEOUT:
-            return ValuePlan(
-                pending=f"waiting for AWS to finish the rotation requested at {rfc3339(f.inflight.requested)}",
-                outputs=outputs,
-            )
+        plan = _inflight(f, outputs)
+        if plan is not None:
+            return plan
     if f.request and f.request != f.handled_request:
         if _request_satisfied(f, f.request):
             outputs["rotationRequest"] = f.request

@@ -328,6 +328,9 @@ class SecretStatus(ResourceStatus):
     rotation_requested_time: str | None = Field(
         None, description="When a database password rotation was requested from RDS and not yet seen (RFC 3339)."
     )
+    rotation_requested_version: str | None = Field(
+        None, description="Version of the credentials when that rotation was requested: a new one means it arrived."
+    )
     managed_tag_keys: list[str] = Field(default_factory=list, description="Tag keys the operator set last time.")
 
 

@@ -30,7 +30,8 @@ from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
 
 __all__ = ["FaultInjector"]
 
-_JSON = {"dynamodb", "secretsmanager", "kms"}
+_JSON = {"dynamodb", "secrets-manager", "kms"}
+"""Services (as botocore's hyphenated service ids, which observers receive) that answer errors in JSON."""
 _THROTTLE_CODE = {"dynamodb": "ThrottlingException", "ec2": "RequestLimitExceeded"}
 _URL = "https://emulated.fault/"
 

@@ -24,12 +24,15 @@ class OperatorThread:
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
         self.error: BaseException | None = None
 
     def _main(self) -> None:
         loop = asyncio.new_event_loop()
+        self._loop = loop
         try:
-            loop.run_until_complete(
+            self._task = loop.create_task(
                 kopf.operator(
                     registry=build_registry(self.settings),
                     clusterwide=not self.settings.namespaces,
@@ -40,6 +43,7 @@ class OperatorThread:
                     memo=kopf.Memo(),
                 )
             )
+            loop.run_until_complete(self._task)
         except BaseException as exc:  # noqa: BLE001 - surfaced through .error to whoever waits on the thread
             self.error = exc
         finally:
@@ -59,6 +63,25 @@ class OperatorThread:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+
+    def kill(self, timeout: float = 30.0) -> None:
+        """Stop at once, as a killed process would: kopf's tasks are cancelled instead of drained.
+
+        :meth:`stop` lets kopf's workers finish their queues (up to kopf's 2 s exit timeout); a
+        crash test does not wait for that. Blocking calls already running in worker threads still
+        return before this does, as with :meth:`stop`.
+        """
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(task.cancel)
+        self._stop.set()  # wakes kopf's stop-flag watcher, a worker thread the loop's shutdown waits for
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        """The operator's thread still runs (it has not finished stopping)."""
+        return self._thread is not None and self._thread.is_alive()
 
     def __enter__(self) -> OperatorThread:
         return self.start()
