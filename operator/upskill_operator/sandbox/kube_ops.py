@@ -14,7 +14,9 @@ Rules kept from the real server, because operators depend on them:
   its content, and the namespace goes once it is empty;
 * owned objects (``ownerReferences``) are garbage-collected, synchronously here, when their last
   owner is deleted, unless ``propagationPolicy: Orphan``;
-* a posted CRD registers its resource at once; a deleted CRD takes its objects with it at once.
+* a posted CRD registers its resource at once; a deleted CRD is Terminating while objects of it
+  remain: they are deleted (finalizers honoured), creates of its kind answer 405, and the CRD and its
+  resource go with the last object (:mod:`.kube_crd_cleanup`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 
 import attrs
 
-from upskill_operator.sandbox import kube_errors, kube_meta
+from upskill_operator.sandbox import kube_crd_cleanup, kube_errors, kube_meta
 from upskill_operator.sandbox.kube_errors import Cause
 from upskill_operator.sandbox.kube_patch import PatchError
 from upskill_operator.sandbox.kube_resources import BadCrdError, Registry, ResourceDef, resource_from_crd
@@ -80,6 +82,8 @@ class Cluster:
         obj = kube_meta.deep(body)
         meta = obj["metadata"]
         namespace = self._placement(rdef, namespace, meta)
+        if rdef.crd_name is not None and kube_crd_cleanup.terminating(self.store.get(CRDS, None, rdef.crd_name)):
+            raise kube_crd_cleanup.create_refused(rdef.group, rdef.plural)
         if meta.get("resourceVersion"):
             raise kube_errors.internal_error("resourceVersion should not be set on objects to be created")
         for field in kube_meta.SERVER_FIELDS:
@@ -169,19 +173,23 @@ class Cluster:
         meta = current["metadata"]
         if meta.get("deletionTimestamp"):
             return current
-        if meta.get("finalizers") or rdef.key == NAMESPACES:
+        if meta.get("finalizers") or rdef.key in (NAMESPACES, CRDS):
             marked = kube_meta.deep(current)
             marked["metadata"].update(deletionTimestamp=kube_meta.now(), deletionGracePeriodSeconds=0)
             if marked["metadata"].get("generation"):
                 marked["metadata"]["generation"] += 1
             if rdef.key == NAMESPACES:
                 marked["status"] = {**(marked.get("status") or {}), "phase": "Terminating"}
+            if rdef.key == CRDS:
+                kube_crd_cleanup.mark_terminating(marked)
             if dry_run:
                 return marked
             marked["metadata"]["resourceVersion"] = self.store.next_version()
             self.store.put(rdef.key, marked, current)
             if rdef.key == NAMESPACES:
                 self._empty_namespace(meta["name"])
+            if rdef.key == CRDS:
+                self._empty_crd(marked)
             return self.store.get(rdef.key, meta.get("namespace"), meta["name"]) or marked
         if dry_run:
             return current
@@ -335,6 +343,7 @@ class Cluster:
         if propagation != "Orphan":
             self._collect_dependents(last["metadata"]["uid"])
         self._reap_namespaces()
+        self._reap_crds()
 
     def _unregister(self, crd: dict[str, Any]) -> None:
         key = (crd["spec"]["group"], crd["spec"]["names"]["plural"])
@@ -365,6 +374,37 @@ class Cluster:
                 for obj in self.store.items(rdef.key, namespace):
                     self._delete_object(rdef, obj, "Background", dry_run=False)
         self._reap_namespaces()
+
+    def _empty_crd(self, crd: dict[str, Any]) -> None:
+        """The CRD finalizer controller: delete every object of the kind, each through its own finalizers."""
+        key = kube_crd_cleanup.served_key(crd)
+        rdef = self.registry.find(key)
+        for obj in self.store.items(key):
+            fresh = self.store.get(key, obj["metadata"].get("namespace"), obj["metadata"]["name"])
+            if rdef is not None and fresh is not None:  # deleting one may have collected another
+                self._delete_object(rdef, fresh, "Background", dry_run=False)
+        self._reap_crds()
+
+    def _reap_crds(self) -> None:
+        """The controller's last step: a terminating CRD with no object left loses its cleanup finalizer."""
+        for listed in self.store.items(CRDS):
+            crd = self.store.get(CRDS, None, listed["metadata"]["name"])  # an earlier turn may have removed it
+            finalizers = (crd or {}).get("metadata", {}).get("finalizers") or []
+            if (
+                crd is None
+                or not kube_crd_cleanup.terminating(crd)
+                or kube_crd_cleanup.CLEANUP_FINALIZER not in finalizers
+            ):
+                continue
+            if self.store.items(kube_crd_cleanup.served_key(crd)):
+                continue
+            done = kube_crd_cleanup.completed(crd)
+            done["metadata"]["resourceVersion"] = self.store.next_version()
+            if done["metadata"].get("finalizers"):
+                self.store.put(CRDS, done, crd)
+            else:
+                self.store.remove(CRDS, done, crd)
+                self._after_removal(self.registry.get(CRDS), done, "Background")
 
     def _reap_namespaces(self) -> None:
         """The namespace controller's last step: a terminating, empty namespace goes away."""
@@ -422,6 +462,7 @@ def _crd_status(crd: dict[str, Any], current: dict[str, Any] | None) -> dict[str
             ("Established", "InitialNamesAccepted", "the initial names have been accepted"),
         )
     ]
+    conditions += [c for c in old_status.get("conditions") or [] if c.get("type") == "Terminating"]
     storage = [v["name"] for v in crd["spec"]["versions"] if v.get("storage")]
     stored = list(dict.fromkeys([*(old_status.get("storedVersions") or []), *storage]))
     return {"acceptedNames": crd["spec"]["names"], "conditions": conditions, "storedVersions": stored}

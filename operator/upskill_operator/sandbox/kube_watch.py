@@ -9,7 +9,10 @@ Semantics of the real server that kopf and the ``kubernetes`` client rely on:
   (reason ``Expired``, as the real server sends for watches) and the stream ends;
 * ``timeoutSeconds`` ends the stream cleanly; selectors turn modifications that move an object in or
   out of the selection into ``ADDED``/``DELETED``, as the real watch cache does;
-* a stream ends when its resource goes away (its CRD is deleted) or the server stops.
+* a stream ends when the server stops, or about a second after its resource goes away (its CRD is
+  deleted): kube-apiextensions-apiserver tears a CRD's storage down, ending its watches, only after
+  a one-second drain. Controllers (kopf's CRD observer) see the CRD's DELETED event first and stop
+  watching, instead of re-watching straight into a 404.
 """
 
 from __future__ import annotations
@@ -29,7 +32,10 @@ from upskill_operator.sandbox.kube_ops import Cluster
 from upskill_operator.sandbox.kube_resources import ResourceDef
 from upskill_operator.sandbox.kube_store import Event
 
-__all__ = ["Render", "WatchHub", "WatchStream", "serve_watch"]
+__all__ = ["GONE_GRACE_SECONDS", "Render", "WatchHub", "WatchStream", "serve_watch"]
+
+GONE_GRACE_SECONDS = 1.0
+"""How long the watches of a resource whose CRD was deleted stay open (the real server's drain)."""
 
 Match = Callable[[dict[str, Any]], bool]
 Render = Callable[[dict[str, Any]], dict[str, Any]]  # a stored object as this watcher is served it
@@ -154,12 +160,17 @@ async def _follow(
 ) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout if timeout is not None else None
+    gone_at: float | None = None
     while True:
         waiter = hub.waiter()
         if stream.dropped:
             _cut(raw)
             return
-        if hub.closing or cluster.registry.find(rdef.key) is None:
+        if cluster.registry.find(rdef.key) is None and gone_at is None:
+            gone_at = loop.time()
+            ends = gone_at + GONE_GRACE_SECONDS
+            deadline = ends if deadline is None else min(deadline, ends)
+        if hub.closing:
             break
         try:
             events = cluster.store.events_after(cursor)

@@ -17,7 +17,7 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from upskill_operator.sandbox.rds_extension import make_rds_response
+from upskill_operator.sandbox.rds_snapshots import make_rds_response
 
 __all__ = ["ExtendedMotoServer", "RdsEmulation"]
 
@@ -32,9 +32,15 @@ class RdsEmulation:
     proxy target stays in its transitional state (creating, modifying, REGISTERING, ...) for this
     many describes of it, as AWS keeps it for minutes. 0 (the default) makes everything available
     at once, as plain moto does.
+
+    ``final_snapshot_describes``: a cluster deleted with a final snapshot stays ``deleting``, and the
+    snapshot ``creating``, until a describe of them finds this many describes already counted (read
+    on every describe: a large value holds them, 0 releases them). 0 when the delete is made keeps
+    moto's instant delete. See :mod:`.rds_snapshots`.
     """
 
     pending_describes: int = 0
+    final_snapshot_describes: int = 0
 
 
 class ExtendedMotoServer(ThreadedMotoServer):

@@ -22,6 +22,8 @@ What is emulated, exactly (each line is AWS's behaviour that moto lacks):
 - With ``RdsEmulation.pending_describes`` > 0, clusters, instances, proxies, proxy endpoints and
   proxy targets stay ``creating`` / ``modifying`` / ``deleting`` / ``REGISTERING`` for that many
   describes, and writes to them meanwhile answer ``InvalidDBClusterStateFault`` and its siblings.
+- Final snapshots that take time (the cluster stays ``deleting`` until its snapshot is available) are
+  :mod:`.rds_snapshots`, whose class is the one the server uses.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from moto.rds.exceptions import DBClusterNotFoundError, RDSClientError
 from upskill_operator.sandbox.rds_pending import LOCK, held_state, hold, release, tick
 from upskill_operator.sandbox.rds_proxy_extension import ProxyExtension
 
-__all__ = ["ClusterExtension", "make_rds_response", "master_password", "replace_secret_value"]
+__all__ = ["ClusterExtension", "master_password", "replace_secret_value"]
 
 _PASSWORD_ALPHABET = string.ascii_letters + string.digits + "!#$%&()*+,-.:;<=>?[]^_{|}~"
 """What RDS uses for generated master passwords: printable ASCII without / @ " and space."""
@@ -232,8 +234,3 @@ def replace_secret_value(secret: Any, value: dict[str, str]) -> None:
     for version in secret.versions.values():
         if "secret_string" in version:
             version["secret_string"] = text
-
-
-def make_rds_response(emulation: Any) -> type[ClusterExtension]:
-    """The response class one server uses, bound to that server's :class:`~.moto_app.RdsEmulation`."""
-    return type("UpskillRDSResponse", (ClusterExtension,), {"emulation": emulation})
