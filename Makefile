@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: sandbox test lint unit crds bench clean lock iam-policy promtool
+.PHONY: sandbox test lint unit crds bench bench-load clean lock iam-policy promtool
 
 # The runtime dependencies are installed at the versions the image ships (requirements.lock).
 $(STAMP): pyproject.toml requirements.lock
@@ -50,6 +50,13 @@ bench: $(STAMP)
 	$(BIN)/python bench/tables.py
 	$(BIN)/python bench/probes.py
 	$(BIN)/python bench/secret_sync.py
+	$(BIN)/python bench/databases.py
+	$(BIN)/python bench/faults.py
+	$(BIN)/python bench/stuck_recovery.py
+	$(BIN)/python bench/load.py --quick
+
+bench-load: $(STAMP)  ## The promised scale: 1,000 tables, 200 databases, 300 secrets (about 7 minutes)
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) .venv-image-test .sandbox .pytest_cache .mypy_cache .ruff_cache
