@@ -56,6 +56,7 @@ CATEGORIES = (
     "cross-namespace",
     "name-too-long",
     "injection",
+    "missing-reference",
 )
 
 

@@ -145,12 +145,22 @@ FINALIZE_CASES = {
         ["delete:Delete"],
         "Deleting",
     ),
+    "DeleteWaitsForWhatDeletionLeaves": Case(
+        [SYNCED, Observation(exists=False, pending="final snapshot creating")],
+        State.PROGRESSING,
+        ["delete:Delete"],
+        "Deleting",
+    ),
+    "GoneButLeftoverNotReady": Case(
+        [Observation(exists=False, pending="final snapshot creating")], State.PROGRESSING, [], "Deleting"
+    ),
     "DeleteWaitsForPendingObject": Case(
         [Observation(exists=True, owner=OURS, pending="MODIFYING")], State.PROGRESSING, [], "Deleting"
     ),
     "DeleteProtectedBlocked": Case(
         [SYNCED], State.BLOCKED, [], "DeletionProtected", spec={"deletion_protection": True}
     ),
+    "ProtectedButNeverCreated": Case([ABSENT], State.DELETED, [], "NothingCreated", spec={"deletion_protection": True}),
     "DeleteSkipsForeign": Case([Observation(exists=True, owner="other/x")], State.DELETED, [], "Deleted"),
     "DeleteSkipsUntagged": Case([Observation(exists=True, owner=None)], State.DELETED, []),
     "DeleteErrorRecoverable": Case(
@@ -173,11 +183,20 @@ def test_finalize(case: Case) -> None:
         assert outcome.reason == case.want_reason
 
 
-def test_blocked_deletion_never_observes_aws() -> None:
-    adapter = FakeAdapter(observations=[SYNCED])
-    outcome = Engine([adapter]).finalize(target(deletion_protection=True))
-    assert adapter.calls == []
+def test_blocked_deletion_stops_at_the_first_object_of_ours() -> None:
+    network = FakeAdapter(name="network", observations=[SYNCED])
+    cluster = FakeAdapter(name="cluster", observations=[SYNCED])
+    outcome = Engine([network, cluster]).finalize(target(deletion_protection=True))
+    assert (network.calls, cluster.calls) == (["observe"], [])
     assert "spec.deletionProtection" in outcome.message
+
+
+def test_protection_guards_only_objects_of_ours() -> None:
+    foreign = FakeAdapter(name="network", observations=[Observation(exists=True, owner="other/x")])
+    absent = FakeAdapter(name="cluster", observations=[ABSENT])
+    outcome = Engine([foreign, absent]).finalize(target(deletion_protection=True))
+    assert (outcome.state, outcome.reason) == (State.DELETED, "NothingCreated")
+    assert foreign.writes == absent.writes == []
 
 
 def test_adapters_run_in_order_and_share_outputs() -> None:

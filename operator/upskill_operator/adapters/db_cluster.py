@@ -9,6 +9,7 @@ is turned off first. ``Retain`` never reaches this adapter.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,8 @@ from upskill_operator.errors import NotFoundError, RecoverableError, TerminalErr
 from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
 
 __all__ = ["ClusterAdapter", "ClusterObservation"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class ClusterAdapter:
         try:
             raw = self.rds.describe_cluster(identifier)
         except NotFoundError:
+            if target.deleting and target.deletion_policy == "Snapshot":
+                return self._after_deletion(target, identifier)
             return ClusterObservation(exists=False, up_to_date=False, outputs={"clusterIdentifier": identifier})
         have = observed_cluster(raw)
         plan = plan_cluster(
@@ -108,6 +113,32 @@ class ClusterAdapter:
             return  # the cluster goes modifying; the next pass deletes it
         snapshot = names(target, self.name_prefix).final_snapshot(target.uid) if policy == "Snapshot" else None
         self.rds.delete_cluster(cluster.identifier, final_snapshot=snapshot)
+
+    def _after_deletion(self, target: Target, identifier: str) -> Observation:
+        """The cluster is gone: its final snapshot must be ``available`` before the finalizer goes.
+
+        AWS keeps a cluster until its final snapshot is done; this checks it rather than trusting it.
+        """
+        final = names(target, self.name_prefix).final_snapshot(target.uid)
+        gone = {"clusterIdentifier": identifier}
+        try:
+            snapshot = self.rds.describe_cluster_snapshot(final)
+        except NotFoundError:
+            if target.status.get("clusterArn"):
+                log.warning("cluster %s is gone and its final snapshot %s does not exist", identifier, final)
+            return ClusterObservation(exists=False, up_to_date=False, outputs=gone)
+        status = str(snapshot.get("Status", "unknown"))
+        if status == "available":
+            log.info("cluster %s is gone; its data is kept in final snapshot %s", identifier, final)
+            return ClusterObservation(exists=False, up_to_date=False, outputs=gone)
+        if status == "failed":
+            raise TerminalError(
+                f"final snapshot {final} failed; the finalizer stays until it is resolved in AWS",
+                reason="FinalSnapshotFailed",
+            )
+        progress = snapshot.get("PercentProgress")
+        shown = f"{status}, {progress}%" if progress is not None else status
+        return ClusterObservation(exists=False, up_to_date=False, pending=f"final snapshot {final} is {shown}")
 
     def _desired(self, target: Target, outputs: Mapping[str, Any]) -> ClusterState:
         spec = database_spec(target)

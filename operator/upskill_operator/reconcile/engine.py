@@ -48,19 +48,31 @@ class Engine:
         if target.deletion_policy == "Retain":
             return Outcome(State.DELETED, "Retained", "deletionPolicy is Retain: the AWS objects are kept")
         if target.deletion_protected:
-            return Outcome(
-                State.BLOCKED,
-                "DeletionProtected",
-                f"spec.deletionProtection is true: set it to false to let deletionPolicy "
-                f"{target.deletion_policy} proceed, or set deletionPolicy to Retain",
-                requeue_after=self.requeue_seconds * 6,
-            )
+            return _Pass(self, target).run(self._protected)
         return _Pass(self, target).run(self._teardown)
 
     def _sync(self, run: _Pass) -> Outcome:
         for adapter in self.adapters:
             run.sync_adapter(adapter)
         return run.outcome(State.READY, "Available", "all AWS objects exist and match the spec")
+
+    def _protected(self, run: _Pass) -> Outcome:
+        """Deletion protection guards what exists: block on the first object of ours, writing nothing.
+
+        A resource that never created anything (refused Terminal at its first step, say) has nothing
+        to protect, so it goes without the user having to edit its spec first.
+        """
+        for adapter in self.adapters:
+            observed = run.observe(adapter)
+            if observed.exists and (not adapter.tracks_owner or observed.owner == run.target.owner):
+                return Outcome(
+                    State.BLOCKED,
+                    "DeletionProtected",
+                    f"spec.deletionProtection is true: set it to false to let deletionPolicy "
+                    f"{run.target.deletion_policy} proceed, or set deletionPolicy to Retain",
+                    requeue_after=self.requeue_seconds * 6,
+                )
+        return run.outcome(State.DELETED, "NothingCreated", "no AWS object of this resource exists")
 
     def _teardown(self, run: _Pass) -> Outcome:
         skipped = [adapter.name for adapter in reversed(self.adapters) if not run.delete_adapter(adapter)]
@@ -104,7 +116,7 @@ class _Pass:
         text = f"{kind}: {exc}" if kind else str(exc)
         return f"{self.step}: {text}" if self.step else text
 
-    def _observe(self, adapter: Adapter) -> Observation:
+    def observe(self, adapter: Adapter) -> Observation:
         self.step = adapter.name
         observed = adapter.observe(self.target, self.outputs)
         self.outputs.update(observed.outputs)
@@ -135,7 +147,7 @@ class _Pass:
     def sync_adapter(self, adapter: Adapter) -> None:
         last_diff: tuple[str, ...] | None = None
         while True:
-            observed = self._observe(adapter)
+            observed = self.observe(adapter)
             if not observed.exists:
                 if observed.up_to_date:  # absent, and absent is what the spec asks for
                     return
@@ -165,8 +177,10 @@ class _Pass:
 
     def delete_adapter(self, adapter: Adapter) -> bool:
         """Delete one object if it is ours; False when something was left alone."""
-        observed = self._observe(adapter)
+        observed = self.observe(adapter)
         if not observed.exists:
+            if observed.pending:  # gone, but what its deletion leaves behind (a final snapshot) is not ready
+                raise _Stop(self.outcome(State.PROGRESSING, "Deleting", f"{adapter.name}: {observed.pending}"))
             return True
         if adapter.tracks_owner and observed.owner != self.target.owner:
             return False
@@ -174,6 +188,8 @@ class _Pass:
             raise _Stop(self.outcome(State.PROGRESSING, "Deleting", f"{adapter.name}: {observed.pending}"))
         self._spend()
         adapter.delete(self.target, self.outputs, observed, self.target.deletion_policy)
-        if self._observe(adapter).exists:
-            raise _Stop(self.outcome(State.PROGRESSING, "Deleting", f"{adapter.name}: deletion in progress"))
+        after = self.observe(adapter)
+        if after.exists or after.pending:
+            detail = after.pending if not after.exists and after.pending else "deletion in progress"
+            raise _Stop(self.outcome(State.PROGRESSING, "Deleting", f"{adapter.name}: {detail}"))
         return True

@@ -72,7 +72,9 @@ class Observation:
     late_initialized: tuple[str, ...] = ()
     """Fields the spec left unset that AWS defaulted."""
     pending: str | None = None
-    """An AWS transitional state (CREATING, MODIFYING, ...): wait, do not write."""
+    """An AWS transitional state (CREATING, MODIFYING, ...): wait, do not write. With ``exists=False``
+    during deletion: the object is gone but what its deletion must leave behind (a final snapshot)
+    is not ready yet, so the finalizer stays."""
     owner: str | None = None
     """The object's ownership tag, or None when it carries none."""
     conflicts: tuple[str, ...] = ()

@@ -1,6 +1,7 @@
-"""UpskillDatabase: network, cluster, instances, then the proxy's role, the proxy, its target and endpoint.
+"""UpskillDatabase: the KMS key check, network, cluster, instances, then the proxy role, proxy, target, endpoint.
 
-The order is the dependency order of creation (the engine deletes in reverse): the subnet group
+The order is the dependency order of creation (the engine deletes in reverse): a named KMS key
+must exist before anything is created (a read-only step); the subnet group
 and security group come first because the cluster is created inside them; the proxy needs the
 role and the cluster's master secret; the target needs the proxy and the cluster; the read-only
 endpoint needs the proxy. Each step publishes what the next ones use (VPC, subnets, security
@@ -10,9 +11,11 @@ groups, master secret, role), and its part of ``status``.
 from __future__ import annotations
 
 from upskill_operator.adapters.db_cluster import ClusterAdapter
+from upskill_operator.adapters.db_common import database_spec
 from upskill_operator.adapters.db_instances import InstancesAdapter
 from upskill_operator.adapters.db_security_group import SecurityGroupAdapter
 from upskill_operator.adapters.db_subnet_group import SubnetGroupAdapter
+from upskill_operator.adapters.kms_key import KmsKeyAdapter
 from upskill_operator.adapters.proxy import ProxyAdapter
 from upskill_operator.adapters.proxy_endpoint import ProxyEndpointAdapter
 from upskill_operator.adapters.proxy_role import ProxyRoleAdapter
@@ -33,6 +36,7 @@ def build(ctx: Context) -> Engine:
     rds, proxies, ec2, kms = Rds(ctx.aws), RdsProxy(ctx.aws), Ec2(ctx.aws), Kms(ctx.aws)
     return ctx.engine(
         [
+            KmsKeyAdapter(kms, "spec.kmsKeyId", lambda target: database_spec(target).kms_key_id),
             SubnetGroupAdapter(rds, ec2, prefix),
             SecurityGroupAdapter(ec2, prefix),
             ClusterAdapter(rds, kms, prefix),

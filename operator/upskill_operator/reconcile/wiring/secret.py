@@ -1,12 +1,14 @@
-"""UpskillSecret: resolve the source, then the Secrets Manager secret, the Kubernetes Secret, the restarts."""
+"""UpskillSecret: check the KMS key, resolve the source, then the Secrets Manager secret, the Kubernetes
+Secret, the restarts."""
 
 from __future__ import annotations
 
 from upskill_operator import endpoints
+from upskill_operator.adapters.kms_key import KmsKeyAdapter
 from upskill_operator.adapters.secret import SecretsManagerAdapter
 from upskill_operator.adapters.secret_database import Address, DatabaseReader, EndpointResolver
 from upskill_operator.adapters.secret_restart import RestartAdapter
-from upskill_operator.adapters.secret_source import SourceAdapter
+from upskill_operator.adapters.secret_source import SourceAdapter, secret_spec
 from upskill_operator.adapters.secret_sync import KubeSecretSyncAdapter
 from upskill_operator.aws.kms import Kms
 from upskill_operator.aws.rds_passwords import RdsPasswords
@@ -41,10 +43,12 @@ def build(ctx: Context) -> Engine:
     secrets = SecretsManager(ctx.aws)
     kube_secrets = KubeSecrets(ctx.kube)
     database = DatabaseReader(CustomObjects(ctx.kube), secrets, endpoint_resolver(ctx.settings))
+    kms = Kms(ctx.aws)
     return ctx.engine(
         [
+            KmsKeyAdapter(kms, "spec.kmsKeyId", lambda target: secret_spec(target).kms_key_id),
             SourceAdapter(kube_secrets, database),
-            SecretsManagerAdapter(secrets, Kms(ctx.aws), RdsPasswords(ctx.aws), ctx.settings.name_prefix),
+            SecretsManagerAdapter(secrets, kms, RdsPasswords(ctx.aws), ctx.settings.name_prefix),
             KubeSecretSyncAdapter(kube_secrets),
             RestartAdapter(Workloads(ctx.kube)),
         ]

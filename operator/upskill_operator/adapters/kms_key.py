@@ -1,0 +1,54 @@
+"""A read-only first step: the KMS key the spec names must exist before anything is created with it.
+
+Without it, a database naming a missing alias would create its subnet group and security group
+and only then stop at the cluster, and Secrets Manager accepts a missing key until the first
+encrypt. The step resolves the key (cached by :class:`~upskill_operator.aws.kms.Kms`, so a resync
+costs no call), publishes ``kmsKeyArn`` for later steps, and never writes: it reports an existing,
+up-to-date object, or "nothing wanted" when the spec names no key or the resource is being deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from upskill_operator.aws.kms import Kms
+from upskill_operator.errors import NotFoundError, TerminalError
+from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
+
+__all__ = ["KmsKeyAdapter"]
+
+_NOTHING = Observation(exists=False, up_to_date=True)
+
+
+class KmsKeyAdapter:
+    """Implements the reconcile ``Adapter`` protocol for a key the resource only reads."""
+
+    name = "kms-key"
+    tracks_owner = False
+
+    def __init__(self, kms: Kms, field: str, key_of: Callable[[Target], str | None]) -> None:
+        self.kms = kms
+        self.field = field
+        self.key_of = key_of
+
+    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
+        key = self.key_of(target)
+        if key is None or target.deleting:  # deleting must never wait on, or fail for, a key
+            return _NOTHING
+        try:
+            arn = self.kms.key_arn(key)
+        except NotFoundError:
+            raise TerminalError(
+                f"{self.field}: no KMS key or alias {key!r} in region {self.kms.region}", reason="KmsKeyNotFound"
+            ) from None
+        return Observation(exists=True, outputs={"kmsKeyArn": arn})
+
+    def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
+        raise AssertionError("a KMS key is never created by the operator")  # observe never asks for it
+
+    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
+        raise AssertionError("a KMS key is never changed by the operator")
+
+    def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
+        raise AssertionError("a KMS key is never deleted by the operator")
