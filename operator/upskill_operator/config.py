@@ -48,7 +48,7 @@ class Settings(BaseModel):
     finalizer: str = Field("upskill.io/finalizer", description="Finalizer the operator owns.")
     namespaces: tuple[str, ...] = Field((), description="Namespaces to watch; empty means cluster-wide.")
     kubeconfig: str | None = Field(None, description="Kubeconfig path; None means in-cluster or the default chain.")
-    workers: int = Field(16, ge=1, description="Threads for blocking AWS and Kubernetes calls.")
+    workers: int = Field(16, ge=1, description="Worker threads per kind, for its blocking AWS and Kubernetes calls.")
     webhook_port: int = Field(0, ge=0, le=65535, description="Admission webhook port (9443 in-cluster); 0 is off.")
     webhook_certfile: str | None = Field(None, description="TLS certificate for the webhook (cert-manager's).")
     webhook_keyfile: str | None = Field(None, description="TLS key for the webhook.")

@@ -13,6 +13,7 @@ import copy
 import random
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any, cast
 
 import kopf
@@ -77,11 +78,12 @@ def remember_written(memo: kopf.Memo, status: dict[str, Any]) -> dict[str, Any]:
     return status
 
 
-async def run_pass(memo: kopf.Memo, work: Callable[[], Outcome]) -> Outcome:
-    """Run a blocking engine pass in a worker thread, one pass per object at a time."""
+async def run_pass(memo: kopf.Memo, kind: str, work: Callable[[], Outcome]) -> Outcome:
+    """Run a blocking engine pass on the kind's worker threads, one pass per object at a time."""
+    runtime: Runtime = memo["runtime"]
     lock: asyncio.Lock = memo.setdefault("lock", asyncio.Lock())
     async with lock:
-        return await asyncio.get_running_loop().run_in_executor(None, work)
+        return await runtime.run(kind, work)
 
 
 def _settle(outcome: Outcome, memo: kopf.Memo, settings: Settings) -> None:
@@ -116,7 +118,7 @@ def register(registry: kopf.OperatorRegistry, info: KindInfo, settings: Settings
                 outcome = target
             else:
                 engine = runtime.engines[info.kind]
-                outcome = await asyncio.get_running_loop().run_in_executor(None, engine.reconcile, target)
+                outcome = await runtime.run(info.kind, partial(engine.reconcile, target))
         metrics.RECONCILE_SECONDS.labels(info.kind).observe(time.perf_counter() - started)
         metrics.RECONCILE_TOTAL.labels(info.kind, outcome.state.value).inc()
         patch.status.update(remember_written(memo, status_patch(info, snapshot, outcome)))
@@ -130,7 +132,7 @@ def register(registry: kopf.OperatorRegistry, info: KindInfo, settings: Settings
             outcome = Outcome(State.DELETED, "Retained", "the spec is invalid, so AWS objects are kept")
         else:
             engine = runtime.engines[info.kind]
-            outcome = await run_pass(memo, lambda: engine.finalize(target))
+            outcome = await run_pass(memo, info.kind, partial(engine.finalize, target))
         metrics.RECONCILE_TOTAL.labels(info.kind, outcome.state.value).inc()
         if outcome.state is State.DELETED:
             metrics.forget_resource(info.kind, body.metadata.namespace or "", body.metadata.name or "")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
+from functools import partial
 from typing import Any
 
 import kopf
@@ -54,7 +55,7 @@ def register(registry: kopf.OperatorRegistry, settings: Settings) -> None:
             if target is None or isinstance(target, Outcome):
                 return
             engine = runtime.engines[INFO.kind]
-            outcome = await asyncio.get_running_loop().run_in_executor(None, engine.reconcile, target)
+            outcome = await runtime.run(INFO.kind, partial(engine.reconcile, target))
         metrics.RECONCILE_SECONDS.labels(INFO.kind).observe(time.perf_counter() - started)
         metrics.RECONCILE_TOTAL.labels(INFO.kind, outcome.state.value).inc()
         patch.status.update(remember_written(memo, status_patch(INFO, snapshot, outcome)))
