@@ -52,7 +52,7 @@ class Given:
 
     outputs: Mapping[str, Any]
     name: str = "given"
-    tracks_owner: bool = False
+    owner_field: str | None = None
 
     def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
         return Observation(exists=False, up_to_date=True, outputs=dict(self.outputs))

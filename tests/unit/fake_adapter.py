@@ -16,7 +16,7 @@ class FakeAdapter:
     """Records every call; observe returns the next scripted observation (the last one repeats)."""
 
     name: str = "fake"
-    tracks_owner: bool = True
+    owner_field: str | None = "spec.name"
     observations: list[Observation] = field(default_factory=list)
     fail_on: dict[str, Exception] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)

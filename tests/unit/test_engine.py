@@ -38,7 +38,7 @@ class Case:
     want_reason: str | None = None
     spec: dict[str, object] = field(default_factory=dict)
     fail_on: dict[str, Exception] = field(default_factory=dict)
-    tracks_owner: bool = True
+    owner_field: str | None = "spec.name"
 
 
 RECONCILE_CASES = {
@@ -108,7 +108,7 @@ RECONCILE_CASES = {
     "UntaggedAdoptionNotApplied": Case(
         [Observation(exists=True, owner=None)], State.RECOVERABLE, ["update"], "NotConverged", spec={"adopt": True}
     ),
-    "UntrackedOwnerIgnored": Case([Observation(exists=True, owner=None)], State.READY, [], tracks_owner=False),
+    "UntrackedOwnerIgnored": Case([Observation(exists=True, owner=None)], State.READY, [], owner_field=None),
     "WriteBudgetSpent": Case(
         [STALE, *(Observation(exists=True, owner=OURS, up_to_date=False, diff=(f"d{i}",)) for i in range(1, 20))],
         State.PROGRESSING,
@@ -120,7 +120,7 @@ RECONCILE_CASES = {
 
 @pytest.mark.parametrize("case", RECONCILE_CASES.values(), ids=RECONCILE_CASES.keys())
 def test_reconcile(case: Case) -> None:
-    adapter = FakeAdapter(observations=list(case.observations), fail_on=case.fail_on, tracks_owner=case.tracks_owner)
+    adapter = FakeAdapter(observations=list(case.observations), fail_on=case.fail_on, owner_field=case.owner_field)
     outcome = Engine([adapter], max_writes=8).reconcile(target(**case.spec))
     assert outcome.state is case.want_state, outcome
     assert adapter.writes == case.want_writes

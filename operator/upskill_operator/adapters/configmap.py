@@ -29,7 +29,7 @@ class ConnectionConfigMapAdapter:
     """Keeps ``spec.connection.configMapName`` filled with what ``data_fn`` derives from the outputs."""
 
     name = "connection"
-    tracks_owner = True
+    owner_field = "spec.connection.configMapName"
 
     def __init__(self, kube: Kube, data_fn: DataFn) -> None:
         self._kube = kube

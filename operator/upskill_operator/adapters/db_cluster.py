@@ -44,7 +44,7 @@ class ClusterAdapter:
     """Implements the reconcile ``Adapter`` protocol for the Aurora cluster."""
 
     name = "cluster"
-    tracks_owner = True
+    owner_field = "spec.clusterIdentifier"
 
     def __init__(self, rds: Rds, kms: Kms, name_prefix: str) -> None:
         self.rds = rds

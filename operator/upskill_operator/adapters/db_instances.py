@@ -79,7 +79,7 @@ class InstancesAdapter:
     """Implements the reconcile ``Adapter`` protocol for the set of cluster instances."""
 
     name = "instances"
-    tracks_owner = True
+    owner_field = "spec.clusterIdentifier"
 
     def __init__(self, rds: Rds, name_prefix: str) -> None:
         self.rds = rds

@@ -77,7 +77,7 @@ class SecurityGroupAdapter:
     """Implements the reconcile ``Adapter`` protocol for the database's security group."""
 
     name = "security group"
-    tracks_owner = True
+    owner_field = "spec.clusterIdentifier"
 
     def __init__(self, ec2: Ec2, name_prefix: str) -> None:
         self.ec2 = ec2

@@ -47,7 +47,7 @@ class SubnetGroupAdapter:
     """Implements the reconcile ``Adapter`` protocol for the DB subnet group."""
 
     name = "subnet group"
-    tracks_owner = True
+    owner_field = "spec.clusterIdentifier"
 
     def __init__(self, rds: Rds, ec2: Ec2, name_prefix: str) -> None:
         self.rds = rds

@@ -25,7 +25,7 @@ class KmsKeyAdapter:
     """Implements the reconcile ``Adapter`` protocol for a key the resource only reads."""
 
     name = "kms-key"
-    tracks_owner = False
+    owner_field = None
 
     def __init__(self, kms: Kms, field: str, key_of: Callable[[Target], str | None]) -> None:
         self.kms = kms

@@ -91,7 +91,7 @@ class ProxyAdapter:
     """Implements the reconcile ``Adapter`` protocol for the RDS Proxy."""
 
     name = "proxy"
-    tracks_owner = True
+    owner_field = "spec.clusterIdentifier"
 
     def __init__(self, proxies: RdsProxy, name_prefix: str) -> None:
         self.proxies = proxies

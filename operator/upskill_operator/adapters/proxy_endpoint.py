@@ -41,7 +41,7 @@ class ProxyEndpointAdapter:
     """Implements the reconcile ``Adapter`` protocol for the READ_ONLY proxy endpoint."""
 
     name = "proxy endpoint"
-    tracks_owner = True
+    owner_field = "spec.clusterIdentifier"
 
     def __init__(self, proxies: RdsProxy, name_prefix: str) -> None:
         self.proxies = proxies

@@ -86,7 +86,7 @@ class ProxyRoleAdapter:
     """Implements the reconcile ``Adapter`` protocol for the proxy's IAM role."""
 
     name = "proxy role"
-    tracks_owner = True
+    owner_field = "spec.clusterIdentifier"
 
     def __init__(self, iam: Iam, kms: Kms, name_prefix: str) -> None:
         self.iam = iam

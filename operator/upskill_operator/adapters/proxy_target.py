@@ -46,7 +46,7 @@ class ProxyTargetAdapter:
     """Implements the reconcile ``Adapter`` protocol for the cluster as the proxy's target."""
 
     name = "proxy target"
-    tracks_owner = False
+    owner_field = None
 
     def __init__(self, proxies: RdsProxy, name_prefix: str) -> None:
         self.proxies = proxies

@@ -72,7 +72,7 @@ class SecretsManagerAdapter:
     """Implements the reconcile ``Adapter`` protocol for one Secrets Manager secret."""
 
     name = "secret"
-    tracks_owner = True
+    owner_field = "spec.secretName"
 
     def __init__(
         self,

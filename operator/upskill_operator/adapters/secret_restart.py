@@ -41,7 +41,7 @@ class RestartAdapter:
     """Observes which restartOnChange workloads lack the mark of the synced version; update rolls them."""
 
     name = "restart"
-    tracks_owner = False
+    owner_field = None
 
     def __init__(self, workloads: Workloads) -> None:
         self._workloads = workloads

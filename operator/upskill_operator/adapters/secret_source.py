@@ -31,7 +31,7 @@ class SourceAdapter:
     """Resolves ``spec.source``: generate (a policy), fromSecret (a Kubernetes Secret key) or database."""
 
     name = "source"
-    tracks_owner = False
+    owner_field = None
 
     def __init__(self, secrets: KubeSecrets, database: DatabaseReader) -> None:
         self._secrets = secrets

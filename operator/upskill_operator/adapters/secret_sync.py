@@ -60,7 +60,7 @@ class KubeSecretSyncAdapter:
     """Keeps ``spec.target`` keys of a Kubernetes Secret equal to the AWSCURRENT value."""
 
     name = "sync"
-    tracks_owner = False
+    owner_field = None
 
     def __init__(self, secrets: KubeSecrets, clock: Callable[[], dt.datetime] = _utcnow) -> None:
         self._secrets = secrets

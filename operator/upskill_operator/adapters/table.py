@@ -51,7 +51,7 @@ class TableAdapter:
     """Implements the reconcile ``Adapter`` protocol for a DynamoDB table."""
 
     name = "table"
-    tracks_owner = True
+    owner_field = "spec.tableName"
 
     def __init__(self, dynamodb: DynamoDB, kms: Kms, name_prefix: str) -> None:
         self.dynamodb = dynamodb

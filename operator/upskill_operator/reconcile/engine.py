@@ -64,7 +64,7 @@ class Engine:
         """
         for adapter in self.adapters:
             observed = run.observe(adapter)
-            if observed.exists and (not adapter.tracks_owner or observed.owner == run.target.owner):
+            if observed.exists and (adapter.owner_field is None or observed.owner == run.target.owner):
                 return Outcome(
                     State.BLOCKED,
                     "DeletionProtected",
@@ -129,16 +129,17 @@ class _Pass:
 
     def _check_owner(self, adapter: Adapter, observed: Observation) -> bool:
         """True when the object must be adopted (tagged) before it counts as up to date."""
-        if not adapter.tracks_owner or observed.owner == self.target.owner:
+        if adapter.owner_field is None or observed.owner == self.target.owner:
             return False
         if observed.owner is not None:
             raise TerminalError(
-                f"the AWS object is owned by {observed.owner!r}, not {self.target.owner!r}; refusing to touch it",
+                f"{adapter.owner_field}: the AWS object is owned by {observed.owner!r}, not {self.target.owner!r}; "
+                "refusing to touch it (choose another name)",
                 reason="ForeignOwner",
             )
         if not self.target.adopt:
             raise TerminalError(
-                "an AWS object with this name exists without the upskill.io/owner tag; "
+                f"{adapter.owner_field}: an AWS object with this name exists without the upskill.io/owner tag; "
                 "set spec.adopt: true to manage it",
                 reason="AdoptionRequired",
             )
@@ -182,7 +183,7 @@ class _Pass:
             if observed.pending:  # gone, but what its deletion leaves behind (a final snapshot) is not ready
                 raise _Stop(self.outcome(State.PROGRESSING, "Deleting", f"{adapter.name}: {observed.pending}"))
             return True
-        if adapter.tracks_owner and observed.owner != self.target.owner:
+        if adapter.owner_field is not None and observed.owner != self.target.owner:
             return False
         if observed.pending:
             raise _Stop(self.outcome(State.PROGRESSING, "Deleting", f"{adapter.name}: {observed.pending}"))

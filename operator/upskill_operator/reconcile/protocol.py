@@ -95,8 +95,11 @@ class Adapter(Protocol):
 
     name: str
     """A short step name for status messages: ``table``, ``cluster``, ``proxy``."""
-    tracks_owner: bool
-    """Whether the object carries ownership tags the engine must check."""
+
+    @property
+    def owner_field(self) -> str | None:
+        """The spec field that names the object (``spec.tableName``), when it carries ownership tags
+        the engine must check; None for objects without them. Refusals of a foreign object name it."""
 
     def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation: ...
 
