@@ -7,7 +7,8 @@ pruned unless ``x-kubernetes-preserve-unknown-fields`` keeps them, and the resul
 OpenAPI v3 schemas are validated with ``jsonschema`` (Draft 4, the closest dialect) after a
 translation: ``nullable`` adds ``null`` to ``type``/``enum``; ``x-kubernetes-int-or-string`` becomes
 ``type: [integer, string]``; ``x-kubernetes-list-type: set`` becomes ``uniqueItems``; other
-``x-kubernetes-*`` keys are dropped. ``format`` is not checked. ``metadata``, ``apiVersion`` and ``kind``
+``x-kubernetes-*`` keys are dropped; ``pattern`` is matched with Go's ``$`` (end of text, see
+:func:`go_pattern`). ``format`` is not checked. ``metadata``, ``apiVersion`` and ``kind``
 at the root are neither validated nor pruned (the server validates object metadata on its own).
 Failures are worded as the real server words them, e.g.
 ``spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: "string"``.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -164,6 +166,40 @@ def prune(value: Any, schema: Any, path: list[str | int], pruned: list[str], *, 
             prune(item, schema["items"], [*path, index], pruned)
 
 
+def go_pattern(pattern: str) -> str:
+    r"""The Python spelling of a Go (RE2) ``pattern``: ``$`` ends the text, as in Go without ``(?m)``.
+
+    Python's ``$`` also matches before a trailing newline, so ``^[a-z]+$`` would accept ``"orders\n"``,
+    which the API server refuses. Outside character classes, an unescaped ``$`` becomes ``\Z``.
+    """
+    out: list[str] = []
+    escaped = in_class = False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "$":
+            out.append(r"\Z")
+            continue
+        out.append(char)
+    return "".join(out)
+
+
+def _pattern(
+    validator: jsonschema.protocols.Validator, pattern: str, instance: Any, schema: dict[str, Any]
+) -> Iterator[jsonschema.ValidationError]:
+    if validator.is_type(instance, "string") and not re.search(go_pattern(pattern), instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = jsonschema.validators.extend(jsonschema.Draft4Validator, {"pattern": _pattern})
+
+
 def make_validator(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
     """Translate and compile a CRD version's ``openAPIV3Schema``; refuse unusable schemas."""
     translated = translate(schema, root=True)
@@ -171,7 +207,7 @@ def make_validator(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
         jsonschema.Draft4Validator.check_schema(translated)
     except jsonschema.SchemaError as exc:
         raise BadSchemaError(exc.message) from exc
-    validator: jsonschema.protocols.Validator = jsonschema.Draft4Validator(translated)
+    validator: jsonschema.protocols.Validator = _Validator(translated)
     return validator
 
 
