@@ -91,7 +91,7 @@ def test_proxy_changes() -> None:
         {**have, "RequireTLS": False, "Auth": [{**have["Auth"][0], "IAMAuth": "DISABLED"}], "VpcSubnetIds": ["s-9"]},
         want,
     )
-    assert diff == ("spec.proxy.iamAuth", "spec.proxy.requireTLS")
+    assert diff == ("proxy auth (spec.proxy.iamAuth, application users)", "spec.proxy.requireTLS")
     assert changes == {"Auth": want["Auth"], "RequireTLS": True}
     assert conflicts == ("spec.network: an RDS Proxy's subnets cannot change; the spec now selects other subnets",)
     assert proxy_changes({**have, "EngineFamily": "MYSQL"}, {})[2] == (

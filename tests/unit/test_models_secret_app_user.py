@@ -1,25 +1,26 @@
-"""UpskillSecret with an application user: refused at admission when it names a proxy endpoint."""
+"""UpskillSecret with an application user: accepted on every endpoint (the proxy ones are registered)."""
 
 from __future__ import annotations
 
 import pytest
 
-from upskill_operator.models.secret import APP_USER_DIRECT
+from upskill_operator.models.validation import validate_spec
 
-from unit.crd_support import assert_refused, example, mutated
+from unit.crd_support import admission_errors, assert_refused, example, mutated
 
 KIND = "UpskillSecret"
 DATABASE = example(KIND, "auth-db-url")["spec"]
 
 
-@pytest.mark.parametrize("endpoint", ["proxy", "proxyReadOnly", None])
-def test_an_application_user_through_the_proxy_is_refused_by_the_crd(endpoint: str | None) -> None:
+@pytest.mark.parametrize("endpoint", ["proxy", "proxyReadOnly", "writer", "reader", None])
+def test_an_application_user_is_accepted_on_every_endpoint(endpoint: str | None) -> None:
     source = {"ref": "auth-db", "user": "app_web", **({"endpoint": endpoint} if endpoint else {})}
     spec = mutated(DATABASE, {"source": {"database": source}})
-    assert_refused(KIND, spec, [f"spec.source.database.endpoint: {APP_USER_DIRECT.message}"], "cel")
-
-
-@pytest.mark.parametrize("endpoint", ["writer", "reader"])
-def test_an_application_user_on_a_cluster_endpoint_is_accepted(endpoint: str) -> None:
-    spec = mutated(DATABASE, {"source": {"database": {"ref": "auth-db", "user": "app_web", "endpoint": endpoint}}})
     assert_refused(KIND, spec, [], "cel")
+
+
+def test_an_application_user_must_be_a_plain_role_name() -> None:
+    spec = mutated(DATABASE, {"source": {"database": {"ref": "auth-db", "user": "app web; DROP ROLE x"}}})
+    (message,) = validate_spec(KIND, spec)
+    assert message.startswith("spec.source.database.user: ")
+    assert admission_errors(KIND, spec)  # the CRD's schema refuses it too

@@ -12,20 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from upskill_operator.adapters.read_only import ReadOnlyStep
 from upskill_operator.aws.kms import Kms
 from upskill_operator.errors import NotFoundError, TerminalError
-from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
+from upskill_operator.reconcile.protocol import Observation, Target
 
 __all__ = ["KmsKeyAdapter"]
 
 _NOTHING = Observation(exists=False, up_to_date=True)
 
 
-class KmsKeyAdapter:
+class KmsKeyAdapter(ReadOnlyStep):
     """Implements the reconcile ``Adapter`` protocol for a key the resource only reads."""
 
     name = "kms-key"
-    owner_field = None
 
     def __init__(self, kms: Kms, field: str, key_of: Callable[[Target], str | None]) -> None:
         self.kms = kms
@@ -43,12 +43,3 @@ class KmsKeyAdapter:
                 f"{self.field}: no KMS key or alias {key!r} in region {self.kms.region}", reason="KmsKeyNotFound"
             ) from None
         return Observation(exists=True, outputs={"kmsKeyArn": arn})
-
-    def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
-        raise AssertionError("a KMS key is never created by the operator")  # observe never asks for it
-
-    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
-        raise AssertionError("a KMS key is never changed by the operator")
-
-    def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
-        raise AssertionError("a KMS key is never deleted by the operator")

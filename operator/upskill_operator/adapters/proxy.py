@@ -1,4 +1,5 @@
-"""The RDS Proxy: engine family POSTGRESQL, auth from the master secret, TLS and idle client timeout.
+"""The RDS Proxy: engine family POSTGRESQL, auth from the master secret (and the application users' secrets
+of :mod:`.proxy_users`), TLS and idle client timeout.
 
 Observe is DescribeDBProxies plus ListTagsForResource (the proxy API returns no tags). Auth,
 ``requireTLS``, the idle client timeout, the role and the security groups change in place with one
@@ -8,7 +9,7 @@ no proxy is created and one this operator created earlier is deleted (AWS delete
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ from upskill_operator.adapters.db_common import (
     owner_of,
     tag_changes,
 )
+from upskill_operator.adapters.proxy_users import ProxyUser
 from upskill_operator.aws.errors import AwsTerminalError
 from upskill_operator.aws.rds_proxy import RdsProxy
 from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
@@ -37,14 +39,14 @@ class ProxyObservation(Observation):
     tags_to_remove: tuple[str, ...] = ()
 
 
-def desired_auth(secret_arn: str, iam_auth: str) -> list[dict[str, Any]]:
+def desired_auth(secret_arn: str, iam_auth: str, users: Sequence[ProxyUser] = ()) -> list[dict[str, Any]]:
+    """The master user's secret, then each application user's (same IAM authentication setting)."""
+    iam = "REQUIRED" if iam_auth == "Required" else "DISABLED"
+    entries = [(secret_arn, "master user (RDS-managed secret)")]
+    entries += [(user.arn, f"application user (UpskillSecret {user.secret})") for user in sorted(users)]
     return [
-        {
-            "AuthScheme": "SECRETS",
-            "SecretArn": secret_arn,
-            "IAMAuth": "REQUIRED" if iam_auth == "Required" else "DISABLED",
-            "Description": "master user (RDS-managed secret)",
-        }
+        {"AuthScheme": "SECRETS", "SecretArn": arn, "IAMAuth": iam, "Description": description}
+        for arn, description in entries
     ]
 
 
@@ -68,7 +70,7 @@ def proxy_changes(
     if "VpcSubnetIds" in want and sorted(have.get("VpcSubnetIds") or ()) != sorted(want["VpcSubnetIds"]):
         conflicts.append("spec.network: an RDS Proxy's subnets cannot change; the spec now selects other subnets")
     if "Auth" in want and _auth_key(have.get("Auth") or []) != _auth_key(want["Auth"]):
-        diff.append("spec.proxy.iamAuth")
+        diff.append("proxy auth (spec.proxy.iamAuth, application users)")
         changes["Auth"] = want["Auth"]
     for path, key, have_key in (
         ("spec.proxy.requireTLS", "RequireTLS", "RequireTLS"),
@@ -132,7 +134,7 @@ class ProxyAdapter:
             pending=pending,
             owner=owner,
             conflicts=conflicts,
-            outputs=_outputs(proxy, outputs) if ours else {},
+            outputs=_outputs(proxy, outputs, settled=pending is None) if ours else {},
             arn=proxy["DBProxyArn"],
             changes=changes,
             tags_to_set=to_set,
@@ -181,7 +183,9 @@ class ProxyAdapter:
         proxy = database_spec(target).proxy
         want: dict[str, Any] = {"RequireTLS": proxy.require_tls, "IdleClientTimeout": proxy.idle_client_timeout_seconds}
         if outputs.get("masterUserSecretArn"):
-            want["Auth"] = desired_auth(str(outputs["masterUserSecretArn"]), proxy.iam_auth)
+            want["Auth"] = desired_auth(
+                str(outputs["masterUserSecretArn"]), proxy.iam_auth, outputs.get("proxyUsers") or ()
+            )
         if outputs.get("roleArn"):
             want["RoleArn"] = outputs["roleArn"]
         if outputs.get("subnetIds"):
@@ -191,9 +195,15 @@ class ProxyAdapter:
         return want
 
 
-def _outputs(proxy: Mapping[str, Any], outputs: Mapping[str, Any]) -> dict[str, Any]:
-    return {
+def _outputs(proxy: Mapping[str, Any], outputs: Mapping[str, Any], *, settled: bool) -> dict[str, Any]:
+    published = {
         "proxyName": proxy["DBProxyName"],
         "proxyArn": proxy["DBProxyArn"],
         "endpoints": nested(outputs, "endpoints", proxy=proxy.get("Endpoint")),
     }
+    if settled:  # what an available proxy accepts, not what was asked: an UpskillSecret syncs once it is here
+        master = outputs.get("masterUserSecretArn")
+        published["proxyUserSecretArns"] = sorted(
+            str(a["SecretArn"]) for a in proxy.get("Auth") or [] if a.get("SecretArn") and a["SecretArn"] != master
+        )
+    return published

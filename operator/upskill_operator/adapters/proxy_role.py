@@ -2,14 +2,15 @@
 
 Least privilege: the trust policy admits ``rds.amazonaws.com`` only, and the one inline policy
 allows ``secretsmanager:GetSecretValue`` on the cluster's master secret ARN only, plus
-``kms:Decrypt`` on the spec's KMS key through Secrets Manager when the secret is encrypted with it.
+``kms:Decrypt`` on the spec's KMS key through Secrets Manager when the secret is encrypted with it;
+and on the secrets of the application users the proxy accepts (:mod:`.proxy_users`) and their keys.
 No role is created when ``spec.proxy.roleArn`` names one or the proxy is disabled; a role this
 operator created earlier is then deleted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ from upskill_operator.adapters.db_common import (
     owner_of,
     tag_changes,
 )
+from upskill_operator.adapters.proxy_users import ProxyUser
 from upskill_operator.aws.iam import Iam
 from upskill_operator.aws.kms import Kms
 from upskill_operator.errors import NotFoundError, TerminalError
@@ -38,7 +40,20 @@ def trust_policy() -> dict[str, Any]:
     }
 
 
-def access_policy(secret_arn: str, kms_key_arn: str | None, region: str) -> dict[str, Any]:
+def _decrypt(sid: str, keys: str | list[str], region: str) -> dict[str, Any]:
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": keys,
+        "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
+    }
+
+
+def access_policy(
+    secret_arn: str, kms_key_arn: str | None, region: str, users: Sequence[ProxyUser] = ()
+) -> dict[str, Any]:
+    """Read the master secret (and the application users' secrets the proxy accepts), nothing else."""
     statements: list[dict[str, Any]] = [
         {
             "Sid": "ReadMasterSecret",
@@ -48,15 +63,19 @@ def access_policy(secret_arn: str, kms_key_arn: str | None, region: str) -> dict
         }
     ]
     if kms_key_arn:
+        statements.append(_decrypt("DecryptMasterSecret", kms_key_arn, region))
+    if users:
         statements.append(
             {
-                "Sid": "DecryptMasterSecret",
+                "Sid": "ReadApplicationUserSecrets",
                 "Effect": "Allow",
-                "Action": "kms:Decrypt",
-                "Resource": kms_key_arn,
-                "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": sorted({user.arn for user in users}),
             }
         )
+        keys = sorted({user.kms_key_arn for user in users if user.kms_key_arn and user.kms_key_arn != kms_key_arn})
+        if keys:
+            statements.append(_decrypt("DecryptApplicationUserSecrets", keys, region))
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -179,4 +198,4 @@ class ProxyRoleAdapter:
             key_arn = self.kms.key_arn(key_id) if key_id else None
         except NotFoundError:
             raise TerminalError(f"spec.kmsKeyId: no KMS key or alias {key_id!r}", reason="KmsKeyNotFound") from None
-        return access_policy(str(secret), key_arn, self.kms.region)
+        return access_policy(str(secret), key_arn, self.kms.region, outputs.get("proxyUsers") or ())

@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from upskill_operator.adapters.read_only import ReadOnlyStep
 from upskill_operator.adapters.secret_database import DatabaseReader, Waiting
 from upskill_operator.adapters.secret_value import SOURCE_KEY, Resolved, password_policy
 from upskill_operator.kube.secrets import KubeSecrets
 from upskill_operator.models.secret import FromSecretSource, SecretSpec
-from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
+from upskill_operator.reconcile.protocol import Observation, Target
 
 __all__ = ["SourceAdapter", "secret_spec"]
 
@@ -27,11 +28,10 @@ def secret_spec(target: Target) -> SecretSpec:
     return target.spec
 
 
-class SourceAdapter:
+class SourceAdapter(ReadOnlyStep):
     """Resolves ``spec.source``: generate (a policy), fromSecret (a Kubernetes Secret key) or database."""
 
     name = "source"
-    owner_field = None
 
     def __init__(self, secrets: KubeSecrets, database: DatabaseReader) -> None:
         self._secrets = secrets
@@ -65,12 +65,3 @@ class SourceAdapter:
         if value is None or not value.get_secret_value():
             raise Waiting(f"waiting for key {source.key} in Secret {source.name}")
         return Resolved(origin=what, content=value)
-
-    def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
-        """Nothing to create: the source is read, never written."""
-
-    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
-        """Nothing to update."""
-
-    def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
-        """Nothing to delete: the source belongs to someone else."""

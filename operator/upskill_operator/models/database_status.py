@@ -74,6 +74,11 @@ class DatabaseStatus(ResourceStatus):
     proxy_endpoint_name: str | None = Field(None, description="Name of the READ_ONLY proxy endpoint.")
     proxy_endpoint_arn: str | None = Field(None, description="ARN of the READ_ONLY proxy endpoint.")
     role_arn: str | None = Field(None, description="IAM role the proxy assumes.")
+    proxy_user_secret_arns: list[str] = Field(
+        default_factory=list,
+        description="Secrets of application users the RDS Proxy accepts (UpskillSecrets naming a user on a"
+        " proxy endpoint).",
+    )
     instances: list[InstanceStatus] = Field(default_factory=list, description="Cluster members and their roles.")
     capacity: CapacityStatus | None = Field(None, description="Current capacity settings.")
     master_user_secret_arn: str | None = Field(None, description="ARN of the RDS-managed master user secret.")

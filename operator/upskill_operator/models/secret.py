@@ -28,7 +28,6 @@ from upskill_operator.models.rules import (
     Matches,
     Problem,
     cel_rules,
-    fail,
     raise_all,
     same_namespace,
 )
@@ -86,12 +85,6 @@ FROM_SECRET_ROTATION = Cel(
     "cannot rotate a fromSecret value without lambdaArn (a person provides it)",
     ".rotation",
 )
-APP_USER_DIRECT = Cel(
-    "!has(self.user) || self.endpoint == 'writer' || self.endpoint == 'reader'",
-    "an application user connects to the writer or reader endpoint (RDS Proxy only accepts users whose secrets are"
-    " registered in its auth settings, which the operator does not do for application users)",
-    ".endpoint",
-)
 FORCE_NEEDS_DELETE = Cel(
     "!self.forceDelete || self.deletionPolicy == 'Delete'", "only applies with deletionPolicy: Delete", ".forceDelete"
 )
@@ -134,7 +127,7 @@ class FromSecretSource(LocalReference):
 class DatabaseSource(LocalReference):
     """A PostgreSQL URL (or JSON) built from an UpskillDatabase's status and credentials, sslmode=require."""
 
-    model_config = ConfigDict(json_schema_extra=cel_rules(REF_IN_NAMESPACE, APP_USER_DIRECT))
+    model_config = ConfigDict(json_schema_extra=cel_rules(REF_IN_NAMESPACE))
     referent = "an UpskillDatabase"
 
     ref: Annotated[str, LocalName("an UpskillDatabase")] = Field(
@@ -144,14 +137,9 @@ class DatabaseSource(LocalReference):
     format: Literal["url", "json"] = Field("url", description="url: postgresql://...; json: host, port, ... fields.")
     user: ApplicationRoleName | None = Field(
         None,
-        description="Application role the operator creates and keeps (writer or reader); omit for the master user.",
+        description="Application role the operator creates and keeps; omit for the master user. On the proxy"
+        " endpoints, the database's RDS Proxy is given this secret and the value is synced once it accepts it.",
     )
-
-    @model_validator(mode="after")
-    def _app_user_direct(self) -> DatabaseSource:
-        if self.user is not None and self.endpoint not in ("writer", "reader"):
-            fail((APP_USER_DIRECT.loc, APP_USER_DIRECT.message))
-        return self
 
 
 class SourceSpec(Model):

@@ -5,7 +5,8 @@ through moto's backends: reading costs no API call and does not count as a descr
 each cluster with an RDS-managed master secret, makes sure the PostgreSQL server of the sandbox
 has:
 
-- the master role (``MasterUsername``) with the password from the cluster's master secret, and
+- the master role (``MasterUsername``) with the password from the cluster's master secret, allowed
+  to create databases and roles (Aurora's master user has ``rds_superuser``, which can), and
 - the database ``DatabaseName``, owned by that role.
 
 ``Settings.endpoint_map`` then sends every ``*.rds.amazonaws.com`` host to that server (see
@@ -128,7 +129,7 @@ class ClusterBacker:
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (username,)).fetchone()
             verb = "ALTER" if exists else "CREATE"
             conn.execute(
-                sql.SQL(verb + " ROLE {} WITH LOGIN CREATEDB PASSWORD {}").format(
+                sql.SQL(verb + " ROLE {} WITH LOGIN CREATEDB CREATEROLE PASSWORD {}").format(
                     sql.Identifier(username), sql.Literal(password)
                 )
             )

@@ -1,5 +1,5 @@
-"""UpskillSecret: check the KMS key, resolve the source, then the Secrets Manager secret, the Kubernetes
-Secret, the restarts."""
+"""UpskillSecret: check the KMS key, resolve the source, then the Secrets Manager secret, the proxy's
+acceptance (application users on a proxy endpoint), the Kubernetes Secret, the restarts."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from upskill_operator import endpoints
 from upskill_operator.adapters.kms_key import KmsKeyAdapter
 from upskill_operator.adapters.secret import SecretsManagerAdapter
 from upskill_operator.adapters.secret_database import Address, DatabaseReader, EndpointResolver
+from upskill_operator.adapters.secret_proxy_access import ProxyAccessAdapter
 from upskill_operator.adapters.secret_restart import RestartAdapter
 from upskill_operator.adapters.secret_source import SourceAdapter, secret_spec
 from upskill_operator.adapters.secret_sync import KubeSecretSyncAdapter
@@ -42,13 +43,15 @@ def build(ctx: Context) -> Engine:
     quiet_wire_loggers()  # the secret kind reads values: botocore and the Kubernetes client must never log bodies
     secrets = SecretsManager(ctx.aws)
     kube_secrets = KubeSecrets(ctx.kube)
-    database = DatabaseReader(CustomObjects(ctx.kube), secrets, endpoint_resolver(ctx.settings))
+    objects = CustomObjects(ctx.kube)
+    database = DatabaseReader(objects, secrets, endpoint_resolver(ctx.settings))
     kms = Kms(ctx.aws)
     return ctx.engine(
         [
             KmsKeyAdapter(kms, "spec.kmsKeyId", lambda target: secret_spec(target).kms_key_id),
             SourceAdapter(kube_secrets, database),
             SecretsManagerAdapter(secrets, kms, RdsPasswords(ctx.aws), ctx.settings.name_prefix),
+            ProxyAccessAdapter(objects),
             KubeSecretSyncAdapter(kube_secrets),
             RestartAdapter(Workloads(ctx.kube)),
         ]
