@@ -74,6 +74,11 @@ def tags(items: list[dict[str, str]] | None) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in items or ()}
 
 
+def _every(client: Any, operation: str, key: str) -> list[dict[str, Any]]:
+    """Every page of a listing: the shared emulator holds more than one page by the end of the suite."""
+    return [item for page in client.get_paginator(operation).paginate() for item in page[key]]
+
+
 class Aws:
     """Reads (and out-of-band writes) with plain boto3 clients."""
 
@@ -86,7 +91,9 @@ class Aws:
 
     def clusters(self, name: str) -> list[dict[str, Any]]:
         return [
-            c for c in self.rds.describe_db_clusters()["DBClusters"] if c["DBClusterIdentifier"] == cluster_id(name)
+            c
+            for c in _every(self.rds, "describe_db_clusters", "DBClusters")
+            if c["DBClusterIdentifier"] == cluster_id(name)
         ]
 
     def instances(self, name: str) -> list[dict[str, Any]]:
@@ -105,10 +112,10 @@ class Aws:
         return found
 
     def roles(self, name: str) -> list[dict[str, Any]]:
-        return [r for r in self.iam.list_roles()["Roles"] if r["RoleName"] == f"{cluster_id(name)}-proxy"]
+        return [r for r in _every(self.iam, "list_roles", "Roles") if r["RoleName"] == f"{cluster_id(name)}-proxy"]
 
     def proxies(self, name: str) -> list[dict[str, Any]]:
-        return [p for p in self.rds.describe_db_proxies()["DBProxies"] if p["DBProxyName"] == cluster_id(name)]
+        return [p for p in _every(self.rds, "describe_db_proxies", "DBProxies") if p["DBProxyName"] == cluster_id(name)]
 
     def proxy(self, name: str) -> dict[str, Any]:
         found: dict[str, Any] = self.rds.describe_db_proxies(DBProxyName=cluster_id(name))["DBProxies"][0]

@@ -59,8 +59,13 @@ class Inventory:
         return found[0]
 
 
+def _all(client: Any, operation: str, key: str, **params: Any) -> list[Any]:
+    """Every item of a listing, page after page: earlier tests leave more than one page in the emulator."""
+    return [item for page in client.get_paginator(operation).paginate(**params) for item in page[key]]
+
+
 def _tables(c: Clients, dash: str, inv: Inventory) -> None:
-    for name in c.ddb.list_tables()["TableNames"]:
+    for name in _all(c.ddb, "list_tables", "TableNames"):
         if name.startswith(dash):
             table = c.ddb.describe_table(TableName=name)["Table"]
             inv.add("table", name, table)
@@ -69,16 +74,16 @@ def _tables(c: Clients, dash: str, inv: Inventory) -> None:
 
 
 def _rds(c: Clients, dash: str, inv: Inventory) -> None:
-    for cluster in c.rds.describe_db_clusters()["DBClusters"]:
+    for cluster in _all(c.rds, "describe_db_clusters", "DBClusters"):
         if cluster["DBClusterIdentifier"].startswith(dash):
             inv.add("cluster", cluster["DBClusterIdentifier"], cluster)
-    for instance in c.rds.describe_db_instances()["DBInstances"]:
+    for instance in _all(c.rds, "describe_db_instances", "DBInstances"):
         if instance["DBInstanceIdentifier"].startswith(dash):
             inv.add("instance", instance["DBInstanceIdentifier"], instance)
-    for group in c.rds.describe_db_subnet_groups()["DBSubnetGroups"]:
+    for group in _all(c.rds, "describe_db_subnet_groups", "DBSubnetGroups"):
         if group["DBSubnetGroupName"].startswith(dash):
             inv.add("subnet-group", group["DBSubnetGroupName"], group)
-    for proxy in c.rds.describe_db_proxies()["DBProxies"]:
+    for proxy in _all(c.rds, "describe_db_proxies", "DBProxies"):
         name = proxy["DBProxyName"]
         if not name.startswith(dash):
             continue
@@ -91,16 +96,16 @@ def _rds(c: Clients, dash: str, inv: Inventory) -> None:
 
 
 def _network_and_roles(c: Clients, dash: str, inv: Inventory) -> None:
-    for group in c.ec2.describe_security_groups()["SecurityGroups"]:
+    for group in _all(c.ec2, "describe_security_groups", "SecurityGroups"):
         if group["GroupName"].startswith(dash):
             inv.add("security-group", group["GroupName"], group)
-    for role in c.iam.list_roles()["Roles"]:
+    for role in _all(c.iam, "list_roles", "Roles"):
         if role["RoleName"].startswith(dash):
             inv.add("role", role["RoleName"], role)
 
 
 def _secrets(c: Clients, slash: str, inv: Inventory) -> None:
-    for secret in c.sm.list_secrets(IncludePlannedDeletion=True)["SecretList"]:
+    for secret in _all(c.sm, "list_secrets", "SecretList", IncludePlannedDeletion=True):
         name = secret["Name"]
         if not name.startswith(slash):
             continue
