@@ -43,7 +43,8 @@ def operator(bed: Bed, pg_url: str) -> Iterator[OperatorThread]:
     aws = saved.aws.model_copy(update={"calls_per_second": {}})
     with ClusterBacker(pg_url, interval=0.1) as backer:
         bed.settings = saved.model_copy(
-            update={"kind_resync_seconds": {}, "endpoint_map": backer.endpoint_map(), "aws": aws}
+            # No database resync within a test: only the secret's doorbell can wake the database.
+            update={"kind_resync_seconds": {"UpskillDatabase": 3600}, "endpoint_map": backer.endpoint_map(), "aws": aws}
         )
         try:
             yield bed.start_operator()
