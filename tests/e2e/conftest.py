@@ -22,6 +22,7 @@ from upskill_operator.models.common import API_GROUP, API_VERSION
 from upskill_operator.sandbox.aws import MotoServer, aws_env
 from upskill_operator.sandbox.kube import KubeServer
 from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_operator.sandbox.postgres import postgres
 
 REGION = "us-east-1"
 NAMESPACE = "e2e"
@@ -116,6 +117,13 @@ def is_ready(obj: dict[str, Any] | None) -> bool:
         return False
     cond = condition(obj, "Ready")
     return cond.get("status") == "True" and cond.get("observedGeneration") == obj["metadata"].get("generation")
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    """A real PostgreSQL (``DATABASE_URL``, or the embedded server) for the tests of one module."""
+    with postgres() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

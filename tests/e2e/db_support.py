@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_operator.sandbox.rds_backer import ClusterBacker
 
 from e2e.conftest import API, NAMESPACE, Bed, condition, is_ready, wait_for
 
@@ -137,6 +138,20 @@ class Aws:
     def snapshots(self, name: str) -> list[dict[str, Any]]:
         found = self.rds.describe_db_cluster_snapshots(DBClusterIdentifier=cluster_id(name), SnapshotType="manual")
         return list(found["DBClusterSnapshots"])
+
+
+@contextmanager
+def backed_operator(bed: Bed, pg_url: str, **update: Any) -> Iterator[OperatorThread]:
+    """The operator with every emulated cluster backed by a database on ``pg_url``, as in ``make sandbox``:
+    the sandbox's ClusterBacker makes them, and ``endpoint_map`` sends the AWS endpoint names there."""
+    saved = bed.settings
+    with ClusterBacker(pg_url, interval=0.1) as backer:
+        bed.settings = saved.model_copy(update={"endpoint_map": backer.endpoint_map(), **update})
+        try:
+            yield bed.start_operator()
+        finally:
+            bed.stop_operator()
+            bed.settings = saved
 
 
 @contextmanager

@@ -18,41 +18,21 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from upskill_operator.sandbox.operator_thread import OperatorThread
-from upskill_operator.sandbox.postgres import postgres
-from upskill_operator.sandbox.rds_backer import ClusterBacker
 
 from e2e.conftest import Bed, condition, wait_for
-from e2e.db_support import db_doc, get, ready
+from e2e.db_support import backed_operator, db_doc, get, ready
 
 pytestmark = pytest.mark.e2e
 
 PROBE_APP = "upskill-operator-probe"
 
 
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    with postgres() as url:
-        yield url
-
-
 @pytest.fixture
 def operator(bed: Bed, pg_url: str) -> Iterator[OperatorThread]:
     """The operator with the database kind's resync short, fast probe rounds, and clusters backed by PostgreSQL."""
-    saved = bed.settings
-    with ClusterBacker(pg_url, interval=0.1) as backer:
-        bed.settings = saved.model_copy(
-            update={
-                "kind_resync_seconds": {},
-                "endpoint_map": backer.endpoint_map(),
-                "probe_interval_seconds": 0.2,
-                "probe_status_seconds": 0.01,
-            }
-        )
-        try:
-            yield bed.start_operator()
-        finally:
-            bed.stop_operator()
-            bed.settings = saved
+    fast = {"kind_resync_seconds": {}, "probe_interval_seconds": 0.2, "probe_status_seconds": 0.01}
+    with backed_operator(bed, pg_url, **fast) as running:
+        yield running
 
 
 def example(which: str, **spec: Any) -> tuple[str, str, dict[str, Any]]:

@@ -18,11 +18,9 @@ import psycopg
 import pytest
 
 from upskill_operator.sandbox.operator_thread import OperatorThread
-from upskill_operator.sandbox.postgres import postgres
-from upskill_operator.sandbox.rds_backer import ClusterBacker
 
 from e2e.conftest import Bed, wait_for
-from e2e.db_support import Aws, cleanup, cluster_id, db_doc, get
+from e2e.db_support import Aws, backed_operator, cleanup, cluster_id, db_doc, get
 from e2e.db_support import ready as db_ready
 from e2e.secret_support import aws_name, kube_value, ready, secret_doc, unique
 
@@ -31,27 +29,13 @@ pytestmark = pytest.mark.e2e
 REQUEST = "proxy-users.upskill.io/"
 
 
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    with postgres() as url:
-        yield url
-
-
 @pytest.fixture
 def operator(bed: Bed, pg_url: str) -> Iterator[OperatorThread]:
-    saved = bed.settings
-    aws = saved.aws.model_copy(update={"calls_per_second": {}})
-    with ClusterBacker(pg_url, interval=0.1) as backer:
-        bed.settings = saved.model_copy(
-            # No database resync within a test: only the secret's doorbell can wake the database.
-            update={"kind_resync_seconds": {"UpskillDatabase": 3600}, "endpoint_map": backer.endpoint_map(), "aws": aws}
-        )
-        try:
-            yield bed.start_operator()
-            cleanup(bed)
-        finally:
-            bed.stop_operator()
-            bed.settings = saved
+    aws = bed.settings.aws.model_copy(update={"calls_per_second": {}})
+    # No database resync within a test: only the secret's doorbell can wake the database.
+    with backed_operator(bed, pg_url, kind_resync_seconds={"UpskillDatabase": 3600}, aws=aws) as running:
+        yield running
+        cleanup(bed)
 
 
 def auth_arns(aws: Aws, db: str) -> list[str]:
