@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,19 @@ def is_ready(obj: dict[str, Any] | None) -> bool:
     return cond.get("status") == "True" and cond.get("observedGeneration") == obj["metadata"].get("generation")
 
 
+@contextmanager
+def emulators(region: str) -> Iterator[tuple[MotoServer, KubeServer]]:
+    """The moto server (seeded, and named by this process's AWS environment) and the Kubernetes emulator
+    with our CRDs: what every bed of the session starts from."""
+    with MotoServer() as aws, KubeServer() as kube, pytest.MonkeyPatch.context() as env:
+        for key, value in aws_env(aws.url, region).items():
+            env.setenv(key, value)
+        aws.seed(region)
+        for text in crds.render_all().values():
+            kube.apply_manifest(yaml.safe_load(text))
+        yield aws, kube
+
+
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
     """A real PostgreSQL (``DATABASE_URL``, or the embedded server) for the tests of one module."""
@@ -130,12 +144,7 @@ def pg_url() -> Iterator[str]:
 def bed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bed]:
     workdir: Path = tmp_path_factory.mktemp("bed")
     calls = CallLog()
-    with MotoServer() as aws, KubeServer() as kube, pytest.MonkeyPatch.context() as env:
-        for key, value in aws_env(aws.url, REGION).items():
-            env.setenv(key, value)
-        aws.seed(REGION)
-        for text in crds.render_all().values():
-            kube.apply_manifest(yaml.safe_load(text))
+    with emulators(REGION) as (aws, kube):
         kube.apply_manifest({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
         settings = Settings(
             aws=AwsSettings(endpoint_url=aws.url, region=REGION, max_attempts=2),

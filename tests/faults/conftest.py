@@ -10,13 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
-from upskill_operator import crds
-from upskill_operator.sandbox.aws import MotoServer, aws_env
 from upskill_operator.sandbox.crash import CrashSwitch
-from upskill_operator.sandbox.kube import KubeServer
 
+from e2e.conftest import emulators
 from faults.crash_runner import REGION, CrashBed
 from faults.report import COVERED, LINES
 
@@ -24,14 +21,8 @@ from faults.report import COVERED, LINES
 @pytest.fixture(scope="session")
 def crash_bed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrashBed]:
     workdir: Path = tmp_path_factory.mktemp("crash")
-    with MotoServer() as aws, KubeServer() as kube, pytest.MonkeyPatch.context() as env:
-        for key, value in aws_env(aws.url, REGION).items():
-            env.setenv(key, value)
-        aws.seed(REGION)
-        for text in crds.render_all().values():
-            kube.apply_manifest(yaml.safe_load(text))
-        with CrashSwitch(kube).installed() as switch:
-            yield CrashBed(aws, kube, switch, workdir)
+    with emulators(REGION) as (aws, kube), CrashSwitch(kube).installed() as switch:
+        yield CrashBed(aws, kube, switch, workdir)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

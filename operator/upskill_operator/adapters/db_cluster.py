@@ -24,6 +24,7 @@ from upskill_operator.adapters.db_cluster_state import (
     plan_cluster,
 )
 from upskill_operator.adapters.db_common import database_spec, desired_tags, managed_keys, names, nested, owner_of
+from upskill_operator.adapters.kms_key import spec_key_arn
 from upskill_operator.aws.kms import Kms
 from upskill_operator.aws.rds import Rds
 from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
@@ -52,15 +53,7 @@ class ClusterAdapter:
         self.name_prefix = name_prefix
 
     def identifier(self, target: Target) -> str:
-        identifier = names(target, self.name_prefix).cluster
-        recorded = target.status.get("clusterIdentifier")
-        if recorded and recorded != identifier:
-            # The identifier is the cluster's identity: a new one would orphan the old cluster.
-            raise TerminalError(
-                f"spec.clusterIdentifier: immutable after creation (AWS has {recorded}, spec asks {identifier})",
-                reason="ImmutableField",
-            )
-        return identifier
+        return names(target, self.name_prefix).cluster  # Terminal when the spec renames the cluster
 
     def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
         identifier = self.identifier(target)
@@ -144,13 +137,7 @@ class ClusterAdapter:
         spec = database_spec(target)
         key_arn = None
         if spec.kms_key_id is not None:
-            try:
-                key_arn = self.kms.key_arn(spec.kms_key_id)
-            except NotFoundError:
-                raise TerminalError(
-                    f"spec.kmsKeyId: no KMS key or alias {spec.kms_key_id!r} in region {self.kms.region}",
-                    reason="KmsKeyNotFound",
-                ) from None
+            key_arn = spec_key_arn(self.kms, "spec.kmsKeyId", spec.kms_key_id)
         return desired_cluster(
             spec,
             subnet_group=names(target, self.name_prefix).subnet_group,

@@ -17,7 +17,18 @@ from upskill_operator.aws.kms import Kms
 from upskill_operator.errors import NotFoundError, TerminalError
 from upskill_operator.reconcile.protocol import Observation, Target
 
-__all__ = ["KmsKeyAdapter"]
+__all__ = ["KmsKeyAdapter", "spec_key_arn"]
+
+
+def spec_key_arn(kms: Kms, field: str, key: str) -> str:
+    """The ARN of the key a spec field names; Terminal ``KmsKeyNotFound`` naming the field when there is none."""
+    try:
+        return kms.key_arn(key)
+    except NotFoundError:
+        raise TerminalError(
+            f"{field}: no KMS key or alias {key!r} in region {kms.region}", reason="KmsKeyNotFound"
+        ) from None
+
 
 _NOTHING = Observation(exists=False, up_to_date=True)
 
@@ -36,10 +47,4 @@ class KmsKeyAdapter(ReadOnlyStep):
         key = self.key_of(target)
         if key is None or target.deleting:  # deleting must never wait on, or fail for, a key
             return _NOTHING
-        try:
-            arn = self.kms.key_arn(key)
-        except NotFoundError:
-            raise TerminalError(
-                f"{self.field}: no KMS key or alias {key!r} in region {self.kms.region}", reason="KmsKeyNotFound"
-            ) from None
-        return Observation(exists=True, outputs={"kmsKeyArn": arn})
+        return Observation(exists=True, outputs={"kmsKeyArn": spec_key_arn(self.kms, self.field, key)})

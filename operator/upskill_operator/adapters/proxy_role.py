@@ -22,10 +22,11 @@ from upskill_operator.adapters.db_common import (
     owner_of,
     tag_changes,
 )
+from upskill_operator.adapters.kms_key import spec_key_arn
 from upskill_operator.adapters.proxy_users import ProxyUser
 from upskill_operator.aws.iam import Iam
 from upskill_operator.aws.kms import Kms
-from upskill_operator.errors import NotFoundError, TerminalError
+from upskill_operator.errors import NotFoundError
 from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
 
 __all__ = ["POLICY_NAME", "ProxyRoleAdapter", "RoleObservation", "access_policy", "same_policy", "trust_policy"]
@@ -194,8 +195,5 @@ class ProxyRoleAdapter:
         if not secret:
             return None
         key_id = database_spec(target).kms_key_id
-        try:
-            key_arn = self.kms.key_arn(key_id) if key_id else None
-        except NotFoundError:
-            raise TerminalError(f"spec.kmsKeyId: no KMS key or alias {key_id!r}", reason="KmsKeyNotFound") from None
+        key_arn = spec_key_arn(self.kms, "spec.kmsKeyId", key_id) if key_id else None
         return access_policy(str(secret), key_arn, self.kms.region, outputs.get("proxyUsers") or ())

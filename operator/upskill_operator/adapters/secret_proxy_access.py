@@ -51,11 +51,11 @@ class ProxyAccessAdapter:
 
     def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
         source = secret_spec(target).source.database
-        if source is None:
+        if source is None or source.user is None:  # only application users ever ring: no read for the rest
             return Observation(exists=False, up_to_date=True)
         found = self._database(target, source.ref)
         requested = mapping(mapping(found or {}, "metadata"), "annotations").get(request_key(target.name))
-        needed = source.user is not None and source.endpoint in PROXY_ENDPOINTS and not target.deleting
+        needed = source.endpoint in PROXY_ENDPOINTS and not target.deleting
         if not needed:
             if requested is None:
                 return Observation(exists=False, up_to_date=True)

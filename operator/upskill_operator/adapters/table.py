@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from upskill_operator.adapters.kms_key import spec_key_arn
 from upskill_operator.adapters.naming import aws_name
 from upskill_operator.adapters.table_diff import Plan, plan_changes
 from upskill_operator.adapters.table_state import (
@@ -137,14 +138,7 @@ class TableAdapter:
         spec = _spec(target)
         key_arn = None
         if spec.encryption is not None:
-            try:
-                key_arn = self.kms.key_arn(spec.encryption.kms_key_id)
-            except NotFoundError:
-                raise TerminalError(
-                    f"spec.encryption.kmsKeyId: no KMS key or alias {spec.encryption.kms_key_id!r} "
-                    f"in region {self.kms.region}",
-                    reason="KmsKeyNotFound",
-                ) from None
+            key_arn = spec_key_arn(self.kms, "spec.encryption.kmsKeyId", spec.encryption.kms_key_id)
         return desired_table(spec, name, {**spec.tags, **target.ownership_tags}, key_arn)
 
     def _current(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> tuple[ObservedTable, Plan]:

@@ -43,8 +43,9 @@ from upskill_operator import metrics
 from upskill_operator.config import Settings
 from upskill_operator.errors import OperatorError
 from upskill_operator.kube.client import Kube, load_configuration
-from upskill_operator.kube.custom_sweep import annotate, list_in_scope
-from upskill_operator.models.common import KindInfo
+from upskill_operator.kube.custom_objects import CustomObjects
+from upskill_operator.kube.custom_sweep import list_in_scope
+from upskill_operator.models.common import API_GROUP, API_VERSION, KindInfo
 
 __all__ = ["NUDGE_ANNOTATION", "Nudge", "Sweeper", "pending_work", "register"]
 
@@ -149,8 +150,10 @@ class Sweeper:
 
     @classmethod
     def for_cluster(cls, kube: Kube, settings: Settings, kinds: Iterable[KindInfo]) -> Sweeper:
+        objects = CustomObjects(kube)
+
         def nudge(plural: str, namespace: str, name: str, annotations: Mapping[str, str]) -> bool:
-            return annotate(kube, plural, namespace, name, annotations)
+            return objects.annotate(API_GROUP, API_VERSION, namespace, plural, name, annotations)
 
         return cls(
             kinds,

@@ -1,5 +1,6 @@
 """Other custom resources: an UpskillSecret reads its UpskillDatabase's status and asks it for proxy
-access (an annotation); an UpskillDatabase lists the UpskillSecrets that name it."""
+access (an annotation); an UpskillDatabase lists the UpskillSecrets that name it; the sweeper nudges
+stuck objects (an annotation)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from upskill_operator.kube.client import Kube, raise_api_error
 
 __all__ = ["CustomObjects"]
 
+_TIMEOUT = 30.0  # seconds per call: a pass (or a sweep) must end, so that the operator can stop
+
 
 class CustomObjects:
     def __init__(self, kube: Kube) -> None:
@@ -20,7 +23,9 @@ class CustomObjects:
     def get(self, group: str, version: str, namespace: str, plural: str, name: str) -> dict[str, Any] | None:
         """The whole object (spec and status), or None when it does not exist."""
         try:
-            found = self._kube.custom.get_namespaced_custom_object(group, version, namespace, plural, name)
+            found = self._kube.custom.get_namespaced_custom_object(
+                group, version, namespace, plural, name, _request_timeout=_TIMEOUT
+            )
         except ApiException as exc:
             if exc.status == 404:
                 return None
@@ -30,7 +35,9 @@ class CustomObjects:
     def list(self, group: str, version: str, namespace: str, plural: str) -> list[dict[str, Any]]:
         """Every object of a kind in one namespace, read fresh (not from the watch cache)."""
         try:
-            found = self._kube.custom.list_namespaced_custom_object(group, version, namespace, plural)
+            found = self._kube.custom.list_namespaced_custom_object(
+                group, version, namespace, plural, _request_timeout=_TIMEOUT
+            )
         except ApiException as exc:
             if exc.status == 404:
                 return []
@@ -44,7 +51,9 @@ class CustomObjects:
         """Merge-patch annotations (None removes one); False when the object is gone."""
         body = {"metadata": {"annotations": dict(annotations)}}
         try:
-            self._kube.custom.patch_namespaced_custom_object(group, version, namespace, plural, name, body)
+            self._kube.custom.patch_namespaced_custom_object(
+                group, version, namespace, plural, name, body, _request_timeout=_TIMEOUT
+            )
         except ApiException as exc:
             if exc.status == 404:
                 return False

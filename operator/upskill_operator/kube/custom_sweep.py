@@ -1,4 +1,5 @@
-"""List our custom resources across the watched scope, and annotate one: the sweeper's two calls.
+"""List our custom resources across the watched scope, as the sweeper needs (it annotates through
+:class:`~upskill_operator.kube.custom_objects.CustomObjects`).
 
 The sweeper (handlers/sweeper.py) needs the same view kopf has, outside kopf's watch: every
 object of a kind, cluster-wide or in the watched namespaces. Lists ask for
@@ -17,7 +18,7 @@ from kubernetes.client.exceptions import ApiException
 from upskill_operator.kube.client import Kube, raise_api_error
 from upskill_operator.models.common import API_GROUP, API_VERSION
 
-__all__ = ["annotate", "list_in_scope"]
+__all__ = ["list_in_scope"]
 
 _TIMEOUT = 30.0  # seconds per call: a sweep must end, so that the operator can stop
 
@@ -42,17 +43,3 @@ def list_in_scope(kube: Kube, plural: str, namespaces: Iterable[str] = ()) -> li
             raise_api_error(exc, f"listing {plural}.{API_GROUP} in {namespace or 'all namespaces'}")
         items.extend(dict(item) for item in cast(Mapping[str, Any], found).get("items") or [])
     return items
-
-
-def annotate(kube: Kube, plural: str, namespace: str, name: str, annotations: Mapping[str, str]) -> bool:
-    """Merge-patch annotations onto one object; False when it is gone."""
-    body = {"metadata": {"annotations": dict(annotations)}}
-    try:
-        kube.custom.patch_namespaced_custom_object(
-            API_GROUP, API_VERSION, namespace, plural, name, body, _request_timeout=_TIMEOUT
-        )
-    except ApiException as exc:
-        if exc.status == 404:
-            return False
-        raise_api_error(exc, f"annotating {plural}/{name} in {namespace}")
-    return True

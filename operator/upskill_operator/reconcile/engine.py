@@ -191,6 +191,6 @@ class _Pass:
         adapter.delete(self.target, self.outputs, observed, self.target.deletion_policy)
         after = self.observe(adapter)
         if after.exists or after.pending:
-            detail = after.pending if not after.exists and after.pending else "deletion in progress"
+            detail = "deletion in progress" if after.exists else after.pending
             raise _Stop(self.outcome(State.PROGRESSING, "Deleting", f"{adapter.name}: {detail}"))
         return True
