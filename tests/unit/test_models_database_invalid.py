@@ -19,9 +19,9 @@ INVALID: list[Any] = [
     (
         "acu-step",
         AUTH,
-        {"capacity.serverless.minACU": 0.75},
+        {"capacity.serverless.minACU": 0.75, "capacity.serverless.autoPauseSeconds": DELETE},
         [f"{A}.minACU: must be a multiple of 0.5 (got 0.75)"],
-        "schema",
+        "cel",
     ),
     (
         "acu-range",

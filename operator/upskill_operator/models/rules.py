@@ -2,7 +2,7 @@
 
 Each constraint does two things at once: it validates with a message that names the rule and
 the offending value (``must be a multiple of 0.5 (got 0.75)``), and it writes the same rule
-into the JSON schema (``minimum``/``maximum``/``multipleOf``, ``pattern``/``maxLength``), so
+into the JSON schema (``minimum``/``maximum``, a CEL rule for steps, ``pattern``/``maxLength``), so
 the generated CRD enforces it at admission as well.
 
 :func:`fail` reports a cross-field problem at the field it is about rather than at the object
@@ -77,14 +77,28 @@ class Between:
         out = handler(schema)
         out.update(minimum=self.low, maximum=self.high)
         if self.step is not None:
-            out["multipleOf"] = self.step
+            out["x-kubernetes-validations"] = [*out.get("x-kubernetes-validations", []), self.step_rule().schema()]
         return out
+
+    def step_rule(self) -> Cel:
+        """The step as a CEL rule: a real API server checks an integer value against ``int64(multipleOf)``.
+
+        With ``multipleOf: 0.5`` that is 0, and every whole number is refused ("factor MultipleOf ...
+        must be positive"), so the step is never written as ``multipleOf``. The bounds guard keeps
+        ``int()`` in range; out-of-range values are refused by ``minimum``/``maximum``.
+        """
+        value, step = "double(self)", float(self.step or 1)
+        rule = (
+            f"{value} < {float(self.low)!r} || {value} > {float(self.high)!r} || "
+            f"double(int({value} / {step!r})) == {value} / {step!r}"
+        )
+        return Cel(rule, f"must be a multiple of {num(step)}")
 
     def check(self, value: float) -> float:
         if not self.low <= value <= self.high:
             raise ValueError(f"must be between {num(self.low)} and {num(self.high)} (got {num(value)})")
         if self.step is not None and not (value / self.step).is_integer():
-            raise ValueError(f"must be a multiple of {num(self.step)} (got {num(value)})")
+            raise ValueError(f"{self.step_rule().message} (got {num(value)})")
         return value
 
 

@@ -8,7 +8,8 @@ OpenAPI v3 schemas are validated with ``jsonschema`` (Draft 4, the closest diale
 translation: ``nullable`` adds ``null`` to ``type``/``enum``; ``x-kubernetes-int-or-string`` becomes
 ``type: [integer, string]``; ``x-kubernetes-list-type: set`` becomes ``uniqueItems``; other
 ``x-kubernetes-*`` keys are dropped; ``pattern`` is matched with Go's ``$`` (end of text, see
-:func:`go_pattern`). ``format`` is not checked. ``metadata``, ``apiVersion`` and ``kind``
+:func:`go_pattern`); ``multipleOf`` checks an integer value against ``int64(multipleOf)`` as
+kube-openapi does (see :func:`_multiple_of`). ``format`` is not checked. ``metadata``, ``apiVersion`` and ``kind``
 at the root are neither validated nor pruned (the server validates object metadata on its own).
 Failures are worded as the real server words them, e.g.
 ``spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: "string"``.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -65,6 +67,8 @@ def render_value(value: Any) -> str:
     """A value as Go's ``%#v`` roughly prints it in field errors: strings quoted, numbers bare."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e6:
+        return str(int(value))  # Go prints float64(4) as 4
     if isinstance(value, int | float):
         return str(value)
     if value is None:
@@ -197,7 +201,46 @@ def _pattern(
         yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-_Validator = jsonschema.validators.extend(jsonschema.Draft4Validator, {"pattern": _pattern})
+_INT64 = range(-(2**63), 2**63)
+_POSITIVE = "multipleOfPositive"  # kube-openapi's MultipleOfMustBePositive, worded apart in _causes_of
+
+
+def _multiple_of(
+    validator: jsonschema.protocols.Validator, factor: float, instance: Any, schema: dict[str, Any]
+) -> Iterator[jsonschema.ValidationError]:
+    """kube-openapi's ``multipleOf``: a value that decoded as an int64 is checked against ``int64(factor)``.
+
+    The API server decodes a JSON number without fraction or exponent that fits in int64 as an integer
+    (so ``4``, and ``4.0`` written in YAML, which kubectl sends as ``4``); ``int64(0.5)`` is 0, which
+    kube-openapi refuses as a factor, so ``multipleOf: 0.5`` refuses every whole number. Other numbers
+    are checked as float64: ``factor < 1`` multiplies by ``1/factor``, then the result must be integral.
+    """
+    if not validator.is_type(instance, "number"):
+        return
+    if isinstance(instance, int) and instance in _INT64:
+        whole = int(factor)  # Go's int64() truncates toward zero
+        if whole <= 0:
+            yield jsonschema.ValidationError("factor must be positive", validator=_POSITIVE, validator_value=whole)
+        elif instance % whole:
+            yield jsonschema.ValidationError(f"{instance} is not a multiple of {whole}", validator_value=whole)
+        return
+    if factor <= 0:
+        yield jsonschema.ValidationError("factor must be positive", validator=_POSITIVE, validator_value=factor)
+        return
+    multiple = 1 / factor * instance if factor < 1 else instance / factor
+    if not _json_integer(multiple):
+        yield jsonschema.ValidationError(f"{instance} is not a multiple of {factor}")
+
+
+def _json_integer(value: float) -> bool:
+    """go-openapi's IsFloat64AJSONInteger: within ±(2^53-1) and integral up to a relative 1e-9."""
+    if not math.isfinite(value) or abs(value) > 2**53 - 1:
+        return False
+    rounded = round(value)
+    return value == rounded or (rounded != 0 and abs(value - rounded) < 1e-9 * abs(rounded))
+
+
+_Validator = jsonschema.validators.extend(jsonschema.Draft4Validator, {"pattern": _pattern, "multipleOf": _multiple_of})
 
 
 def make_validator(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
@@ -253,6 +296,13 @@ def _causes_of(error: jsonschema.ValidationError) -> Iterator[Cause]:
             path, f"Invalid value: {actual}: {where} must be of type {expected}: {actual}", "FieldValueTypeInvalid"
         )
         return
+    if kind == _POSITIVE:
+        yield Cause(
+            path,
+            f"Invalid value: {render_value(limit)}: factor MultipleOf declared for {path} must be positive: "
+            f"{render_value(limit)}",
+        )
+        return
     counted = kind in ("minItems", "maxItems", "minProperties", "maxProperties") and isinstance(value, list | dict)
     shown = render_value(len(value) if counted else value)
     yield Cause(path, f"Invalid value: {shown}: {where} {_constraint(error)}")
@@ -272,6 +322,6 @@ def _constraint(error: jsonschema.ValidationError) -> str:
         "maxItems": f"should have at most {limit} items",
         "minProperties": f"should have at least {limit} properties",
         "maxProperties": f"should have at most {limit} properties",
-        "multipleOf": f"should be a multiple of {limit}",
+        "multipleOf": f"should be a multiple of {render_value(limit)}",
     }
     return texts.get(str(kind), f"failed {kind} validation: {error.message}")
