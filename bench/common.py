@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-import yaml
 
 from upskill_operator import crds
 from upskill_operator.sandbox.aws import MotoServer, aws_env
@@ -70,7 +69,7 @@ def bed(resync_seconds: float, namespace: str) -> Iterator[Bed]:
         aws.reset()  # moto's state is process-global: start each run from an empty account
         aws.seed_kms(REGION)
         for text in crds.render_all().values():
-            kube.apply_manifest(yaml.safe_load(text))
+            kube.apply_yaml(text)
         kube.apply_manifest({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
         port = free_port()
         env = {

@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import yaml
 
+from upskill_operator import kubectl_yaml
 from upskill_operator.config import AwsSettings, Settings
 
 from common import REGION, Bed, bed, print_table, wait
@@ -48,7 +48,7 @@ _PASSES = re.compile(r'^upskill_reconcile_total\{kind="UpskillDatabase",result="
 
 
 def doc(which: str, name: str) -> dict[str, Any]:
-    body: dict[str, Any] = copy.deepcopy(yaml.safe_load((EXAMPLES / f"{which}-db.yaml").read_text()))
+    body: dict[str, Any] = copy.deepcopy(kubectl_yaml.load((EXAMPLES / f"{which}-db.yaml").read_text()))
     for key in ("migrations", "probe"):
         body["spec"].pop(key, None)
     body["metadata"] = {"name": name, "namespace": NAMESPACE}

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
-import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from upskill_operator import crds
@@ -169,7 +168,7 @@ def load_bed(namespace: str, *, requeue: float, rate_limits: bool, workers: int)
         aws.reset()  # moto's state is process-global: every run starts from an empty account
         aws.seed(REGION)
         for text in crds.render_all().values():
-            kube.apply_manifest(yaml.safe_load(text))
+            kube.apply_yaml(text)
         kube.apply_manifest({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
         port, liveness = free_port(), f"http://127.0.0.1:{free_port()}/healthz"
         env = {

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from upskill_operator import kubectl_yaml
 from upskill_operator.sandbox.aws import MotoServer
 
 from common import API, REGION
@@ -30,7 +29,7 @@ ROLLOUT_TAG = ("rollout", "r1")
 
 
 def _example(which: str) -> dict[str, Any]:
-    spec: dict[str, Any] = copy.deepcopy(yaml.safe_load((EXAMPLES / f"{which}-db.yaml").read_text())["spec"])
+    spec: dict[str, Any] = copy.deepcopy(kubectl_yaml.load((EXAMPLES / f"{which}-db.yaml").read_text())["spec"])
     for key in ("migrations", "probe"):
         spec.pop(key, None)
     return spec

@@ -7,7 +7,8 @@ The models' JSON schemas become *structural* schemas, as the API server requires
 ``$ref`` inlined, ``Optional[X]`` as a non-required ``X``, no ``title``, no
 ``additionalProperties: false`` (the API server prunes unknown fields instead), and a
 description on every property. Constraints, defaults and CEL rules
-(``x-kubernetes-validations``) are kept; a keyword that cannot be expressed fails the build.
+(``x-kubernetes-validations``) are kept; a keyword that cannot be expressed fails the build, and so
+does a fractional ``multipleOf`` (kube-openapi checks an integer value against ``int64(multipleOf)``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from upskill_operator import kubectl_yaml
 from upskill_operator.models import KINDS
 from upskill_operator.models.common import API_GROUP, API_VERSION, KindInfo
 
@@ -63,6 +65,8 @@ class _Converter:
                 out["enum"] = [value]
             elif key == "x-kubernetes-validations":
                 out[key] = [{k: rule[k] for k in _RULE_ORDER if k in rule} for rule in value]
+            elif key == "multipleOf" and not float(value).is_integer():
+                raise ValueError(f"{self.kind}: {path}: multipleOf {value}: real API servers refuse all whole numbers")
             elif key in _PLAIN or key.startswith("x-kubernetes-"):
                 out[key] = value
             else:
@@ -175,7 +179,7 @@ def build(kind: KindInfo) -> dict[str, Any]:
     }
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(kubectl_yaml.Dumper):
     def ignore_aliases(self, data: Any) -> bool:
         return True
 

@@ -17,7 +17,6 @@ from typing import Any
 import boto3
 import psycopg
 import pytest
-import yaml
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
@@ -58,7 +57,7 @@ def stack(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             env.setenv(key, value)
         env.setenv("UPSKILL_ENDPOINT_MAP", json.dumps({"*.rds.amazonaws.com": endpoint_target(pg_server)}))
         for text in crds.render_all().values():
-            kube.apply_manifest(yaml.safe_load(text))
+            kube.apply_yaml(text)
         kube.apply_manifest({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
         kubeconfig = kube.write_kubeconfig(tmp_path_factory.mktemp("kube") / "kubeconfig")
         yield Stack(aws, kube, kubeconfig, pg_server)

@@ -1,6 +1,6 @@
 """Build the kustomize folders of manifests/ with the real ``kubectl kustomize``.
 
-Every folder holding a kustomization.yaml is found at test time, so new overlays are
+Every folder holding a kustomization file is found at test time, so new overlays are
 tested without being listed. Builds are cached per test session (they are pure
 functions of the files). Tests using them skip when kubectl is not installed.
 """
@@ -14,17 +14,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-__all__ = ["KUBECTL", "ROOT", "build", "find", "folders", "one"]
+from upskill_operator import kubectl_yaml
+
+__all__ = ["KUBECTL", "KUSTOMIZATION_FILES", "ROOT", "build", "find", "folders", "one"]
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBECTL = shutil.which("kubectl")
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+"""The names kustomize reads; ``Kustomization`` (no extension) is skipped by ``kubectl apply -f <folder>``."""
 
 
 def folders() -> list[str]:
     """Every kustomization under manifests/ and crds/, as repository-relative paths."""
-    found = sorted(p.parent for p in (ROOT / "manifests").rglob("kustomization.yaml"))
+    found = sorted({p.parent for name in KUSTOMIZATION_FILES for p in (ROOT / "manifests").rglob(name)})
     return [str(p.relative_to(ROOT)) for p in [ROOT / "crds", *found]]
 
 
@@ -36,7 +39,7 @@ def _build(folder: str) -> tuple[dict[str, Any], ...]:
         [KUBECTL, "kustomize", str(ROOT / folder)], capture_output=True, text=True, check=False, timeout=120
     )
     assert result.returncode == 0, f"kubectl kustomize {folder} failed:\n{result.stderr}"
-    return tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
+    return tuple(doc for doc in kubectl_yaml.load_all(result.stdout) if doc)
 
 
 def build(folder: str) -> list[dict[str, Any]]:

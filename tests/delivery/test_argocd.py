@@ -16,7 +16,7 @@ import jq
 import lupa.lua51
 import pytest
 
-from delivery.kustomize import ROOT, build, one
+from delivery.kustomize import KUSTOMIZATION_FILES, ROOT, build, one
 from upskill_operator.models import KINDS
 from upskill_operator.reconcile.conditions import phase_for, render
 from upskill_operator.reconcile.outcome import Outcome, State
@@ -140,7 +140,7 @@ def test_applications_point_at_real_folders_in_sync_waves() -> None:
     apps = _apps()
     operator, stack = apps["upskill-operator"], apps["upskill-stack"]
     for app in (operator, stack):
-        assert (ROOT / app["spec"]["source"]["path"] / "kustomization.yaml").exists()
+        assert any((ROOT / app["spec"]["source"]["path"] / name).exists() for name in KUSTOMIZATION_FILES)
         assert app["metadata"]["namespace"] == "argocd"
     assert stack["spec"]["source"]["path"] == "manifests/examples/upskill-stack"
     wave = lambda app: int(app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])  # noqa: E731

@@ -92,8 +92,8 @@ def test_the_crd_check_itself_catches_bad_resources() -> None:
 
 
 def test_crds_kustomization_lists_exactly_the_generated_crds() -> None:
-    listed = yaml.safe_load((ROOT / "crds" / "kustomization.yaml").read_text(encoding="utf-8"))["resources"]
-    assert sorted(listed) == sorted(crds.render_all()), "crds/kustomization.yaml must list every generated CRD"
+    listed = yaml.safe_load((ROOT / "crds" / "Kustomization").read_text(encoding="utf-8"))["resources"]
+    assert sorted(listed) == sorted(crds.render_all()), "crds/Kustomization must list every generated CRD"
 
 
 def test_base_installs_the_committed_crds_unchanged() -> None:

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -109,7 +108,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     port = _free_port()  # the manifest's own port (9443) may be taken on this machine
     with KubeServer() as kube:
         for text in crds.render_all().values():
-            kube.apply_manifest(yaml.safe_load(text))
+            kube.apply_yaml(text)
         local = settings.model_copy(
             update={
                 "kubeconfig": str(kube.write_kubeconfig(mounted.parent / "kubeconfig")),

@@ -12,7 +12,6 @@ from typing import Any
 import boto3
 import kubernetes
 import pytest
-import yaml
 
 from upskill_operator import crds
 from upskill_operator.aws.policy import facades
@@ -129,7 +128,7 @@ def emulators(region: str) -> Iterator[tuple[MotoServer, KubeServer]]:
             env.setenv(key, value)
         aws.seed(region)
         for text in crds.render_all().values():
-            kube.apply_manifest(yaml.safe_load(text))
+            kube.apply_yaml(text)
         yield aws, kube
 
 

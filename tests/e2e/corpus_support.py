@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from upskill_operator import kubectl_yaml
 from upskill_operator.models import kind_info
 from upskill_operator.reconcile.protocol import OWNER_TAG
 
@@ -112,7 +111,7 @@ class Case:
 
 
 def _case(path: Path) -> Case:
-    docs = [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
+    docs = [doc for doc in kubectl_yaml.load_all(path.read_text(encoding="utf-8")) if doc]
     if len(docs) not in (1, 2):
         raise ValueError(f"{path}: one document, or two (old and new) for an immutable change")
     case = Case(path, docs[-1], docs[0] if len(docs) == 2 else None)

@@ -15,8 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from upskill_operator import kubectl_yaml
 from upskill_operator.sandbox.operator_thread import OperatorThread
 from upskill_operator.sandbox.rds_backer import ClusterBacker
 
@@ -29,7 +28,7 @@ PENDING_DESCRIBES = 2
 
 
 def example(which: str) -> dict[str, Any]:
-    doc: dict[str, Any] = yaml.safe_load((EXAMPLES / f"{which}-db.yaml").read_text())
+    doc: dict[str, Any] = kubectl_yaml.load((EXAMPLES / f"{which}-db.yaml").read_text())
     return doc
 
 

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import kubernetes
-import yaml
 from prometheus_client import REGISTRY
 
 from upskill_operator import crds
@@ -160,7 +159,7 @@ def own_api_server(bed: Bed, namespace: str) -> Iterator[tuple[Bed, Objects]]:
     """A fresh API server with our CRDs and ``namespace``, and the operator running against it."""
     with KubeServer() as kube, tempfile.TemporaryDirectory() as tmp:
         for text in crds.render_all().values():
-            kube.apply_manifest(yaml.safe_load(text))
+            kube.apply_yaml(text)
         kube.apply_manifest({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
         kubeconfig = str(kube.write_kubeconfig(Path(tmp) / "kubeconfig"))
         aws = bed.settings.aws.model_copy(update={"calls_per_second": {}})  # rates are bench/'s business

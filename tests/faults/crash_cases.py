@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from upskill_operator import kubectl_yaml
 from upskill_operator.models.common import API_GROUP, API_VERSION
 
 __all__ = ["SCENARIOS", "Scenario"]
@@ -69,7 +68,7 @@ GSI = {"name": "byUser", "partition": {"name": "userId", "type": "S"}, "projecti
 
 
 def _database(which: str, **spec: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = copy.deepcopy(yaml.safe_load((EXAMPLES / f"{which}-db.yaml").read_text()))
+    doc: dict[str, Any] = copy.deepcopy(kubectl_yaml.load((EXAMPLES / f"{which}-db.yaml").read_text()))
     body = doc["spec"]
     for key in ("migrations", "probe"):
         body.pop(key, None)

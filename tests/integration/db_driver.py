@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from upskill_operator import kubectl_yaml
 from upskill_operator.aws.ec2 import Ec2
 from upskill_operator.aws.iam import Iam
 from upskill_operator.aws.kms import Kms
@@ -40,7 +39,7 @@ def clients(moto: MotoServer) -> AwsClients:
 
 
 def spec_of(which: str, **changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = copy.deepcopy(yaml.safe_load((EXAMPLES / f"{which}-db.yaml").read_text())["spec"])
+    body: dict[str, Any] = copy.deepcopy(kubectl_yaml.load((EXAMPLES / f"{which}-db.yaml").read_text())["spec"])
     body.update(deletionProtection=False, deletionPolicy="Delete")
     body.update(changes)
     return body

@@ -15,10 +15,9 @@ from typing import Any
 
 import celpy
 import jsonschema
-import yaml
 from celpy.adapter import json_to_cel
 
-from upskill_operator import crds
+from upskill_operator import crds, kubectl_yaml
 from upskill_operator.models import kind_info
 from upskill_operator.models.validation import validate_spec
 
@@ -28,7 +27,7 @@ _CEL = celpy.Environment()
 
 def examples(kind: str | None = None) -> list[dict[str, Any]]:
     """The valid custom resources of tests/data/valid, optionally of one kind."""
-    docs = [yaml.safe_load(path.read_text()) for path in sorted((DATA / "valid").glob("*.yaml"))]
+    docs = [kubectl_yaml.load(path.read_text()) for path in sorted((DATA / "valid").glob("*.yaml"))]
     return [doc for doc in docs if kind is None or doc["kind"] == kind]
 
 

@@ -171,7 +171,10 @@ def test_cross_field_cel_rules(kind: str, path: str, message: str) -> None:
 
 def test_constraints_reach_the_schema() -> None:
     nodes = dict(walk(spec_schema("UpskillDatabase")))
-    assert {k: nodes[".capacity.serverless.minACU"][k] for k in ("minimum", "maximum")} == {"minimum": 0, "maximum": 256}
+    assert {k: nodes[".capacity.serverless.minACU"][k] for k in ("minimum", "maximum")} == {
+        "minimum": 0,
+        "maximum": 256,
+    }
     # the 0.5 step is a CEL rule: a real API server checks whole numbers against int64(multipleOf) = 0
     for field in (".capacity.serverless.minACU", ".capacity.serverless.maxACU"):
         assert "multipleOf" not in nodes[field]

@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from upskill_operator import crds
 from upskill_operator.aws.session import ATTEMPT_OBSERVERS
 from upskill_operator.config import AwsSettings, Settings
@@ -186,7 +184,7 @@ def fault_run(options: FaultRunOptions) -> Iterator[FaultRun]:
         ):
             aws.seed(REGION)
             for text in crds.render_all().values():
-                kube.apply_manifest(yaml.safe_load(text))
+                kube.apply_yaml(text)
             for namespace in sorted({d["metadata"]["namespace"] for d in docs}):
                 kube.apply_manifest({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
             settings = _settings(options, aws, kube.write_kubeconfig(workdir / "kubeconfig"), backer)

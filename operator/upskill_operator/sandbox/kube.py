@@ -44,6 +44,7 @@ from typing import Any, Self
 import aiohttp.web
 import yaml
 
+from upskill_operator import kubectl_yaml
 from upskill_operator.sandbox.kube_emulator import KubeEmulator
 from upskill_operator.sandbox.kube_traffic import Fault, RequestLog
 
@@ -217,6 +218,11 @@ class KubeServer:
         if status >= 300:
             raise KubeApiError(status, result)
         return result
+
+    def apply_yaml(self, text: str) -> None:
+        """:meth:`apply_manifest` every document of ``text`` as ``kubectl apply -f`` reads it (YAML 1.1)."""
+        for doc in kubectl_yaml.load_all(text):
+            self.apply_manifest(doc)
 
     def _http(
         self, method: str, path: str, body: Any, content_type: str = "application/json"

@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from upskill_operator import crds
+from upskill_operator import crds, kubectl_yaml
 from upskill_operator.config import AwsSettings, Settings
 from upskill_operator.models import KINDS
 from upskill_operator.models.common import API_GROUP, API_VERSION
@@ -68,7 +66,7 @@ def find_manifests(explicit: Path | None) -> Path:
 def load_manifests(folder: Path) -> list[dict[str, Any]]:
     docs: list[dict[str, Any]] = []
     for path in sorted(folder.glob("*.yaml")):
-        docs.extend(d for d in yaml.safe_load_all(path.read_text()) if d and d.get("kind") != "Kustomization")
+        docs.extend(d for d in kubectl_yaml.load_all(path.read_text()) if d and d.get("kind") != "Kustomization")
     return docs
 
 
@@ -151,7 +149,7 @@ def run(options: SandboxOptions) -> int:
         aws.seed(REGION)
         kubeconfig = kube.write_kubeconfig(workdir / "kubeconfig")
         for text in crds.render_all().values():
-            kube.apply_manifest(yaml.safe_load(text))
+            kube.apply_yaml(text)
         for namespace in sorted({d["metadata"].get("namespace", "default") for d in manifests}):
             kube.apply_manifest({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
         settings = Settings(
