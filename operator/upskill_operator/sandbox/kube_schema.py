@@ -6,7 +6,8 @@ pruned unless ``x-kubernetes-preserve-unknown-fields`` keeps them, and the resul
 
 OpenAPI v3 schemas are validated with ``jsonschema`` (Draft 4, the closest dialect) after a
 translation: ``nullable`` adds ``null`` to ``type``/``enum``; ``x-kubernetes-int-or-string`` becomes
-``type: [integer, string]``; ``x-kubernetes-list-type: set`` becomes ``uniqueItems``; other
+``type: [integer, string]``; ``x-kubernetes-list-type: set`` becomes ``uniqueItems``, ``map`` a check
+that items are unique by their ``x-kubernetes-list-map-keys``; other
 ``x-kubernetes-*`` keys are dropped; ``pattern`` is matched with Go's ``$`` (end of text, see
 :func:`go_pattern`); ``multipleOf`` checks an integer value against ``int64(multipleOf)`` as
 kube-openapi does (see :func:`_multiple_of`). ``format`` is not checked. ``metadata``, ``apiVersion`` and ``kind``
@@ -76,6 +77,12 @@ def render_value(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+def go_map(value: dict[str, Any]) -> str:
+    """A ``map[string]interface{}`` as Go's ``%#v`` prints it: ``map[string]interface {}{"key":"A"}``."""
+    items = ", ".join(f"{json.dumps(key)}:{render_value(item)}" for key, item in sorted(value.items()))
+    return f"map[string]interface {{}}{{{items}}}"
+
+
 def field_path(parts: Iterable[str | int]) -> str:
     """``['spec', 'items', 0, 'name']`` → ``spec.items[0].name``."""
     text = ""
@@ -107,6 +114,8 @@ def translate(schema: Any, *, root: bool = False) -> Any:
         result["type"] = ["integer", "string"]
     if schema.get("x-kubernetes-list-type") == "set":
         result["uniqueItems"] = True
+    if schema.get("x-kubernetes-list-type") == "map":
+        result[_MAP_KEYS] = list(schema.get("x-kubernetes-list-map-keys") or [])
     if schema.get("nullable"):
         if "type" in result:
             types = result["type"] if isinstance(result["type"], list) else [result["type"]]
@@ -202,6 +211,7 @@ def _pattern(
 
 
 _INT64 = range(-(2**63), 2**63)
+_MAP_KEYS = "listMapKeys"  # x-kubernetes-list-type: map, translated for _list_map_keys
 _POSITIVE = "multipleOfPositive"  # kube-openapi's MultipleOfMustBePositive, worded apart in _causes_of
 
 
@@ -240,7 +250,24 @@ def _json_integer(value: float) -> bool:
     return value == rounded or (rounded != 0 and abs(value - rounded) < 1e-9 * abs(rounded))
 
 
-_Validator = jsonschema.validators.extend(jsonschema.Draft4Validator, {"pattern": _pattern, "multipleOf": _multiple_of})
+def _list_map_keys(
+    validator: jsonschema.protocols.Validator, keys: list[str], instance: Any, schema: dict[str, Any]
+) -> Iterator[jsonschema.ValidationError]:
+    """Items of a list-type map are unique by their keys; each repeated key is reported once, where it repeats."""
+    if not isinstance(instance, list):
+        return
+    seen: dict[str, int] = {}
+    for index, item in enumerate(instance):
+        key = {name: item[name] for name in keys if name in item} if isinstance(item, dict) else {}
+        text = json.dumps(key, sort_keys=True)
+        seen[text] = seen.get(text, 0) + 1
+        if seen[text] == 2:
+            yield jsonschema.ValidationError("duplicate key", validator_value=key, path=(index,))
+
+
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft4Validator, {"pattern": _pattern, "multipleOf": _multiple_of, _MAP_KEYS: _list_map_keys}
+)
 
 
 def make_validator(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
@@ -295,6 +322,9 @@ def _causes_of(error: jsonschema.ValidationError) -> Iterator[Cause]:
         yield Cause(
             path, f"Invalid value: {actual}: {where} must be of type {expected}: {actual}", "FieldValueTypeInvalid"
         )
+        return
+    if kind == _MAP_KEYS:
+        yield Cause(path, f"Duplicate value: {go_map(limit)}", "FieldValueDuplicate")
         return
     if kind == _POSITIVE:
         yield Cause(
