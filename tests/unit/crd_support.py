@@ -1,9 +1,9 @@
 """Helpers for the model and CRD tests: example fixtures and a small API-server stand-in.
 
 The stand-in does what the API server does with a custom object before admission webhooks run:
-apply schema defaults, validate against the OpenAPI schema (``jsonschema``) and evaluate the CEL
-rules (``celpy``), reporting ``path: message`` lines so tests can compare them with
-:func:`upskill_operator.models.validation.validate_spec`.
+apply schema defaults, validate against the OpenAPI schema (as the emulated API server does, with
+:mod:`~upskill_operator.sandbox.kube_schema`) and evaluate the CEL rules (``celpy``), reporting
+``path: message`` lines so tests can compare them with :func:`upskill_operator.models.validation.validate_spec`.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import celpy
-import jsonschema
 from celpy.adapter import json_to_cel
 
 from upskill_operator import crds, kubectl_yaml
 from upskill_operator.models import kind_info
 from upskill_operator.models.validation import validate_spec
+from upskill_operator.sandbox import kube_schema
 
 DATA = Path(__file__).parents[1] / "data"
 _CEL = celpy.Environment()
@@ -59,19 +59,12 @@ def with_defaults(value: Any, schema: dict[str, Any]) -> Any:
     return value
 
 
-def _for_jsonschema(schema: Any) -> Any:
-    """``x-kubernetes-list-type: set`` is ``uniqueItems`` for jsonschema (the API server enforces both)."""
-    if isinstance(schema, dict):
-        out = {key: _for_jsonschema(value) for key, value in schema.items()}
-        if schema.get("x-kubernetes-list-type") == "set":
-            out["uniqueItems"] = True
-        return out
-    return schema
-
-
 def schema_errors(schema: dict[str, Any], value: Any) -> list[str]:
-    validator = jsonschema.Draft7Validator(_for_jsonschema(schema))
-    return sorted(f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(value))
+    """The OpenAPI schema's refusals, as the emulated API server checks them (kube-openapi's rules)."""
+    causes = kube_schema.schema_causes(
+        kube_schema.make_validator({"type": "object", "properties": {"spec": schema}}), {"spec": value}
+    )
+    return sorted(f"{cause.field}: {cause.message}" for cause in causes)
 
 
 def cel_errors(schema: dict[str, Any], new: Any, old: Any = None, path: str = "spec") -> list[str]:

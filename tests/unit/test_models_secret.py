@@ -154,7 +154,7 @@ INVALID: list[Any] = [
         JSON_FORM,
         {"target.keys[1].key": "COURSE_DB_READ_URL"},
         ["spec.target.keys: must not repeat keys (repeated: COURSE_DB_READ_URL)"],
-        "webhook",  # the API server refuses it too (a map-type list), which the stand-in does not model
+        "schema",  # a map-type list: the API server refuses repeated keys (Duplicate value)
     ),
     (
         "restart-kind",
