@@ -31,10 +31,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from prometheus_client import REGISTRY
 
-from upskill_operator import crds
+from upskill_operator import crds, kubectl_yaml
 from upskill_operator.aws.session import ATTEMPT_OBSERVERS
 from upskill_operator.models.validation import validate_spec
 from upskill_operator.sandbox.kube import KubeServer
@@ -63,7 +62,7 @@ def _print_counts(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 def _crds(schemaless: bool) -> list[dict[str, Any]]:
-    docs = [yaml.safe_load(text) for text in crds.render_all().values()]
+    docs = [kubectl_yaml.load(text) for text in crds.render_all().values()]
     for crd in docs if schemaless else ():
         for version in crd["spec"]["versions"]:
             version["schema"] = {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}
