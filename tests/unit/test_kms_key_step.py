@@ -24,15 +24,15 @@ def kms_of_account() -> tuple[Kms, Stubber]:
     [
         (
             KEY_ARN.replace("us-east-1", "eu-west-1"),
-            "spec.kmsKeyId: the key ARN is in region eu-west-1; the operator's resources are in us-east-1",
+            "spec.kmsKeyId: the ARN is in region eu-west-1; the operator's resources are in us-east-1",
         ),
         (
             f"arn:aws:kms:eu-west-1:{OURS}:alias/upskill",
-            "spec.kmsKeyId: the key ARN is in region eu-west-1; the operator's resources are in us-east-1",
+            "spec.kmsKeyId: the ARN is in region eu-west-1; the operator's resources are in us-east-1",
         ),
         (
             KEY_ARN.replace(OURS, "999999999999"),
-            f"spec.kmsKeyId: the key ARN belongs to account 999999999999, not to this account ({OURS})",
+            f"spec.kmsKeyId: the ARN belongs to account 999999999999, not to this account ({OURS})",
         ),
     ],
     ids=["key-other-region", "alias-other-region", "key-other-account"],

@@ -30,13 +30,13 @@ def spec_key_arn(kms: Kms, field: str, key: str) -> str:
     scope = arn_scope(key)
     if scope is not None and scope[0] != kms.region:
         raise TerminalError(
-            f"{field}: the key ARN is in region {scope[0]}; the operator's resources are in {kms.region}",
+            f"{field}: the ARN is in region {scope[0]}; the operator's resources are in {kms.region}",
             reason="KmsKeyElsewhere",
         )
     own = kms.account() if scope is not None and kms.account is not None else None
     if scope is not None and own is not None and scope[1] != own:
         raise TerminalError(
-            f"{field}: the key ARN belongs to account {scope[1]}, not to this account ({own})",
+            f"{field}: the ARN belongs to account {scope[1]}, not to this account ({own})",
             reason="KmsKeyElsewhere",
         )
     try:
