@@ -120,7 +120,10 @@ CASES: list[Any] = [
         "UpskillSecret",
         IMPORTED,
         {"source.fromSecret.key": "..data"},
-        ["spec.source.fromSecret.key: must not be '.' or '..' or start with '..' (Kubernetes refuses such Secret keys)"],
+        [
+            "spec.source.fromSecret.key: must not be '.' or '..' or start with '..' "
+            "(Kubernetes refuses such Secret keys)"
+        ],
         "webhook",
     ),
 ]

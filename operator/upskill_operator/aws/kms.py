@@ -16,14 +16,10 @@ import time
 from collections.abc import Callable
 
 from upskill_operator.aws.base import Facade
-from upskill_operator.aws.errors import AwsNotFoundError
 from upskill_operator.aws.session import AwsClients
 from upskill_operator.aws.sts import Sts
 
-__all__ = ["KEY_ARN", "Kms", "arn_scope"]
-
-KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
-"""A key ARN."""
+__all__ = ["Kms", "arn_scope"]
 _KMS_ARN = re.compile(r"arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):(key|alias)/.+")
 
 
@@ -64,8 +60,7 @@ class Kms(Facade):
     def key_arn(self, key_id: str) -> str:
         """The ARN of the key that ``key_id`` (key id, key ARN, alias name or alias ARN) refers to.
 
-        Raises ``AwsNotFoundError`` when there is no such key or alias, and when an ARN is answered
-        with a key of another region or account (which KMS itself would not describe).
+        Raises ``AwsNotFoundError`` when there is no such key or alias.
         """
         now = self._clock()
         with self._lock:
@@ -73,9 +68,6 @@ class Kms(Facade):
         if hit is not None and now - hit[0] < self._cache_seconds:
             return hit[1]
         arn = str(self.call("DescribeKey", KeyId=key_id)["KeyMetadata"]["Arn"])
-        asked = arn_scope(key_id)
-        if asked is not None and arn_scope(arn) != asked:
-            raise AwsNotFoundError(f"no KMS key {key_id} (the answer was for {arn})")
         with self._lock:
             self._cache[key_id] = (now, arn)
         return arn

@@ -182,11 +182,12 @@ RdsTags = Annotated[dict[str, str], _TagRules(RDS_TAGS)]
 """Extra AWS tags of an UpskillDatabase (RDS's rules: no ``aws:`` or ``rds:`` in keys or values)."""
 
 
+_KEY_ID = r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
 _KMS_KEY = (
-    r"^(alias/[a-zA-Z0-9/_-]{1,250}"
-    r"|(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
-    r"|arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})|alias/[a-zA-Z0-9/_-]{1,250}))$"
+    rf"^(alias/[a-zA-Z0-9/_-]{{1,250}}|{_KEY_ID}"
+    rf"|arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{{12}}:(key/{_KEY_ID}|alias/[a-zA-Z0-9/_-]{{1,250}}))$"
 )
+"""Key id (a UUID or a multi-Region ``mrk-`` id), key ARN, alias name or alias ARN, as KMS names them."""
 KmsKeyId = Annotated[str, Matches(_KMS_KEY, "must be a KMS key id, key ARN, alias name (alias/...) or alias ARN", 2048)]
 """A KMS key as AWS APIs accept it; anything else (a typo, an injection attempt) never reaches AWS."""
 
