@@ -73,6 +73,14 @@ CASES: list[Any] = [
         "webhook",
     ),
     (
+        "index-sort-is-partition",
+        "UpskillTable",
+        TABLE,
+        {"globalIndexes": [{**INCLUDE, "nonKeyAttributes": ["title"], "sort": {"name": "userId", "type": "S"}}]},
+        ["spec.globalIndexes[0].sort.name: must differ from partition.name (both are 'userId')"],
+        "webhook",
+    ),
+    (
         "table-tag-at",
         "UpskillTable",
         TABLE,

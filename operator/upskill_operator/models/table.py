@@ -90,6 +90,8 @@ class GlobalIndex(Model):
 
     @model_validator(mode="after")
     def _projection(self) -> GlobalIndex:
+        if self.sort is not None and self.sort.name == self.partition.name:
+            fail((("sort", "name"), f"must differ from partition.name (both are {self.partition.name[:40]!r})"))
         if self.projection == "INCLUDE" and not self.non_key_attributes:
             fail((("nonKeyAttributes",), "required with projection INCLUDE"))
         if self.projection != "INCLUDE" and self.non_key_attributes:
