@@ -115,3 +115,36 @@ def test_serverless_v2_below_its_first_minor_is_refused() -> None:
         "Serverless v2 needs engineVersion 13.6, 14.3, 15.2, 16.1, 17.4 or later (got 16.0)"
     )
     assert aurora.serverless_problem("16.1") is None
+
+
+RETIRED = {**BASE, "engineVersion": "16.0", "capacity": {"provisioned": {"instanceClass": "db.r4.large"}}}
+
+
+@pytest.mark.parametrize(
+    ("status", "refused"),
+    [
+        ({}, ["engineVersion", "capacity.provisioned.instanceClass"]),
+        ({"engineVersion": "16.0", "capacity": {"instanceClass": "db.r4.large"}}, []),
+        ({"engineVersion": "16.4.2", "capacity": {"instanceClass": "db.r4.large"}}, []),  # AWS upgraded the minor
+        (
+            {"engineVersion": "15.4", "capacity": {"instanceClass": "db.r5.large"}},
+            ["engineVersion", "capacity.provisioned.instanceClass"],
+        ),
+    ],
+    ids=["not-running", "running", "upgraded-by-aws", "running-something-else"],
+)
+def test_what_already_runs_is_not_refused_for_no_longer_being_offered(
+    status: dict[str, Any], refused: list[str]
+) -> None:
+    """AWS retires minors and classes that clusters keep running; such a resource must not turn Terminal."""
+    lines = validate_spec("UpskillDatabase", RETIRED, status=status)
+    assert [line.split(":")[0].removeprefix("spec.") for line in lines] == refused
+
+
+def test_covered_by() -> None:
+    assert aurora.covered_by("16.1", "16.4")
+    assert aurora.covered_by("16.4", "16.4.2")
+    assert not aurora.covered_by("16.6", "16.4")
+    assert not aurora.covered_by("16.4", "17.4")
+    assert not aurora.covered_by("16.4", None)
+    assert not aurora.covered_by("16.4", "sixteen")

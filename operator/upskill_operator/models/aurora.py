@@ -5,6 +5,9 @@ A maintained table, checked by ``tests/unit/test_aurora_offer.py`` against recor
 When AWS adds or retires a version or class, change the table and the recorded answers together
 (record them with ``aws rds describe-db-engine-versions --engine aurora-postgresql`` and
 ``aws rds describe-orderable-db-instance-options --engine aurora-postgresql --engine-version V``).
+Removing a retired minor or class is safe: a resource whose status shows it running (or a higher
+minor of the same major, which AWS upgraded to) is still accepted (:func:`covered_by`,
+:func:`~upskill_operator.models.rules.running`); only new clusters and changes are refused.
 
 Sources: the Aurora PostgreSQL release notes (versions), "Supported Regions and Aurora DB engines for
 Aurora Serverless v2" (the first minor of each major with db.serverless), "Scaling to Zero ACUs with
@@ -20,6 +23,7 @@ __all__ = [
     "SERVERLESS_CLASS",
     "SERVERLESS_V2_SINCE",
     "VERSIONS",
+    "covered_by",
     "instance_class_problem",
     "serverless_problem",
     "supports_auto_pause",
@@ -86,6 +90,18 @@ def supports_serverless_v2(engine_version: str) -> bool:
 
 def _since_text(table: dict[int, int]) -> str:
     return ", ".join(f"{major}.{minor}" for major, minor in table.items())
+
+
+def covered_by(version: str, running: object) -> bool:
+    """Whether the version AWS reports running (``16.4``, ``16.4.2``) satisfies ``version``: same major, no lower minor.
+
+    The operator does not downgrade a minor AWS upgraded, so such a spec asks for nothing new.
+    """
+    parts = str(running or "").split(".")
+    if len(parts) < 2 or not all(p.isdigit() for p in parts[:2]):
+        return False
+    major, minor = _parts(version)
+    return int(parts[0]) == major and int(parts[1]) >= minor
 
 
 def version_problem(version: str) -> str | None:

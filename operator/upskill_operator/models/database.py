@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from upskill_operator.models.aurora import serverless_problem, version_problem
+from upskill_operator.models.aurora import covered_by, serverless_problem, version_problem
 from upskill_operator.models.common import KindInfo, KmsKeyId, LocalReference, Model, PrinterColumn, RdsTags, immutable
 from upskill_operator.models.database_capacity import (
     AUTO_PAUSE_SINCE,
@@ -22,7 +22,17 @@ from upskill_operator.models.database_capacity import (
 from upskill_operator.models.database_network import AllowFrom, NetworkSpec, SubnetSelector
 from upskill_operator.models.database_status import DatabaseStatus
 from upskill_operator.models.postgres import DatabaseName, MasterUserName
-from upskill_operator.models.rules import Between, Cel, LocalName, Matches, Problem, cel_rules, fail, raise_all
+from upskill_operator.models.rules import (
+    Between,
+    Cel,
+    LocalName,
+    Matches,
+    Problem,
+    cel_rules,
+    fail,
+    raise_all,
+    running,
+)
 
 __all__ = [
     "AUTO_PAUSE_SINCE",
@@ -49,7 +59,9 @@ RoleArn = Annotated[
 ]
 
 
-def _offered_version(version: str) -> str:
+def _offered_version(version: str, info: ValidationInfo) -> str:
+    if covered_by(version, running(info, "engineVersion")):
+        return version  # runs already: a minor AWS has since retired is no reason to stop
     if (problem := version_problem(version)) is not None:
         raise ValueError(problem)
     return version

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, model_validator
 
 from upskill_operator.models.aurora import AUTO_PAUSE_SINCE, instance_class_problem, supports_auto_pause
 from upskill_operator.models.common import Model
-from upskill_operator.models.rules import Between, Cel, Matches, Problem, cel_rules, num, raise_all
+from upskill_operator.models.rules import Between, Cel, Matches, Problem, cel_rules, num, raise_all, running
 
 __all__ = ["AUTO_PAUSE_SINCE", "CapacitySpec", "ProvisionedCapacity", "ServerlessCapacity", "supports_auto_pause"]
 
 
-def _offered_class(instance_class: str) -> str:
+def _offered_class(instance_class: str, info: ValidationInfo) -> str:
+    if instance_class == running(info, "capacity", "instanceClass"):
+        return instance_class  # runs already (see running())
     if (problem := instance_class_problem(instance_class)) is not None:
         raise ValueError(problem)
     return instance_class
