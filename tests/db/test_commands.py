@@ -90,7 +90,7 @@ def database_doc(stack: Stack, name: str, dbname: str, **spec: Any) -> dict[str,
     body: dict[str, Any] = {
         "engineVersion": "16.4",
         "databaseName": dbname,
-        "capacity": {"provisioned": {"instanceClass": "db.t4g.small", "readReplicas": 1}},
+        "capacity": {"provisioned": {"instanceClass": "db.t4g.medium", "readReplicas": 1}},
         "network": {"subnetIds": ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]},
         "masterUser": {"username": "upskill_admin"},
         "proxy": {"iamAuth": "Disabled", "readOnlyEndpoint": True},

@@ -41,18 +41,21 @@ def _listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def review(url: str, plural: str, kind: str, operation: str, spec: Any, old_spec: Any = None) -> dict[str, Any]:
+def review(
+    url: str, plural: str, kind: str, operation: str, spec: Any, old_spec: Any = None, old_status: Any = None
+) -> dict[str, Any]:
     """POST one AdmissionReview and return its response part."""
 
-    def obj(s: Any) -> dict[str, Any] | None:
+    def obj(s: Any, status: Any = None) -> dict[str, Any] | None:
         if s is None:
             return None
-        return {
+        found = {
             "apiVersion": "upskill.io/v1alpha1",
             "kind": kind,
             "metadata": {"name": "x", "namespace": "e2e", "uid": "u"},
             "spec": s,
         }
+        return {**found, "status": status} if status is not None else found
 
     gvk = {"group": "upskill.io", "version": "v1alpha1", "kind": kind}
     gvr = {"group": "upskill.io", "version": "v1alpha1", "resource": plural}
@@ -70,7 +73,7 @@ def review(url: str, plural: str, kind: str, operation: str, spec: Any, old_spec
             "operation": operation,
             "userInfo": {"username": "alice"},
             "object": obj(spec),
-            "oldObject": obj(old_spec),
+            "oldObject": obj(old_spec, old_status),
             "dryRun": False,
             "options": {},
         },
@@ -138,3 +141,21 @@ def _served(bed: Bed) -> list[str]:
     from upskill_operator.handlers import IMPLEMENTED
 
     return [k.plural for k in IMPLEMENTED]
+
+
+def test_a_version_aws_retired_is_kept_for_a_cluster_that_runs_it(webhook: str) -> None:
+    """16.0 is no longer offered: refused for a new cluster, kept for one whose status shows it running."""
+    spec = {
+        "engineVersion": "16.0",
+        "databaseName": "auth",
+        "capacity": {"provisioned": {"instanceClass": "db.r6g.large"}},
+        "network": {"subnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]},
+    }
+    created = review(webhook, "upskilldatabases", "UpskillDatabase", "CREATE", spec)
+    assert created["allowed"] is False
+    assert "spec.engineVersion: Aurora PostgreSQL does not offer 16.0" in created["status"]["message"]
+    changed = {**spec, "deletionProtection": False}
+    running = {"engineVersion": "16.0"}
+    args = ("upskilldatabases", "UpskillDatabase", "UPDATE", changed, spec)
+    assert review(webhook, *args, old_status=running)["allowed"] is True
+    assert review(webhook, *args)["allowed"] is False

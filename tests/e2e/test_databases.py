@@ -102,8 +102,8 @@ def test_example_reaches_ready_with_every_aws_field(bed: Bed, operator: Operator
         assert "ServerlessV2ScalingConfiguration" not in cluster
         kms_arn = bed.boto("kms").describe_key(KeyId="alias/upskill")["KeyMetadata"]["Arn"]
         assert cluster["KmsKeyId"] == kms_arn
-        assert [i["DBInstanceClass"] for i in instances] == ["db.t4g.small", "db.t4g.small"]
-        assert status["capacity"] == {"instanceClass": "db.t4g.small", "readReplicas": 1}
+        assert [i["DBInstanceClass"] for i in instances] == ["db.t4g.medium", "db.t4g.medium"]
+        assert status["capacity"] == {"instanceClass": "db.t4g.medium", "readReplicas": 1}
     members = {m["DBInstanceIdentifier"]: m["IsClusterWriter"] for m in cluster["DBClusterMembers"]}
     assert [(i["identifier"], i["role"]) for i in status["instances"]] == [
         (i, "writer" if w else "reader") for i, w in sorted(members.items())

@@ -188,7 +188,7 @@ def test_one_problem_per_case(case: Case) -> None:
 
 
 def test_corpus_covers_every_category_and_kind() -> None:
-    assert len(CASES) >= 60
+    assert len(CASES) >= 160
     covered = {(case.category, case.kind) for case in CASES}
     assert covered == {(category, kind) for category in CATEGORIES for kind in KINDS}
     assert {case.category for case in CASES if case.old is not None} == {"immutable"}

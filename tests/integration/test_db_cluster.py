@@ -58,7 +58,7 @@ def test_course_cluster_waits_then_converges(moto: MotoServer, seed: Seed, servi
     assert (cluster["KmsKeyId"], cluster["StorageEncrypted"]) == (key, True)
     assert outcome.outputs["masterUserSecretArn"] == cluster["MasterUserSecret"]["SecretArn"]
     assert [i["role"] for i in outcome.outputs["instances"]] == ["writer", "reader"]
-    assert outcome.outputs["capacity"]["instanceClass"] == "db.t4g.small"
+    assert outcome.outputs["capacity"]["instanceClass"] == "db.t4g.medium"
 
 
 def test_scaling_and_class_changes_wait_between_steps(moto: MotoServer, seed: Seed, services: Services) -> None:

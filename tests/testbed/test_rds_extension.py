@@ -250,3 +250,37 @@ def test_deleting_a_proxy_deletes_its_endpoints(server: MotoServer, rds: Any, se
     with pytest.raises(ClientError) as missing:
         rds.describe_db_proxy_endpoints(DBProxyEndpointName="p1-ro")
     assert code(missing) == "DBProxyEndpointNotFoundFault"
+
+
+def test_versions_and_classes_aurora_postgresql_does_not_offer_are_refused(rds: Any, seed: Seed) -> None:
+    cluster(rds, seed)
+    with pytest.raises(ClientError) as version:
+        rds.create_db_cluster(
+            DBClusterIdentifier="c2", Engine="aurora-postgresql", EngineVersion="16.5", DBSubnetGroupName="sg1"
+        )
+    assert code(version) == "InvalidParameterCombination"
+    assert "Cannot find version 16.5 for aurora-postgresql" in str(version.value)
+    statuses(rds, "c1", 3)
+    with pytest.raises(ClientError) as modify_version:
+        rds.modify_db_cluster(DBClusterIdentifier="c1", EngineVersion="16.7", ApplyImmediately=True)
+    assert code(modify_version) == "InvalidParameterCombination"
+    with pytest.raises(ClientError) as small:
+        rds.create_db_instance(
+            DBInstanceIdentifier="c1-0",
+            DBClusterIdentifier="c1",
+            Engine="aurora-postgresql",
+            DBInstanceClass="db.t4g.small",
+        )
+    assert code(small) == "InvalidParameterCombination"
+    assert "DBInstanceClass=db.t4g.small, Engine=aurora-postgresql, EngineVersion=16.4" in str(small.value)
+    rds.create_db_instance(
+        DBInstanceIdentifier="c1-0",
+        DBClusterIdentifier="c1",
+        Engine="aurora-postgresql",
+        DBInstanceClass="db.t4g.medium",
+    )
+    statuses(rds, "c1", 3)
+    [rds.describe_db_instances(DBInstanceIdentifier="c1-0") for _ in range(3)]
+    with pytest.raises(ClientError) as resize:
+        rds.modify_db_instance(DBInstanceIdentifier="c1-0", DBInstanceClass="db.m5.large", ApplyImmediately=True)
+    assert code(resize) == "InvalidParameterCombination"

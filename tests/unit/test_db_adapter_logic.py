@@ -46,7 +46,7 @@ def test_names_are_deterministic_valid_and_bounded() -> None:
     assert names(target(clusterIdentifier="mine"), "upskill").cluster == "mine"
 
 
-def member(identifier: str, writer: bool = False, cls: str = "db.t4g.small") -> Member:
+def member(identifier: str, writer: bool = False, cls: str = "db.t4g.medium") -> Member:
     return Member(identifier, cls, "available", writer, f"arn:{identifier}", {})
 
 
@@ -54,14 +54,14 @@ N = Names("c")
 
 
 def test_instance_plans() -> None:
-    assert plan_members(N, [], 2, "db.t4g.small")[1] == ("create", "c-0")
+    assert plan_members(N, [], 2, "db.t4g.medium")[1] == ("create", "c-0")
     gap = [member("c-0", writer=True), member("c-2")]
-    assert plan_members(N, gap, 3, "db.t4g.small") == (("spec.capacity (instances: 2 of 3)",), ("create", "c-1"))
+    assert plan_members(N, gap, 3, "db.t4g.medium") == (("spec.capacity (instances: 2 of 3)",), ("create", "c-1"))
     three = [member("c-0"), member("c-1", writer=True), member("c-2")]
-    assert plan_members(N, three, 2, "db.t4g.small")[1] == ("delete", "c-2")
+    assert plan_members(N, three, 2, "db.t4g.medium")[1] == ("delete", "c-2")
     writer_last = [member("c-0"), member("c-1"), member("c-2", writer=True)]
-    assert plan_members(N, writer_last, 1, "db.t4g.small")[1] == ("delete", "c-1")  # never the writer
-    mixed = [member("c-0", writer=True, cls="db.t4g.small"), member("c-1", cls="db.t4g.small")]
+    assert plan_members(N, writer_last, 1, "db.t4g.medium")[1] == ("delete", "c-1")  # never the writer
+    mixed = [member("c-0", writer=True, cls="db.t4g.medium"), member("c-1", cls="db.t4g.medium")]
     assert plan_members(N, mixed, 2, "db.r6g.large")[1] == ("modify", "c-1")  # readers first
     done = [member("c-0", writer=True, cls="db.r6g.large"), member("c-1", cls="db.r6g.large")]
     assert plan_members(N, done, 2, "db.r6g.large") == ((), None)

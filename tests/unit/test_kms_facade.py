@@ -1,11 +1,12 @@
-"""Kms.key_arn: aliases resolve to the key ARN DynamoDB reports, once per cache period."""
+"""Kms.key_arn: every key reference resolves to the key ARN DynamoDB reports, once per cache period."""
 
 from __future__ import annotations
 
 import pytest
 
 from upskill_operator.aws.errors import AwsNotFoundError
-from upskill_operator.aws.kms import Kms
+from upskill_operator.aws.kms import Kms, arn_scope
+from upskill_operator.aws.sts import Sts
 
 from unit.stubbed_aws import stubbed
 
@@ -47,9 +48,35 @@ def test_cache_expires_so_a_repointed_alias_is_seen() -> None:
     assert kms.key_arn("alias/upskill") == other
 
 
-def test_key_arn_needs_no_call() -> None:
-    kms, stubber = stubbed(Kms)
+def test_a_key_arn_is_described_once_so_a_missing_key_is_found() -> None:
+    clock = Clock()
+    kms, stubber = stubbed(lambda clients: Kms(clients, cache_seconds=60, clock=clock))
+    stubber.add_response("describe_key", metadata(), {"KeyId": KEY_ARN})
+
     assert kms.key_arn(KEY_ARN) == KEY_ARN
+    assert kms.key_arn(KEY_ARN) == KEY_ARN  # cached: no second response queued
+    stubber.assert_no_pending_responses()
+
+
+def test_a_missing_key_arn_is_not_found() -> None:
+    kms, stubber = stubbed(Kms)
+    stubber.add_client_error("describe_key", "NotFoundException", "Key is not found.", 400)
+    with pytest.raises(AwsNotFoundError):
+        kms.key_arn(KEY_ARN)
+
+
+def test_arn_scope() -> None:
+    assert arn_scope(KEY_ARN) == ("us-east-1", "123456789012")
+    assert arn_scope("arn:aws:kms:eu-west-1:999999999999:alias/upskill") == ("eu-west-1", "999999999999")
+    assert arn_scope("alias/upskill") is None
+    assert arn_scope("1234abcd-12ab-34cd-56ef-1234567890ab") is None
+
+
+def test_the_caller_account_is_looked_up_once() -> None:
+    sts, stubber = stubbed(Sts)
+    stubber.add_response("get_caller_identity", {"Account": "123456789012", "Arn": "arn:aws:iam::123456789012:root"})
+    assert sts.account_id() == "123456789012"
+    assert sts.account_id() == "123456789012"
     stubber.assert_no_pending_responses()
 
 

@@ -35,7 +35,7 @@ def test_examples_and_defaults() -> None:
     }
     assert course["storageEncrypted"] is True
     assert course["iamAuthentication"] is True
-    assert course["capacity"] == {"provisioned": {"instanceClass": "db.t4g.small", "readReplicas": 1}}
+    assert course["capacity"] == {"provisioned": {"instanceClass": "db.t4g.medium", "readReplicas": 1}}
 
 
 @pytest.mark.parametrize(

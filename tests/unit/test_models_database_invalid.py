@@ -71,7 +71,7 @@ INVALID: list[Any] = [
     (
         "serverless-and-provisioned",
         AUTH,
-        {"capacity.provisioned": {"instanceClass": "db.t4g.small"}},
+        {"capacity.provisioned": {"instanceClass": "db.t4g.medium"}},
         ["spec.capacity: exactly one of serverless or provisioned must be set"],
         "cel",
     ),
@@ -86,7 +86,7 @@ INVALID: list[Any] = [
         "serverless-class",
         COURSE,
         {"capacity.provisioned.instanceClass": "db.serverless"},
-        ["spec.capacity.provisioned.instanceClass: must be an instance class (db.t4g.small)"],
+        ["spec.capacity.provisioned.instanceClass: must be an instance class (db.t4g.medium)"],
         "schema",
     ),
     (

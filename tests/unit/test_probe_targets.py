@@ -41,7 +41,7 @@ def spec(**changes: Any) -> DatabaseSpec:
     body: dict[str, Any] = {
         "engineVersion": "16.4",
         "databaseName": "course",
-        "capacity": {"provisioned": {"instanceClass": "db.t4g.small", "readReplicas": 1}},
+        "capacity": {"provisioned": {"instanceClass": "db.t4g.medium", "readReplicas": 1}},
         "network": {"subnetIds": ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]},
         "proxy": {"readOnlyEndpoint": True},
     }

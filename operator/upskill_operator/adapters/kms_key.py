@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from upskill_operator.adapters.read_only import ReadOnlyStep
-from upskill_operator.aws.kms import Kms
+from upskill_operator.aws.kms import Kms, arn_scope
 from upskill_operator.errors import NotFoundError, TerminalError
 from upskill_operator.reconcile.protocol import Observation, Target
 
@@ -21,7 +21,24 @@ __all__ = ["KmsKeyAdapter", "spec_key_arn"]
 
 
 def spec_key_arn(kms: Kms, field: str, key: str) -> str:
-    """The ARN of the key a spec field names; Terminal ``KmsKeyNotFound`` naming the field when there is none."""
+    """The ARN of the key a spec field names; Terminal ``KmsKeyNotFound`` naming the field when there is none.
+
+    A key or alias ARN of another region or account is refused as such before any call: the
+    services encrypt only with keys of their own region, and an alias name always resolves in
+    the operator's account, so an ARN gets the same bounds.
+    """
+    scope = arn_scope(key)
+    if scope is not None and scope[0] != kms.region:
+        raise TerminalError(
+            f"{field}: the ARN is in region {scope[0]}; the operator's resources are in {kms.region}",
+            reason="KmsKeyElsewhere",
+        )
+    own = kms.account() if scope is not None and kms.account is not None else None
+    if scope is not None and own is not None and scope[1] != own:
+        raise TerminalError(
+            f"{field}: the ARN belongs to account {scope[1]}, not to this account ({own})",
+            reason="KmsKeyElsewhere",
+        )
     try:
         return kms.key_arn(key)
     except NotFoundError:

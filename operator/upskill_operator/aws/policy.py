@@ -133,6 +133,8 @@ RULES: tuple[Rule, ...] = (
     Rule("DynamoDBOwnTables", ("dynamodb:*",), ("arn:aws:dynamodb:*:*:table/{prefix}-*",)),
     # KMS: resolve the aliases specs name; let the services use keys on the operator's behalf.
     Rule("KmsDescribeKeys", ("kms:DescribeKey",), ("*",)),
+    # STS: the caller's own account, to refuse key ARNs of other accounts (needs no permission).
+    Rule("StsCallerIdentity", ("sts:GetCallerIdentity",), ("*",)),
     Rule(
         "KmsGrantsForAwsServices",
         ("kms:CreateGrant",),

@@ -42,7 +42,8 @@ def register(registry: kopf.OperatorRegistry, info: KindInfo) -> None:
         old_spec = dict(old.get("spec") or {}) if old and operation == "UPDATE" else None
         if old_spec is not None and old_spec == dict(spec):
             return  # metadata or finalizers only: an object stored before the webhook existed must stay deletable
-        errors = validate_spec(info.kind, dict(spec), old_spec)
+        status = dict(old.get("status") or {}) if old_spec is not None else None
+        errors = validate_spec(info.kind, dict(spec), old_spec, status)
         if errors:
             raise kopf.AdmissionError("; ".join(errors), code=422)
 

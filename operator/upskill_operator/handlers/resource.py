@@ -36,7 +36,8 @@ _MAX_BACKOFF = 300.0
 def target_of(info: KindInfo, body: kopf.Body) -> Target | Outcome:
     """The engine's view of the resource, or a Terminal outcome naming every invalid field."""
     raw = dict(body.get("spec") or {})
-    errors = validate_spec(info.kind, raw)  # the admission webhook's own check, for clusters without it
+    status = dict(body.get("status") or {})
+    errors = validate_spec(info.kind, raw, status=status)  # the webhook's own check, for clusters without it
     if errors:
         return Outcome(State.TERMINAL, "InvalidSpec", "; ".join(errors))
     spec = info.spec.model_validate(raw)

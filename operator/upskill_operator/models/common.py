@@ -30,8 +30,11 @@ from upskill_operator.models.rules import Matches, fail, same_namespace
 __all__ = [
     "API_GROUP",
     "API_VERSION",
+    "DYNAMODB_TAGS",
     "MAX_TAGS",
+    "RDS_TAGS",
     "RESERVED_TAG_PREFIXES",
+    "SECRETS_MANAGER_TAGS",
     "Condition",
     "ConditionStatus",
     "ConditionType",
@@ -41,8 +44,11 @@ __all__ = [
     "Model",
     "Phase",
     "PrinterColumn",
+    "RdsTags",
     "ResourceStatus",
     "StatusModel",
+    "TableTags",
+    "TagService",
     "Tags",
     "check_tags",
     "immutable",
@@ -89,12 +95,54 @@ MAX_TAGS = 40
 """User tags per resource: AWS allows 50 per object, and the operator adds its ownership tags."""
 
 
-def _bad_char(text: str) -> str | None:
-    return next((char for char in text if not _TAG_CHAR.fullmatch(char)), None)
+@dataclass(frozen=True)
+class TagService:
+    """What one AWS service adds to the common tag rules.
+
+    ``no_at``: DynamoDB's tag alphabet has no ``@`` (its tagging restrictions list ``+ - = . _ : /``).
+    ``reserved``: prefixes refused in keys and values besides ``aws:`` (RDS refuses ``rds:``).
+    """
+
+    name: str
+    reserved: tuple[str, ...] = ()
+    no_at: bool = False
 
 
-def check_tags(tags: dict[str, str]) -> dict[str, str]:
-    """AWS tag rules, plus our reserved prefixes; the same for every kind.
+DYNAMODB_TAGS = TagService("DynamoDB", no_at=True)
+RDS_TAGS = TagService("RDS", reserved=("rds:",))
+SECRETS_MANAGER_TAGS = TagService("Secrets Manager")
+
+
+def _bad_char(text: str, service: TagService) -> str | None:
+    return next((c for c in text if not _TAG_CHAR.fullmatch(c) or (service.no_at and c == "@")), None)
+
+
+def _alphabet(service: TagService) -> str:
+    return "letters, digits, spaces and _ . : / = + -" if service.no_at else _TAG_ALPHABET
+
+
+def _tag_problem(key: str, value: str, service: TagService) -> str | None:
+    shown = repr(key[:40])
+    if not 1 <= len(key) <= 128:
+        return f"tag key {shown} must be 1-128 characters (got {len(key)})"
+    if len(value) > 256:
+        return f"tag {shown}: the value must be at most 256 characters (got {len(value)})"
+    if key.lower().startswith(RESERVED_TAG_PREFIXES):
+        return f"tag key {shown} uses a reserved prefix (aws: or upskill.io/)"
+    if key.lower().startswith(service.reserved):
+        return f"tag key {shown} uses a prefix {service.name} reserves ({', '.join(service.reserved)})"
+    if value.lower().startswith(("aws:", *service.reserved)):
+        prefixes = " or ".join(("aws:", *service.reserved))
+        return f"tag {shown}: the value must not start with {prefixes} ({service.name} refuses it)"
+    if (bad := _bad_char(key, service)) is not None:
+        return f"tag key {shown} has a character AWS does not allow in tags ({bad!r}); use {_alphabet(service)}"
+    if (bad := _bad_char(value, service)) is not None:
+        return f"tag {shown}: the value has a character AWS does not allow in tags ({bad!r}); use {_alphabet(service)}"
+    return None
+
+
+def check_tags(tags: dict[str, str], service: TagService = SECRETS_MANAGER_TAGS) -> dict[str, str]:
+    """AWS tag rules of ``service``, plus our reserved prefixes.
 
     Keys are quoted with ``!r`` (escaped, at most 40 characters), so a key carrying a newline or a
     direction override cannot forge a log line or a status message.
@@ -102,21 +150,8 @@ def check_tags(tags: dict[str, str]) -> dict[str, str]:
     if len(tags) > MAX_TAGS:
         raise ValueError(f"must have at most {MAX_TAGS} tags (got {len(tags)})")
     for key, value in tags.items():
-        shown = repr(key[:40])
-        if not 1 <= len(key) <= 128:
-            raise ValueError(f"tag key {shown} must be 1-128 characters (got {len(key)})")
-        if len(value) > 256:
-            raise ValueError(f"tag {shown}: the value must be at most 256 characters (got {len(value)})")
-        if key.lower().startswith(RESERVED_TAG_PREFIXES):
-            raise ValueError(f"tag key {shown} uses a reserved prefix (aws: or upskill.io/)")
-        if (bad := _bad_char(key)) is not None:
-            raise ValueError(
-                f"tag key {shown} has a character AWS does not allow in tags ({bad!r}); use {_TAG_ALPHABET}"
-            )
-        if (bad := _bad_char(value)) is not None:
-            raise ValueError(
-                f"tag {shown}: the value has a character AWS does not allow in tags ({bad!r}); use {_TAG_ALPHABET}"
-            )
+        if (problem := _tag_problem(key, value, service)) is not None:
+            raise ValueError(problem)
     return tags
 
 
@@ -124,8 +159,12 @@ def check_tags(tags: dict[str, str]) -> dict[str, str]:
 class _TagRules:
     """:func:`check_tags`, plus the part of it the CRD schema can say (count and value length)."""
 
+    service: TagService
+
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        return core_schema.no_info_after_validator_function(check_tags, handler(source))
+        return core_schema.no_info_after_validator_function(
+            lambda tags: check_tags(tags, self.service), handler(source)
+        )
 
     def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         out = handler(schema)
@@ -135,15 +174,20 @@ class _TagRules:
         return out
 
 
-Tags = Annotated[dict[str, str], _TagRules()]
-"""Extra AWS tags of a spec, checked by :func:`check_tags`."""
+Tags = Annotated[dict[str, str], _TagRules(SECRETS_MANAGER_TAGS)]
+"""Extra AWS tags of an UpskillSecret (Secrets Manager's rules), checked by :func:`check_tags`."""
+TableTags = Annotated[dict[str, str], _TagRules(DYNAMODB_TAGS)]
+"""Extra AWS tags of an UpskillTable (DynamoDB's rules: no ``@``)."""
+RdsTags = Annotated[dict[str, str], _TagRules(RDS_TAGS)]
+"""Extra AWS tags of an UpskillDatabase (RDS's rules: no ``aws:`` or ``rds:`` in keys or values)."""
 
 
+_KEY_ID = r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
 _KMS_KEY = (
-    r"^(alias/[a-zA-Z0-9/_-]{1,250}"
-    r"|(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
-    r"|arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})|alias/[a-zA-Z0-9/_-]{1,250}))$"
+    rf"^(alias/[a-zA-Z0-9/_-]{{1,250}}|{_KEY_ID}"
+    rf"|arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{{12}}:(key/{_KEY_ID}|alias/[a-zA-Z0-9/_-]{{1,250}}))$"
 )
+"""Key id (a UUID or a multi-Region ``mrk-`` id), key ARN, alias name or alias ARN, as KMS names them."""
 KmsKeyId = Annotated[str, Matches(_KMS_KEY, "must be a KMS key id, key ARN, alias name (alias/...) or alias ARN", 2048)]
 """A KMS key as AWS APIs accept it; anything else (a typo, an injection attempt) never reaches AWS."""
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from upskill_operator.models.common import KindInfo, KmsKeyId, LocalReference, Model, PrinterColumn, Tags, immutable
+from upskill_operator.models.aurora import covered_by, serverless_problem, version_problem
+from upskill_operator.models.common import KindInfo, KmsKeyId, LocalReference, Model, PrinterColumn, RdsTags, immutable
 from upskill_operator.models.database_capacity import (
     AUTO_PAUSE_SINCE,
     CapacitySpec,
@@ -20,8 +21,18 @@ from upskill_operator.models.database_capacity import (
 )
 from upskill_operator.models.database_network import AllowFrom, NetworkSpec, SubnetSelector
 from upskill_operator.models.database_status import DatabaseStatus
-from upskill_operator.models.postgres import DatabaseName, RoleName
-from upskill_operator.models.rules import Between, Cel, LocalName, Matches, Problem, cel_rules, fail, raise_all
+from upskill_operator.models.postgres import DatabaseName, MasterUserName
+from upskill_operator.models.rules import (
+    Between,
+    Cel,
+    LocalName,
+    Matches,
+    Problem,
+    cel_rules,
+    fail,
+    raise_all,
+    running,
+)
 
 __all__ = [
     "AUTO_PAUSE_SINCE",
@@ -46,7 +57,21 @@ __all__ = [
 RoleArn = Annotated[
     str, Matches(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$", "must be an IAM role ARN", 600)
 ]
-EngineVersion = Annotated[str, Matches(r"^[0-9]{1,2}\.[0-9]{1,2}$", "must be a version such as 16.4", 5)]
+
+
+def _offered_version(version: str, info: ValidationInfo) -> str:
+    if covered_by(version, running(info, "engineVersion")):
+        return version  # runs already: a minor AWS has since retired is no reason to stop
+    if (problem := version_problem(version)) is not None:
+        raise ValueError(problem)
+    return version
+
+
+EngineVersion = Annotated[
+    str,
+    Matches(r"^[0-9]{1,2}\.[0-9]{1,2}$", "must be a version such as 16.4", 5),
+    AfterValidator(_offered_version),
+]
 # RDS identifiers: a letter, then letters, digits and single hyphens, not ending with a hyphen (written
 # without look-arounds, which RE2 lacks, and unambiguously, so no input makes it backtrack).
 ClusterId = Annotated[
@@ -83,7 +108,7 @@ KMS_NEEDS_ENCRYPTION = Cel("!has(self.kmsKeyId) || self.storageEncrypted", "need
 class MasterUser(Model):
     """The master user. RDS keeps its password in Secrets Manager; the operator never sees it in logs."""
 
-    username: RoleName = Field(
+    username: MasterUserName = Field(
         "upskill_admin",
         description="Master user name (a PostgreSQL role name). Immutable.",
         json_schema_extra=immutable("spec.masterUser.username: immutable after creation"),
@@ -208,7 +233,7 @@ class DatabaseSpec(Model):
         "Snapshot", description="On deletion: Snapshot (default) takes a final snapshot; Retain leaves all in AWS."
     )
     adopt: bool = Field(False, description="Adopt an existing, untagged cluster with the expected identifier.")
-    tags: Tags = Field(default_factory=dict, description="Extra AWS tags (the upskill.io/ prefix is ours).")
+    tags: RdsTags = Field(default_factory=dict, description="Extra AWS tags (the upskill.io/ prefix is ours).")
     migrations: MigrationsSpec | None = Field(None, description="Schema migrations to apply; omit for none.")
     probe: ProbeSpec | None = Field(None, description="Latency probe; omit to disable.")
 
@@ -216,6 +241,8 @@ class DatabaseSpec(Model):
     @classmethod
     def _auto_pause_version(cls, capacity: CapacitySpec, info: ValidationInfo) -> CapacitySpec:
         version = info.data.get("engine_version")
+        if capacity.serverless and version and (problem := serverless_problem(version)) is not None:
+            fail((("serverless",), problem))
         if capacity.serverless and capacity.serverless.min_acu == 0 and version and not supports_auto_pause(version):
             since = ", ".join(f"{major}.{minor}" for major, minor in AUTO_PAUSE_SINCE.items())
             fail((("serverless", "minACU"), f"0 (auto-pause) needs engineVersion {since} or later (got {version})"))

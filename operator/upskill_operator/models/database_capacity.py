@@ -4,27 +4,30 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, model_validator
 
+from upskill_operator.models.aurora import AUTO_PAUSE_SINCE, instance_class_problem, supports_auto_pause
 from upskill_operator.models.common import Model
-from upskill_operator.models.rules import Between, Cel, Matches, Problem, cel_rules, num, raise_all
+from upskill_operator.models.rules import Between, Cel, Matches, Problem, cel_rules, num, raise_all, running
 
 __all__ = ["AUTO_PAUSE_SINCE", "CapacitySpec", "ProvisionedCapacity", "ServerlessCapacity", "supports_auto_pause"]
 
-AUTO_PAUSE_SINCE = {13: 15, 14: 12, 15: 7, 16: 3}
-"""First Aurora PostgreSQL minor of each major that accepts a minimum of 0 ACU (auto-pause); later majors all do."""
 
-
-def supports_auto_pause(engine_version: str) -> bool:
-    major, minor = (int(part) for part in engine_version.split(".")[:2])
-    if major > max(AUTO_PAUSE_SINCE):
-        return True
-    return major in AUTO_PAUSE_SINCE and minor >= AUTO_PAUSE_SINCE[major]
+def _offered_class(instance_class: str, info: ValidationInfo) -> str:
+    if instance_class == running(info, "capacity", "instanceClass"):
+        return instance_class  # runs already (see running())
+    if (problem := instance_class_problem(instance_class)) is not None:
+        raise ValueError(problem)
+    return instance_class
 
 
 Acu = Annotated[float, Between(0, 256, step=0.5)]
 Replicas = Annotated[int, Between(0, 15)]
-InstanceClass = Annotated[str, Matches(r"^db\.[a-z0-9]+\.[a-z0-9]+$", "must be an instance class (db.t4g.small)", 40)]
+InstanceClass = Annotated[
+    str,
+    Matches(r"^db\.[a-z0-9]+\.[a-z0-9]+$", "must be an instance class (db.t4g.medium)", 40),
+    AfterValidator(_offered_class),
+]
 
 # double(): ACUs are `number`, which a real API server hands to CEL as double even when written as 4;
 # converting keeps the rules right for any evaluator that passes integers through (the sandbox's).
@@ -70,7 +73,7 @@ class ServerlessCapacity(Model):
 class ProvisionedCapacity(Model):
     """Provisioned instances of one class: a writer and readReplicas readers."""
 
-    instance_class: InstanceClass = Field(description="Instance class of every instance, e.g. db.t4g.small.")
+    instance_class: InstanceClass = Field(description="Instance class of every instance, e.g. db.t4g.medium.")
     read_replicas: Replicas = Field(0, description="Reader instances besides the writer, 0-15.")
 
 

@@ -8,7 +8,7 @@ from pydantic import AfterValidator
 
 from upskill_operator.models.rules import Matches
 
-__all__ = ["RESERVED_WORDS", "ApplicationRoleName", "DatabaseName", "RoleName"]
+__all__ = ["MASTER_USERNAME_MAX", "RESERVED_WORDS", "ApplicationRoleName", "DatabaseName", "MasterUserName", "RoleName"]
 
 RESERVED_WORDS = frozenset(
     """all analyse analyze and any array as asc asymmetric both case cast check collate column constraint create
@@ -57,6 +57,17 @@ def _role(name: str) -> str:
 
 DatabaseName = Annotated[str, _IDENTIFIER, AfterValidator(_not_reserved), AfterValidator(_database)]
 RoleName = Annotated[str, _IDENTIFIER, AfterValidator(_not_reserved), AfterValidator(_role)]
+MASTER_USERNAME_MAX = 16
+"""RDS CreateDBCluster: a master user name is 1 to 16 letters or digits (and _), starting with a letter."""
+
+
+def _master_length(name: str) -> str:
+    if len(name) > MASTER_USERNAME_MAX:
+        raise ValueError(f"must be at most {MASTER_USERNAME_MAX} characters for an RDS master user (got {len(name)})")
+    return name
+
+
+MasterUserName = Annotated[RoleName, AfterValidator(_master_length)]
 ApplicationRoleName = Annotated[RoleName, AfterValidator(_application_role)]
 """A role the operator creates for an application: a RoleName that is not an administrator's name.
 The cluster's actual master username is checked when the source is resolved."""

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationError
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationError, ValidationInfo
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError, core_schema
 
@@ -32,6 +32,7 @@ __all__ = [
     "fail",
     "num",
     "raise_all",
+    "running",
     "same_namespace",
 ]
 
@@ -54,6 +55,18 @@ def fail(*problems: Problem) -> NoReturn:
         "spec",
         [InitErrorDetails(type=PydanticCustomError("rule", message), loc=loc, input=None) for loc, message in problems],
     )
+
+
+def running(info: ValidationInfo, *path: str) -> Any:
+    """A value of the stored object's status (``validate_spec(status=...)``), or None.
+
+    AWS stops offering versions and classes that existing objects keep running; the offer checks
+    accept what the status shows running, so a retired minor never turns a working resource Terminal.
+    """
+    current: Any = (info.context or {}).get("status")
+    for part in path:
+        current = current.get(part) if isinstance(current, dict) else None
+    return current
 
 
 def raise_all(problems: Sequence[Problem]) -> None:

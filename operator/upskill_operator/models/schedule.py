@@ -13,10 +13,20 @@ and day-of-week is ``?``, as AWS requires.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from dataclasses import dataclass
 
-__all__ = ["Cron", "Rate", "Schedule", "every_days", "parse_schedule"]
+__all__ = [
+    "MAX_ROTATION_DAYS",
+    "MIN_ROTATION_HOURS",
+    "Cron",
+    "Rate",
+    "Schedule",
+    "check_rotation",
+    "every_days",
+    "parse_schedule",
+]
 
 # Spaces only (not \s, which takes any Unicode space, tabs and newlines): what AWS accepts.
 _RATE = re.compile(r"rate\( *([1-9][0-9]{0,5}) +(minutes?|hours?|days?) *\)")
@@ -146,6 +156,54 @@ def parse_schedule(expression: str) -> Schedule:
     schedule = _cron(cron.group(1))
     if schedule.next_after(dt.datetime.now(dt.UTC)) is None:
         raise ValueError("cron(...) never fires again")
+    return schedule
+
+
+MIN_ROTATION_HOURS = 4
+"""Secrets Manager rotates a secret at most every four hours."""
+MAX_ROTATION_DAYS = 999
+"""Secrets Manager's longest rotation period for a rate() schedule."""
+
+
+def _rate_problem(expression: str) -> str | None:
+    rate = _RATE.fullmatch(expression.strip(" "))
+    if rate is None:
+        return None
+    count, unit = int(rate.group(1)), rate.group(2).rstrip("s")
+    if unit == "minute":
+        return "rate(...) takes hours or days in Secrets Manager (got minutes)"
+    seconds, got = count * _UNIT_SECONDS[unit], f"{count} {unit}{'' if count == 1 else 's'}"
+    if seconds < MIN_ROTATION_HOURS * 3600:
+        return f"must be at least {MIN_ROTATION_HOURS} hours apart: Secrets Manager's shortest rotation (got {got})"
+    if seconds > MAX_ROTATION_DAYS * 86400:
+        return f"must be at most {MAX_ROTATION_DAYS} days apart: Secrets Manager's longest rotation (got {got})"
+    return None
+
+
+def _cron_problem(expression: str, schedule: Cron) -> str | None:
+    fields = [part for part in expression.strip(" ")[5:-1].split(" ") if part]
+    if fields[0] != "0":
+        return "cron(...): the minutes field must be 0 (Secrets Manager rotation windows start on the hour)"
+    if fields[5] != "*":
+        return "cron(...): the year field must be * (Secrets Manager schedules repeat within a year)"
+    hours = sorted(schedule.hours)
+    gaps = [(later - earlier, earlier, later) for earlier, later in itertools.pairwise(hours)]
+    close = [gap for gap in gaps if gap[0] < MIN_ROTATION_HOURS]
+    if close:
+        gap, earlier, later = close[0]
+        return (
+            f"cron(...) fires {gap} hour{'' if gap == 1 else 's'} apart (at {earlier}:00 and {later}:00); "
+            f"Secrets Manager rotates at most every {MIN_ROTATION_HOURS} hours"
+        )
+    return None
+
+
+def check_rotation(expression: str) -> Schedule:
+    """:func:`parse_schedule`, then Secrets Manager's own rules for rotation schedules (ValueError naming one)."""
+    schedule = parse_schedule(expression)
+    problem = _cron_problem(expression, schedule) if isinstance(schedule, Cron) else _rate_problem(expression)
+    if problem is not None:
+        raise ValueError(problem)
     return schedule
 
 

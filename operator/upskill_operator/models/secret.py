@@ -31,7 +31,7 @@ from upskill_operator.models.rules import (
     raise_all,
     same_namespace,
 )
-from upskill_operator.models.schedule import Schedule, every_days, parse_schedule
+from upskill_operator.models.schedule import Schedule, check_rotation, every_days, parse_schedule
 
 __all__ = [
     "KIND",
@@ -55,7 +55,20 @@ EnvName = Annotated[
     str,
     Matches(r"^[A-Za-z_][A-Za-z0-9_]*$", "must be an environment variable name (A-Z a-z 0-9 _, no leading digit)", 253),
 ]
-SecretKey = Annotated[str, Matches(r"^[-._a-zA-Z0-9]+$", "must be a Kubernetes Secret key: a-z A-Z 0-9 - . _", 253)]
+
+
+def _secret_key(key: str) -> str:
+    """Kubernetes also refuses the keys ``.`` and ``..`` and any key starting with ``..`` (IsConfigMapKey)."""
+    if key in (".", "..") or key.startswith(".."):
+        raise ValueError("must not be '.' or '..' or start with '..' (Kubernetes refuses such Secret keys)")
+    return key
+
+
+SecretKey = Annotated[
+    str,
+    Matches(r"^[-._a-zA-Z0-9]+$", "must be a Kubernetes Secret key: a-z A-Z 0-9 - . _", 253),
+    AfterValidator(_secret_key),
+]
 AwsSecretName = Annotated[str, Matches(r"^[A-Za-z0-9/_+=.@-]+$", "must use only A-Z a-z 0-9 / _ + = . @ -", 512)]
 _LAMBDA_ARN = r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$"
 LambdaArn = Annotated[str, Matches(_LAMBDA_ARN, "must be a Lambda function ARN", 256)]
@@ -91,8 +104,12 @@ FORCE_NEEDS_DELETE = Cel(
 
 
 def _check_schedule(expression: str) -> str:
-    parse_schedule(expression)  # ValueError with a message naming the problem
+    check_rotation(expression)  # ValueError with a message naming the problem
     return expression
+
+
+DOCUMENT_FIELDS = ("dbname", "engine", "host", "password", "port", "sslmode", "url", "username")
+"""The fields of the JSON value a database source builds (format: json)."""
 
 
 class GenerateSource(Model):
@@ -283,6 +300,15 @@ class SecretSpec(Model):
         database = self.source.database
         if self.target and self.target.keys and (database is None or database.format != "json"):
             problems.append((KEYS_NEED_JSON.loc, KEYS_NEED_JSON.message))
+        elif self.target and self.target.keys:
+            problems += [
+                (
+                    ("target", "keys", i, "field"),
+                    f"must be one of {', '.join(DOCUMENT_FIELDS)} (the database JSON value)",
+                )
+                for i, mapping in enumerate(self.target.keys)
+                if mapping.field not in DOCUMENT_FIELDS
+            ]
         rotation = self.rotation
         if rotation and rotation.enabled and self.source.from_secret and rotation.lambda_arn is None:
             problems.append((FROM_SECRET_ROTATION.loc, FROM_SECRET_ROTATION.message))

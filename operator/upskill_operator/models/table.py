@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from upskill_operator.models.common import (
     KindInfo,
@@ -13,7 +13,7 @@ from upskill_operator.models.common import (
     Model,
     PrinterColumn,
     ResourceStatus,
-    Tags,
+    TableTags,
     immutable,
 )
 from upskill_operator.models.database import ProbeSpec
@@ -37,11 +37,28 @@ StreamView = Literal["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"
 TableName = Annotated[str, Matches(r"^[a-zA-Z0-9_.-]{3,}$", "must be 3-255 characters of a-z A-Z 0-9 _ . -", 255)]
 """DynamoDB's rule for table and index names."""
 
+MAX_PROJECTED = 100
+"""NonKeyAttributes summed over every secondary index of a table (DynamoDB counts repeats twice)."""
+MAX_PROJECTED_PER_INDEX = 20
+"""NonKeyAttributes of one index (DynamoDB's Projection: at most 20 items)."""
+
+
+def _utf8_bytes(name: str) -> str:
+    """DynamoDB measures key and projected attribute names in UTF-8 bytes, at most 255."""
+    size = len(name.encode("utf-8", "surrogatepass"))
+    if size > 255:
+        raise ValueError(f"must be at most 255 bytes in UTF-8 (got {size})")
+    return name
+
+
+AttributeName = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_utf8_bytes)]
+"""A key, projected or TTL attribute name: 1-255 characters and at most 255 bytes."""
+
 
 class KeyAttribute(Model):
     """One key attribute: its name and scalar type."""
 
-    name: str = Field(min_length=1, max_length=255, description="Attribute name.")
+    name: AttributeName = Field(description="Attribute name, 1-255 bytes.")
     type: AttributeType = Field(description="S (string), N (number) or B (binary).")
 
 
@@ -65,12 +82,16 @@ class GlobalIndex(Model):
     partition: KeyAttribute = Field(description="Partition key of the index.")
     sort: KeyAttribute | None = Field(None, description="Sort key of the index, optional.")
     projection: Literal["ALL", "KEYS_ONLY", "INCLUDE"] = Field("ALL", description="Attributes copied to the index.")
-    non_key_attributes: list[str] = Field(
-        default_factory=list, max_length=100, description="With projection INCLUDE: the extra attributes."
+    non_key_attributes: list[AttributeName] = Field(
+        default_factory=list,
+        max_length=MAX_PROJECTED_PER_INDEX,
+        description="With projection INCLUDE: the extra attributes (at most 20 per index, 100 per table).",
     )
 
     @model_validator(mode="after")
     def _projection(self) -> GlobalIndex:
+        if self.sort is not None and self.sort.name == self.partition.name:
+            fail((("sort", "name"), f"must differ from partition.name (both are {self.partition.name[:40]!r})"))
         if self.projection == "INCLUDE" and not self.non_key_attributes:
             fail((("nonKeyAttributes",), "required with projection INCLUDE"))
         if self.projection != "INCLUDE" and self.non_key_attributes:
@@ -117,8 +138,8 @@ class TableSpec(Model):
     global_indexes: list[GlobalIndex] = Field(
         default_factory=list, max_length=20, description="Global secondary indexes (at most 20)."
     )
-    ttl_attribute: str | None = Field(
-        None, min_length=1, max_length=255, description="Attribute holding an epoch-seconds expiry; omit to disable."
+    ttl_attribute: AttributeName | None = Field(
+        None, description="Attribute holding an epoch-seconds expiry (a Number); omit to disable."
     )
     stream: StreamView | None = Field(None, description="DynamoDB Streams view type; omit to disable the stream.")
     point_in_time_recovery: PointInTimeRecovery = Field(
@@ -132,7 +153,7 @@ class TableSpec(Model):
         "Retain", description="What deleting this resource does to the table: Retain (default) keeps it."
     )
     adopt: bool = Field(False, description="Adopt an existing, untagged table with the same name.")
-    tags: Tags = Field(default_factory=dict, description="Extra AWS tags (the upskill.io/ prefix is ours).")
+    tags: TableTags = Field(default_factory=dict, description="Extra AWS tags (the upskill.io/ prefix is ours).")
     connection: ConnectionSpec | None = Field(None, description="Publish connection details in a ConfigMap.")
     probe: ProbeSpec | None = Field(
         None, description="Latency probe: a GetItem on a probe key every intervalSeconds; omit to disable."
@@ -162,6 +183,7 @@ class TableSpec(Model):
                         f"an attribute has one type (got {attr.type})",
                     )
                 )
+        problems += self._projection_problems() + self._ttl_problems(keys)
         names = [index.name for index in self.global_indexes]
         problems += [
             (("globalIndexes", i, "name"), f"must be unique (repeated: {name})")
@@ -170,6 +192,28 @@ class TableSpec(Model):
         ]
         raise_all(problems)
         return self
+
+    def _projection_problems(self) -> list[Problem]:
+        total = sum(len(index.non_key_attributes) for index in self.global_indexes)
+        if total <= MAX_PROJECTED:
+            return []
+        return [
+            (
+                ("globalIndexes",),
+                f"nonKeyAttributes summed over all indexes must be at most {MAX_PROJECTED} (got {total})",
+            )
+        ]
+
+    def _ttl_problems(self, keys: list[tuple[tuple[str | int, ...], KeyAttribute | None]]) -> list[Problem]:
+        """A TTL attribute that is a String or Binary key can never hold the Number TTL reads."""
+        for loc, attr in keys:
+            if attr is not None and attr.name == self.ttl_attribute and attr.type != "N":
+                message = (
+                    f"{attr.name[:40]!r} is a key of type {attr.type} ({_path(loc)}); TTL reads only Number "
+                    "attributes (epoch seconds), so no item would ever expire"
+                )
+                return [(("ttlAttribute",), message)]
+        return []
 
 
 def _path(loc: tuple[str | int, ...]) -> str:

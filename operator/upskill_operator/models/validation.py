@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import types
 import typing
+from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import ValidationError
@@ -33,15 +34,17 @@ class _HasUpdateRules(Protocol):
     def update_errors(self, old: Any) -> list[str]: ...
 
 
-def validate_spec(kind: str, spec: Any, old_spec: Any = None) -> list[str]:
+def validate_spec(kind: str, spec: Any, old_spec: Any = None, status: Mapping[str, Any] | None = None) -> list[str]:
     """``spec.<path>: <message>`` lines for everything wrong with ``spec``; an empty list when valid.
 
     ``kind`` is a kind name (or plural or short name). With ``old_spec`` (an update), changes to
     immutable fields are reported too, comparing values after defaults as the API server does.
+    ``status`` is the stored object's status: what already runs in AWS is not refused for no longer
+    being offered (see :func:`~.rules.running`).
     """
     model = kind_info(kind).spec
     try:
-        new: Model | None = model.model_validate(spec, strict=True)
+        new: Model | None = model.model_validate(spec, strict=True, context={"status": dict(status or {})})
         lines: list[str] = []
     except ValidationError as exc:
         new, lines = None, format_errors(exc)

@@ -1,10 +1,11 @@
-"""The moto server with our RDS extension plugged into moto's own request dispatch.
+"""The moto server with our RDS and KMS extensions plugged into moto's own request dispatch.
 
 moto serves each service from a Flask app whose view calls ``RDSResponse.dispatch``; the
 extended server builds the same apps and, for RDS only, swaps that view for our subclass of
 ``RDSResponse`` (:mod:`.rds_extension`). Requests still arrive as real HTTP, are parsed by moto
 against botocore's service model, and answers are serialised by moto's own serializer from the
-same model, so the operator's botocore client parses them exactly as it parses AWS's.
+same model, so the operator's botocore client parses them exactly as it parses AWS's. KMS is
+served by :class:`~.kms_extension.KmsExtension` the same way.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
+from upskill_operator.sandbox.kms_extension import KmsExtension
 from upskill_operator.sandbox.rds_snapshots import make_rds_response
 
 __all__ = ["ExtendedMotoServer", "RdsEmulation"]
 
 _RDS_VIEW = "RDSResponse.dispatch"
+_KMS_VIEW = "KmsResponse.dispatch"
 
 
 @dataclass
@@ -55,6 +58,8 @@ class ExtendedMotoServer(ThreadedMotoServer):
         app = create_backend_app(service)
         if service == "rds" and _RDS_VIEW in app.view_functions:
             app.view_functions[_RDS_VIEW] = convert_to_flask_response(self._response.dispatch)
+        if service == "kms" and _KMS_VIEW in app.view_functions:
+            app.view_functions[_KMS_VIEW] = convert_to_flask_response(KmsExtension.dispatch)
         return app
 
     def _server_entry(self) -> None:

@@ -22,6 +22,10 @@ What is emulated, exactly (each line is AWS's behaviour that moto lacks):
 - With ``RdsEmulation.pending_describes`` > 0, clusters, instances, proxies, proxy endpoints and
   proxy targets stay ``creating`` / ``modifying`` / ``deleting`` / ``REGISTERING`` for that many
   describes, and writes to them meanwhile answer ``InvalidDBClusterStateFault`` and its siblings.
+- ``CreateDBCluster`` / ``ModifyDBCluster`` with an ``EngineVersion`` Aurora PostgreSQL does not offer, and
+  ``CreateDBInstance`` / ``ModifyDBInstance`` with a ``DBInstanceClass`` it does not offer (or ``db.serverless``
+  below the first Serverless v2 minor), answer ``InvalidParameterCombination`` (moto accepted any string).
+  The offer is the table of :mod:`upskill_operator.models.aurora`.
 - Final snapshots that take time (the cluster stays ``deleting`` until its snapshot is available) are
   :mod:`.rds_snapshots`, whose class is the one the server uses.
 """
@@ -37,6 +41,7 @@ from moto.core.responses import ActionResult
 from moto.ec2.models import ec2_backends
 from moto.rds.exceptions import DBClusterNotFoundError, RDSClientError
 
+from upskill_operator.models.aurora import SERVERLESS_CLASS, instance_class_problem, serverless_problem, version_problem
 from upskill_operator.sandbox.rds_pending import LOCK, held_state, hold, release, tick
 from upskill_operator.sandbox.rds_proxy_extension import ProxyExtension
 
@@ -53,6 +58,31 @@ def master_password(length: int = 32) -> str:
 def _major(version: str | None) -> int | None:
     head = (version or "").split(".")[0]
     return int(head) if head.isdigit() else None
+
+
+_ENGINE = "aurora-postgresql"
+
+
+def _check_version(engine: str | None, version: str | None) -> None:
+    if engine in (None, _ENGINE) and version and version_problem(version) is not None:
+        raise RDSClientError("InvalidParameterCombination", f"Cannot find version {version} for {_ENGINE}")
+
+
+def _check_class(instance_class: str | None, version: str | None) -> None:
+    """RDS's answer to a class that is not orderable for the cluster's engine version."""
+    if not instance_class or not version:
+        return
+    if instance_class == SERVERLESS_CLASS:
+        refused = serverless_problem(version) is not None
+    else:
+        refused = instance_class_problem(instance_class) is not None
+    if refused:
+        raise RDSClientError(
+            "InvalidParameterCombination",
+            "RDS does not support creating a DB instance with the following combination: "
+            f"DBInstanceClass={instance_class}, Engine={_ENGINE}, EngineVersion={version}, "
+            "LicenseModel=postgresql-license.",
+        )
 
 
 class ClusterExtension(ProxyExtension):
@@ -122,6 +152,7 @@ class ClusterExtension(ProxyExtension):
             identifier = self.params.get("DBClusterIdentifier") or ""
             if identifier in self.backend.clusters:
                 raise RDSClientError("DBClusterAlreadyExistsFault", f"DB Cluster {identifier} already exists")
+            _check_version(self.params.get("Engine"), self.params.get("EngineVersion"))
             result = super().create_db_cluster()
             cluster = self._cluster(identifier)
             if getattr(cluster, "manage_master_user_password", False):
@@ -152,6 +183,7 @@ class ClusterExtension(ProxyExtension):
                     "InvalidParameterCombination",
                     "The AllowMajorVersionUpgrade flag must be present when upgrading to a new major version.",
                 )
+            _check_version(cluster.engine, params.get("EngineVersion"))
             result = super().modify_db_cluster()
             if params.get("EnableIAMDatabaseAuthentication") is not None:
                 cluster.iam_auth = bool(params["EnableIAMDatabaseAuthentication"])
@@ -174,8 +206,14 @@ class ClusterExtension(ProxyExtension):
 
     # Instances ----------------------------------------------------------------------------------
 
+    def _cluster_version(self, identifier: str | None) -> str | None:
+        cluster = self.backend.clusters.get(identifier or "")
+        return getattr(cluster, "engine_version", None) if cluster is not None else None
+
     def create_db_instance(self) -> ActionResult:
         with LOCK:
+            params = self.params
+            _check_class(params.get("DBInstanceClass"), self._cluster_version(params.get("DBClusterIdentifier")))
             result = super().create_db_instance()
             identifier = self.params.get("DBInstanceIdentifier") or ""
             if self._pending():
@@ -208,6 +246,9 @@ class ClusterExtension(ProxyExtension):
             state = held_state(self.backend, "instance", identifier)
             if state:
                 raise RDSClientError("InvalidDBInstanceState", f"DB instance {identifier} is {state}.")
+            instance = self.backend.databases.get(identifier)
+            version = self._cluster_version(getattr(instance, "db_cluster_identifier", None))
+            _check_class(self.params.get("DBInstanceClass"), version)
             result = super().modify_db_instance()
             if self._pending():
                 self.backend.databases[identifier].status = "modifying"

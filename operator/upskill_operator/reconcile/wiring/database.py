@@ -43,7 +43,7 @@ __all__ = ["build"]
 
 def build(ctx: Context) -> Engine:
     prefix = ctx.settings.name_prefix
-    rds, proxies, ec2, kms = Rds(ctx.aws), RdsProxy(ctx.aws), Ec2(ctx.aws), Kms(ctx.aws)
+    rds, proxies, ec2, kms = Rds(ctx.aws), RdsProxy(ctx.aws), Ec2(ctx.aws), Kms.in_own_account(ctx.aws)
     objects = CustomObjects(ctx.kube)
 
     def list_secrets(namespace: str) -> list[dict[str, Any]]:

@@ -45,7 +45,7 @@ def build(ctx: Context) -> Engine:
     kube_secrets = KubeSecrets(ctx.kube)
     objects = CustomObjects(ctx.kube)
     database = DatabaseReader(objects, secrets, endpoint_resolver(ctx.settings))
-    kms = Kms(ctx.aws)
+    kms = Kms.in_own_account(ctx.aws)
     return ctx.engine(
         [
             KmsKeyAdapter(kms, "spec.kmsKeyId", lambda target: secret_spec(target).kms_key_id),
