@@ -36,6 +36,7 @@ class DynamoDB(Facade):
             "DescribeTable",
             "DescribeTimeToLive",
             "GetItem",
+            "ListBackups",
             "ListTagsOfResource",
             "TagResource",
             "UntagResource",
@@ -115,6 +116,20 @@ class DynamoDB(Facade):
         """Start deleting the table (it shows DELETING until gone)."""
         description: AwsDict = self.call("DeleteTable", TableName=table_name)["TableDescription"]
         return description
+
+    def list_backups(self, table_name: str) -> list[AwsDict]:
+        """Every backup of the table (on-demand, system and AWS Backup ones), following ``ExclusiveStartBackupArn``.
+
+        Backups outlive their table, so this also answers for a table that is gone.
+        """
+        found: list[AwsDict] = []
+        params: dict[str, Any] = {"TableName": table_name, "BackupType": "ALL"}
+        while True:
+            page = self.call("ListBackups", **params)
+            found.extend(page.get("BackupSummaries") or [])
+            if not page.get("LastEvaluatedBackupArn"):
+                return found
+            params["ExclusiveStartBackupArn"] = page["LastEvaluatedBackupArn"]
 
     def describe_time_to_live(self, table_name: str) -> AwsDict:
         """The ``TimeToLiveDescription`` (``TimeToLiveStatus`` and, once set, ``AttributeName``)."""

@@ -159,6 +159,20 @@ class Rds(RdsBase):
         ][0]
         return snapshot
 
+    def list_cluster_snapshots(self, cluster_identifier: str) -> list[AwsDict]:
+        """Every snapshot of the cluster (automated and manual, final snapshots too), following ``Marker``.
+
+        AWS keeps a deleted cluster's manual snapshots, so this also answers for a cluster that is gone.
+        """
+        found: list[AwsDict] = []
+        params: dict[str, Any] = {"DBClusterIdentifier": cluster_identifier}
+        while True:
+            page = self.call("DescribeDBClusterSnapshots", **params)
+            found.extend(page.get("DBClusterSnapshots") or [])
+            if not page.get("Marker"):
+                return found
+            params["Marker"] = page["Marker"]
+
     # Instances -----------------------------------------------------------------------------------
 
     def list_instances(self, cluster_identifier: str) -> list[AwsDict]:
