@@ -28,9 +28,14 @@ def _when(value: Any) -> str:
     return str(value or "unknown time")
 
 
+def _instant(value: Any) -> dt.datetime:
+    """For ordering, at full precision (two snapshots often share a second); unknown times sort first."""
+    return value.astimezone(dt.UTC) if isinstance(value, dt.datetime) else dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
 def _latest(items: Iterable[Mapping[str, Any]], time_key: str, status_key: str, ready: str) -> Mapping[str, Any] | None:
     """The newest item that is ready, else the newest of any status."""
-    ordered = sorted(items, key=lambda item: _when(item.get(time_key)), reverse=True)
+    ordered = sorted(items, key=lambda item: _instant(item.get(time_key)), reverse=True)
     usable = [item for item in ordered if str(item.get(status_key, "")).lower() == ready]
     found = usable or ordered
     return found[0] if found else None
