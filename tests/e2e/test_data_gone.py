@@ -8,7 +8,6 @@ annotation the message names re-creates it empty, and the resource is Ready agai
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -33,15 +32,6 @@ from e2e.safety_support import (
 pytestmark = pytest.mark.e2e
 
 ANNOTATION = "upskill.io/recreate-empty"
-
-
-@pytest.fixture
-def objects(bed: Bed) -> Iterator[Objects]:
-    found = Objects(bed.kube, bed.settings.kubeconfig or "")
-    try:
-        yield found
-    finally:
-        found.api.close()
 
 
 def annotate(objects: Objects, plural: str, name: str, value: str) -> None:

@@ -56,3 +56,18 @@ class Facade:
             raise error from None
         finally:
             AWS_CALL_SECONDS.labels(self.service, operation, outcome).observe(time.perf_counter() - started)
+
+    def pages(self, operation: str, items: str, cursor: tuple[str, str], **params: Any) -> list[dict[str, Any]]:
+        """Every item (under ``items``) of a paged read. ``cursor`` is (the answer's key of the next page's
+        token, the request parameter it goes in), e.g. ``("Marker", "Marker")``; a repeated token ends it."""
+        found: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        answer_key, request_key = cursor
+        while True:
+            page = self.call(operation, **params)
+            found.extend(page.get(items) or [])
+            token = page.get(answer_key)
+            if not token or token in seen:
+                return found
+            seen.add(token)
+            params[request_key] = token

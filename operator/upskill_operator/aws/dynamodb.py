@@ -122,14 +122,8 @@ class DynamoDB(Facade):
 
         Backups outlive their table, so this also answers for a table that is gone.
         """
-        found: list[AwsDict] = []
-        params: dict[str, Any] = {"TableName": table_name, "BackupType": "ALL"}
-        while True:
-            page = self.call("ListBackups", **params)
-            found.extend(page.get("BackupSummaries") or [])
-            if not page.get("LastEvaluatedBackupArn"):
-                return found
-            params["ExclusiveStartBackupArn"] = page["LastEvaluatedBackupArn"]
+        cursor = ("LastEvaluatedBackupArn", "ExclusiveStartBackupArn")
+        return self.pages("ListBackups", "BackupSummaries", cursor, TableName=table_name, BackupType="ALL")
 
     def describe_time_to_live(self, table_name: str) -> AwsDict:
         """The ``TimeToLiveDescription`` (``TimeToLiveStatus`` and, once set, ``AttributeName``)."""
