@@ -1,5 +1,8 @@
 """A data-bearing object deleted behind the operator's back is not re-created empty without an approval.
 
+Emulated beyond moto: the system backup AWS keeps of a deleted table with point-in-time recovery
+(:mod:`upskill_operator.sandbox.dynamodb_extension`).
+
 For each kind: the AWS object is deleted with plain boto3 after the resource was Ready; the
 resource goes Terminal (``DataObjectGone``) naming the object and its latest snapshot or backup,
 with no create call; an approval that does not match (a stale one) changes nothing; the exact
@@ -96,9 +99,10 @@ def test_a_table_deleted_behind_our_back_names_its_backup_and_waits_for_approval
     bed.apply(table_doc(NAMESPACE, name, deletionProtection=False, deletionPolicy="Delete"))
     objects.ready(TABLES, NAMESPACE, name)
     cloud.ddb.put_item(TableName=table, Item={"pk": {"S": "learner-1"}})
-    backup = cloud.ddb.create_backup(TableName=table, BackupName=f"{name}-nightly")["BackupDetails"]
+    cloud.ddb.create_backup(TableName=table, BackupName=f"{name}-nightly")
     bed.calls.clear()
-    cloud.ddb.delete_table(TableName=table)
+    cloud.ddb.delete_table(TableName=table)  # point-in-time recovery is on (the default): AWS keeps a system backup
+    (system,) = cloud.ddb.list_backups(TableName=table, BackupType="SYSTEM")["BackupSummaries"]
 
     again = refuse_then_approve(
         bed,
@@ -106,7 +110,7 @@ def test_a_table_deleted_behind_our_back_names_its_backup_and_waits_for_approval
         TABLES,
         name,
         ("CreateTable", "DescribeTable"),
-        (f"DynamoDB table {table}", f"{name}-nightly", backup["BackupArn"]),
+        (f"DynamoDB table {table}", f"latest backup is {table}$DeletedTableBackup (SYSTEM", system["BackupArn"]),
     )
     assert cloud.ddb.scan(TableName=table)["Count"] == 0  # re-created empty, as approved
     assert again["status"]["arn"] == cloud.table(NAMESPACE, name)["TableArn"]  # type: ignore[index]
