@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import kubernetes
@@ -23,6 +23,9 @@ from upskill_operator.sandbox.aws import MotoServer, aws_env
 from upskill_operator.sandbox.kube import KubeServer
 from upskill_operator.sandbox.operator_thread import OperatorThread
 from upskill_operator.sandbox.postgres import postgres
+
+if TYPE_CHECKING:
+    from e2e.safety_support import Objects
 
 REGION = "us-east-1"
 NAMESPACE = "e2e"
@@ -169,3 +172,15 @@ def operator(bed: Bed) -> Iterator[OperatorThread]:
         yield running
     finally:
         bed.stop_operator()
+
+
+@pytest.fixture
+def objects(bed: Bed) -> Iterator[Objects]:
+    """Custom objects on the bed's API server through the official client (see :class:`~.safety_support.Objects`)."""
+    from e2e.safety_support import Objects
+
+    found = Objects(bed.kube, bed.settings.kubeconfig or "")
+    try:
+        yield found
+    finally:
+        found.api.close()

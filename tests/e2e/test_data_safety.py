@@ -10,7 +10,6 @@ it, turns it off. Every expectation is read from the emulators with separate cli
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 from botocore.exceptions import ClientError
@@ -37,15 +36,6 @@ from e2e.safety_support import (
 pytestmark = pytest.mark.e2e
 
 DAY = 86_400
-
-
-@pytest.fixture
-def objects(bed: Bed) -> Iterator[Objects]:
-    found = Objects(bed.kube, bed.settings.kubeconfig or "")
-    try:
-        yield found
-    finally:
-        found.api.close()
 
 
 def rds_calls(bed: Bed, operation: str) -> int:

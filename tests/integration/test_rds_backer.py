@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from db.password_auth import APP_ROLE_PREFIX, app_roles_need_passwords
 from upskill_operator.endpoints import resolve
 from upskill_operator.sandbox.aws import MotoServer, Seed
 from upskill_operator.sandbox.postgres import postgres
@@ -24,7 +25,7 @@ def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def create(moto: MotoServer, seed: Seed, name: str, database: str) -> dict[str, Any]:
+def create(moto: MotoServer, seed: Seed, name: str, database: str, user: str = "backer_admin") -> dict[str, Any]:
     rds = moto.client("rds", REGION)
     if not rds.describe_db_subnet_groups()["DBSubnetGroups"]:
         rds.create_db_subnet_group(DBSubnetGroupName="g", DBSubnetGroupDescription="d", SubnetIds=list(seed.subnet_ids))
@@ -32,7 +33,7 @@ def create(moto: MotoServer, seed: Seed, name: str, database: str) -> dict[str, 
         DBClusterIdentifier=name,
         Engine="aurora-postgresql",
         DatabaseName=database,
-        MasterUsername="backer_admin",
+        MasterUsername=user,
         ManageMasterUserPassword=True,
         DBSubnetGroupName="g",
     )["DBCluster"]
@@ -76,3 +77,21 @@ def test_each_cluster_is_backed_and_reachable_through_its_endpoints(moto: MotoSe
         names = {r[0] for r in admin.execute("SELECT datname FROM pg_database").fetchall()}
     assert "backed_one" in names
     assert "backed_two" not in names
+
+
+def test_a_rotated_master_password_is_set_on_the_role(moto: MotoServer, seed: Seed, pg_url: str) -> None:
+    backer = ClusterBacker(pg_url)
+    cluster = create(moto, seed, "backed-rotated", "backed_rotated", user=f"{APP_ROLE_PREFIX}rotated")
+    backer.sync()
+    before = credentials(moto, cluster)
+    moto.client("rds", REGION).modify_db_cluster(
+        DBClusterIdentifier="backed-rotated", RotateMasterUserPassword=True, ApplyImmediately=True
+    )
+    backer.sync()
+    after = credentials(moto, cluster)
+    assert after["password"] != before["password"]  # the backer kept RDS's new password, not the role's old one
+    with app_roles_need_passwords(pg_url):
+        with connect(backer, cluster["Endpoint"], 5432, after, "backed_rotated") as conn:
+            assert conn.execute("SELECT current_user").fetchone() == (f"{APP_ROLE_PREFIX}rotated",)
+        with pytest.raises(psycopg.OperationalError):
+            connect(backer, cluster["Endpoint"], 5432, before, "backed_rotated")

@@ -284,3 +284,66 @@ def test_versions_and_classes_aurora_postgresql_does_not_offer_are_refused(rds: 
     with pytest.raises(ClientError) as resize:
         rds.modify_db_instance(DBInstanceIdentifier="c1-0", DBInstanceClass="db.m5.large", ApplyImmediately=True)
     assert code(resize) == "InvalidParameterCombination"
+
+
+def master_versions(server: MotoServer, arn: str) -> list[tuple[str, tuple[str, ...]]]:
+    listed = server.client("secretsmanager", REGION).list_secret_version_ids(SecretId=arn, IncludeDeprecated=True)
+    return sorted((v["VersionId"], tuple(sorted(v["VersionStages"]))) for v in listed["Versions"])
+
+
+def everything(server: MotoServer, rds: Any, arn: str) -> tuple[Any, ...]:
+    """What a rotation request may change: the cluster, its instances, its master secret (versions, value)."""
+    clusters, instances = (
+        [{k: v for k, v in found.items() if k != "LatestRestorableTime"} for found in listed]  # the time of asking
+        for listed in (rds.describe_db_clusters()["DBClusters"], rds.describe_db_instances()["DBInstances"])
+    )
+    value = server.client("secretsmanager", REGION).get_secret_value(SecretId=arn)["SecretString"]
+    return clusters, instances, master_versions(server, arn), value
+
+
+def test_a_refused_rotation_changes_nothing(server: MotoServer, rds: Any, seed: Seed) -> None:
+    arn = cluster(rds, seed)["MasterUserSecret"]["SecretArn"]
+    rds.create_db_instance(
+        DBInstanceIdentifier="c1-0",
+        DBClusterIdentifier="c1",
+        Engine="aurora-postgresql",
+        DBInstanceClass="db.r6g.large",
+    )
+    rds.create_db_cluster(
+        DBClusterIdentifier="c2", Engine="aurora-postgresql", MasterUsername="u2", MasterUserPassword="not-managed-1"
+    )
+    statuses(rds, "c1", 3), statuses(rds, "c2", 3)
+    rds.describe_db_instances(), rds.describe_db_instances(), rds.describe_db_instances()
+    before = everything(server, rds, arn)
+    refused = (
+        {"DBClusterIdentifier": "c1", "RotateMasterUserPassword": True},  # not applied immediately
+        {"DBClusterIdentifier": "c1", "RotateMasterUserPassword": True, "ApplyImmediately": False},
+        {"DBClusterIdentifier": "c1", "RotateMasterUserPassword": True, "DeletionProtection": True},
+        {"DBClusterIdentifier": "c2", "RotateMasterUserPassword": True, "ApplyImmediately": True},  # not managed
+    )
+    for request in refused:
+        with pytest.raises(ClientError) as exc:
+            rds.modify_db_cluster(**request)
+        assert code(exc) == "InvalidParameterCombination", request
+        assert everything(server, rds, arn) == before, request
+    assert not rds.describe_db_clusters(DBClusterIdentifier="c1")["DBClusters"][0]["DeletionProtection"]
+
+
+def test_rotation_writes_a_new_master_password_and_keeps_the_cluster(server: MotoServer, rds: Any, seed: Seed) -> None:
+    arn = cluster(rds, seed)["MasterUserSecret"]["SecretArn"]
+    statuses(rds, "c1", 3)
+    sm = server.client("secretsmanager", REGION)
+    old = json.loads(sm.get_secret_value(SecretId=arn)["SecretString"])
+    [(first, _)] = master_versions(server, arn)
+    rds.modify_db_cluster(DBClusterIdentifier="c1", RotateMasterUserPassword=True, ApplyImmediately=True)
+    new = json.loads(sm.get_secret_value(SecretId=arn)["SecretString"])
+    assert new["username"] == old["username"] == "app_admin"
+    assert new["password"] != old["password"]
+    assert len(new["password"]) == 32
+    stages = dict(master_versions(server, arn))
+    assert stages[first] == ("AWSPREVIOUS",)
+    assert sorted(stages.values()) == [("AWSCURRENT",), ("AWSPREVIOUS",)]
+    previous = json.loads(sm.get_secret_value(SecretId=arn, VersionStage="AWSPREVIOUS")["SecretString"])
+    assert previous["password"] == old["password"]
+    assert [c["DBClusterIdentifier"] for c in rds.describe_db_clusters()["DBClusters"]] == ["c1"]
+    assert rds.describe_db_clusters(DBClusterIdentifier="c1")["DBClusters"][0]["MasterUserSecret"]["SecretArn"] == arn

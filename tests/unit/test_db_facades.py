@@ -115,3 +115,17 @@ def test_operations_list_what_is_called() -> None:
         rds.call("CreateDBProxy")
     assert {"CreateDBProxyEndpoint", "ModifyDBProxy", "RegisterDBProxyTargets"} <= RdsProxy.operations
     assert Rds.service == RdsProxy.service == "rds"
+
+
+def test_cluster_snapshots_of_a_cluster_follow_the_marker() -> None:
+    rds, stubber = stubbed(Rds)
+    first = {"DBClusterSnapshotIdentifier": "c-1", "DBClusterIdentifier": "c"}
+    second = {"DBClusterSnapshotIdentifier": "c-final-1234abcd", "DBClusterIdentifier": "c"}
+    stubber.add_response(
+        "describe_db_cluster_snapshots", {"DBClusterSnapshots": [first], "Marker": "m1"}, {"DBClusterIdentifier": "c"}
+    )
+    stubber.add_response(
+        "describe_db_cluster_snapshots", {"DBClusterSnapshots": [second]}, {"DBClusterIdentifier": "c", "Marker": "m1"}
+    )
+    assert rds.list_cluster_snapshots("c") == [first, second]
+    stubber.assert_no_pending_responses()

@@ -199,3 +199,25 @@ def test_transitional_states_are_pending_and_nothing_is_written(
     assert (outcome.state, outcome.reason, outcome.writes) == (State.PROGRESSING, "Waiting", 0)
     assert outcome.message == f"table: {pending}"
     assert outcome.outputs["tableStatus"] == table["Table"]["TableStatus"]
+
+
+def test_backups_of_a_table_include_system_ones_and_follow_the_last_evaluated_arn() -> None:
+    ddb, stubber = stubbed(DynamoDB)
+    one = {"TableName": "tbl", "BackupName": "nightly", "BackupArn": "arn:aws:dynamodb:us-east-1:1:table/tbl/backup/01"}
+    two = {
+        "TableName": "tbl",
+        "BackupName": "tbl$DeletedTableBackup",
+        "BackupArn": "arn:aws:dynamodb:us-east-1:1:table/tbl/backup/02",
+    }
+    stubber.add_response(
+        "list_backups",
+        {"BackupSummaries": [one], "LastEvaluatedBackupArn": one["BackupArn"]},
+        {"TableName": "tbl", "BackupType": "ALL"},
+    )
+    stubber.add_response(
+        "list_backups",
+        {"BackupSummaries": [two]},
+        {"TableName": "tbl", "BackupType": "ALL", "ExclusiveStartBackupArn": one["BackupArn"]},
+    )
+    assert ddb.list_backups("tbl") == [one, two]
+    stubber.assert_no_pending_responses()

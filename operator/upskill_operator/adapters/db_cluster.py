@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from upskill_operator.adapters.data_gone import cluster_gone
 from upskill_operator.adapters.db_cluster_state import (
     ClusterPlan,
     ClusterState,
@@ -62,7 +63,12 @@ class ClusterAdapter:
         except NotFoundError:
             if target.deleting and target.deletion_policy == "Snapshot":
                 return self._after_deletion(target, identifier)
-            return ClusterObservation(exists=False, up_to_date=False, outputs={"clusterIdentifier": identifier})
+            lost = None
+            if target.status.get("clusterArn") and not target.deleting:  # it existed: gone, not "not created yet"
+                lost = cluster_gone(identifier, self.rds.list_cluster_snapshots(identifier))
+            return ClusterObservation(
+                exists=False, up_to_date=False, outputs={"clusterIdentifier": identifier}, gone=lost
+            )
         have = observed_cluster(raw)
         plan = plan_cluster(
             self._desired(target, outputs),

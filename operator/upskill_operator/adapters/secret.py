@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from upskill_operator.adapters.data_gone import secret_gone
 from upskill_operator.adapters.secret_login import AppCredentials, LoginFacts, Logins
 from upskill_operator.adapters.secret_rotation import (
     AsyncRotation,
@@ -111,7 +112,8 @@ class SecretsManagerAdapter:
         try:
             observed = observed_secret(self.secrets.describe_secret(name))
         except NotFoundError:
-            return SecretObservation(exists=False, up_to_date=False, outputs=named)
+            lost = secret_gone(name) if target.status.get("arn") and not target.deleting else None
+            return SecretObservation(exists=False, up_to_date=False, outputs=named, gone=lost)
         owner = observed.tags.get(OWNER_TAG)
         if observed.deleted and owner == target.owner:
             return SecretObservation(exists=False, up_to_date=False, outputs=named, secret=observed)

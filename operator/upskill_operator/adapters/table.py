@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from upskill_operator.adapters.data_gone import table_gone
 from upskill_operator.adapters.kms_key import spec_key_arn
 from upskill_operator.adapters.naming import aws_name
 from upskill_operator.adapters.table_diff import Plan, plan_changes
@@ -40,6 +41,11 @@ class TableObservation(Observation):
 
     table: ObservedTable | None = None
     plan: Plan | None = None
+
+
+def _existed(target: Target) -> bool:
+    """Status records the table (its ARN): absent now means gone, not "not created yet"."""
+    return bool(target.status.get("arn")) and not target.deleting
 
 
 def _spec(target: Target) -> TableSpec:
@@ -85,7 +91,8 @@ class TableAdapter:
             backups = self.dynamodb.describe_continuous_backups(name)
             tags = self.dynamodb.list_tags_of_resource(raw["TableArn"])
         except NotFoundError:  # also when it vanished between two reads
-            return TableObservation(exists=False, up_to_date=False, outputs={"tableName": name})
+            lost = table_gone(name, self.dynamodb.list_backups(name)) if _existed(target) else None
+            return TableObservation(exists=False, up_to_date=False, outputs={"tableName": name}, gone=lost)
         observed = observed_with_key_arn(observed_table(raw, ttl, backups, tags), self.kms)
         plan = plan_changes(self._desired(target, name), observed, target.status.get("managedTagKeys") or ())
         owner = observed.tags.get(OWNER_TAG)

@@ -7,10 +7,10 @@ from typing import Any, ClassVar
 
 from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from upskill_operator.aws.errors import classify, outcome_label
 from upskill_operator.aws.session import AwsClients
-from upskill_operator.errors import OperatorError
 from upskill_operator.metrics import AWS_CALL_SECONDS
 
 __all__ = ["Facade"]
@@ -45,14 +45,29 @@ class Facade:
         if self._limiter is not None:
             self._limiter.acquire()
         started = time.perf_counter()
-        error: OperatorError | None = None
+        outcome = "error"  # anything raised that is not classified below is not a success either
         try:
             response: dict[str, Any] = getattr(self._client, _snake(operation))(**params)
+            outcome = "success"  # only once botocore has parsed an answer without raising
             return response
-        except (ClientError, BotoCoreError) as exc:
+        except (ClientError, BotoCoreError, ResponseParserError) as exc:
             error = classify(exc, self.service, operation, safe_message=self.safe_messages)
+            outcome = outcome_label(error)
             raise error from None
         finally:
-            AWS_CALL_SECONDS.labels(self.service, operation, outcome_label(error)).observe(
-                time.perf_counter() - started
-            )
+            AWS_CALL_SECONDS.labels(self.service, operation, outcome).observe(time.perf_counter() - started)
+
+    def pages(self, operation: str, items: str, cursor: tuple[str, str], **params: Any) -> list[dict[str, Any]]:
+        """Every item (under ``items``) of a paged read. ``cursor`` is (the answer's key of the next page's
+        token, the request parameter it goes in), e.g. ``("Marker", "Marker")``; a repeated token ends it."""
+        found: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        answer_key, request_key = cursor
+        while True:
+            page = self.call(operation, **params)
+            found.extend(page.get(items) or [])
+            token = page.get(answer_key)
+            if not token or token in seen:
+                return found
+            seen.add(token)
+            params[request_key] = token

@@ -36,6 +36,7 @@ class DynamoDB(Facade):
             "DescribeTable",
             "DescribeTimeToLive",
             "GetItem",
+            "ListBackups",
             "ListTagsOfResource",
             "TagResource",
             "UntagResource",
@@ -115,6 +116,14 @@ class DynamoDB(Facade):
         """Start deleting the table (it shows DELETING until gone)."""
         description: AwsDict = self.call("DeleteTable", TableName=table_name)["TableDescription"]
         return description
+
+    def list_backups(self, table_name: str) -> list[AwsDict]:
+        """Every backup of the table (on-demand, system and AWS Backup ones), following ``ExclusiveStartBackupArn``.
+
+        Backups outlive their table, so this also answers for a table that is gone.
+        """
+        cursor = ("LastEvaluatedBackupArn", "ExclusiveStartBackupArn")
+        return self.pages("ListBackups", "BackupSummaries", cursor, TableName=table_name, BackupType="ALL")
 
     def describe_time_to_live(self, table_name: str) -> AwsDict:
         """The ``TimeToLiveDescription`` (``TimeToLiveStatus`` and, once set, ``AttributeName``)."""

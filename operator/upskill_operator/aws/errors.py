@@ -8,6 +8,7 @@ wrong, or we lack permission) or recoverable (still throttled, a resource busy).
 from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from upskill_operator.errors import NotFoundError, OperatorError, RecoverableError, TerminalError
 
@@ -91,16 +92,15 @@ def classify(exc: Exception, service: str, operation: str, *, safe_message: bool
         if code in THROTTLING or code in BUSY or status >= 500:
             return AwsRecoverableError(message, reason=code.replace(".", ""))
         return AwsTerminalError(message, reason=code.replace(".", ""))
-    if isinstance(exc, BotoCoreError):
-        # Connection resets, timeouts and unparseable responses: transient by nature.
+    if isinstance(exc, (BotoCoreError, ResponseParserError)):
+        # Connection resets, timeouts and unparseable responses (botocore's ResponseParserError is
+        # no BotoCoreError): transient by nature.
         return AwsRecoverableError(f"{service}:{operation} failed: {type(exc).__name__}", reason="AwsUnreachable")
     return AwsRecoverableError(f"{service}:{operation} failed: {type(exc).__name__}", reason="AwsError")
 
 
-def outcome_label(err: OperatorError | None) -> str:
-    """A bounded label value for the call-latency histogram."""
-    if err is None:
-        return "success"
+def outcome_label(err: OperatorError) -> str:
+    """A bounded label value for the call-latency histogram, for a call that failed with ``err``."""
     if isinstance(err, NotFoundError):
         return "not_found"
     if err.reason in THROTTLING:

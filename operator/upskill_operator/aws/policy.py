@@ -130,7 +130,14 @@ def _tagged_on_request() -> dict[str, dict[str, str]]:
 
 RULES: tuple[Rule, ...] = (
     # DynamoDB: tables are named <prefix>-<namespace>-<name> (spec.tableName must keep the prefix).
-    Rule("DynamoDBOwnTables", ("dynamodb:*",), ("arn:aws:dynamodb:*:*:table/{prefix}-*",)),
+    Rule(
+        "DynamoDBOwnTables",
+        ("dynamodb:*",),
+        ("arn:aws:dynamodb:*:*:table/{prefix}-*",),
+        exclude=("dynamodb:ListBackups",),
+    ),
+    # ListBackups has no resource-level permission (Resource "*"); it names a lost table's backups.
+    Rule("DynamoDBListBackups", ("dynamodb:ListBackups",), ("*",)),
     # KMS: resolve the aliases specs name; let the services use keys on the operator's behalf.
     Rule("KmsDescribeKeys", ("kms:DescribeKey",), ("*",)),
     # STS: the caller's own account, to refuse key ARNs of other accounts (needs no permission).

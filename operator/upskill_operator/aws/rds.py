@@ -159,23 +159,24 @@ class Rds(RdsBase):
         ][0]
         return snapshot
 
+    def list_cluster_snapshots(self, cluster_identifier: str) -> list[AwsDict]:
+        """Every snapshot of the cluster (automated and manual, final snapshots too), following ``Marker``.
+
+        AWS keeps a deleted cluster's manual snapshots, so this also answers for a cluster that is gone.
+        """
+        return self.pages(
+            "DescribeDBClusterSnapshots",
+            "DBClusterSnapshots",
+            ("Marker", "Marker"),
+            DBClusterIdentifier=cluster_identifier,
+        )
+
     # Instances -----------------------------------------------------------------------------------
 
     def list_instances(self, cluster_identifier: str) -> list[AwsDict]:
         """Every DB instance of the cluster (with ``TagList``), following ``Marker``."""
-        instances: list[AwsDict] = []
-        marker: str | None = None
-        seen: set[str] = set()
-        while True:
-            params: AwsDict = {"Filters": [{"Name": "db-cluster-id", "Values": [cluster_identifier]}]}
-            if marker:
-                params["Marker"] = marker
-            page = self.call("DescribeDBInstances", **params)
-            instances.extend(page.get("DBInstances", []))
-            marker = page.get("Marker")
-            if not marker or marker in seen:
-                return instances
-            seen.add(marker)
+        wanted = [{"Name": "db-cluster-id", "Values": [cluster_identifier]}]
+        return self.pages("DescribeDBInstances", "DBInstances", ("Marker", "Marker"), Filters=wanted)
 
     def create_instance(
         self, identifier: str, *, cluster_identifier: str, instance_class: str, tags: Mapping[str, str]

@@ -38,6 +38,7 @@ __all__ = [
     "Condition",
     "ConditionStatus",
     "ConditionType",
+    "DataObjectGone",
     "KindInfo",
     "KmsKeyId",
     "LocalReference",
@@ -239,6 +240,14 @@ class Condition(StatusModel):
     observed_generation: int | None = Field(None, description="metadata.generation this condition describes.")
 
 
+class DataObjectGone(StatusModel):
+    """A data-bearing AWS object status recorded, found gone: what a re-creation must be approved with."""
+
+    step: str = Field(description="The step of the object (cluster, table, secret).")
+    object: str = Field(description="The AWS object's name.")
+    since: str = Field(description="When the operator first found it gone (RFC 3339); part of the approval.")
+
+
 class ResourceStatus(StatusModel):
     """Status fields every kind carries."""
 
@@ -251,6 +260,11 @@ class ResourceStatus(StatusModel):
     phase: Phase | None = Field(None, description="Pending, Creating, Ready, Updating, Deleting or Failed.")
     last_sync_time: str | None = Field(None, description="When AWS was last observed (RFC 3339).")
     message: str | None = Field(None, description="What the operator is doing or waiting for.")
+    data_object_gone: DataObjectGone | None = Field(
+        None,
+        description="Set while a data-bearing object status recorded is gone from AWS and Terminal (DataObjectGone): "
+        "annotate upskill.io/recreate-empty with <object>@<since> to re-create it empty.",
+    )
 
 
 @dataclass(frozen=True)

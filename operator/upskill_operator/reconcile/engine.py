@@ -3,20 +3,23 @@
 A pass walks the adapters in dependency order. For each, it observes, checks
 ownership and immutable conflicts, then creates or updates until the adapter
 reports up to date, stopping to requeue when AWS reports a transitional state.
-Finalization walks the adapters in reverse. Writes per pass are bounded and an
-update AWS does not apply is reported instead of repeated, so a false diff can
-never become a write storm.
+A data-bearing object that status records and AWS no longer has is not
+re-created empty without an approval (:mod:`.gone`). Finalization walks the
+adapters in reverse. Writes per pass are bounded and an update AWS does not
+apply is reported instead of repeated, so a false diff can never become a
+write storm.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from upskill_operator.errors import RecoverableError, TerminalError
+from upskill_operator.reconcile import gone
 from upskill_operator.reconcile.outcome import Outcome, State
-from upskill_operator.reconcile.protocol import Adapter, Observation, Target
+from upskill_operator.reconcile.protocol import Adapter, Gone, Observation, Target
 
 __all__ = ["Engine"]
 
@@ -34,10 +37,18 @@ class _Stop(Exception):  # noqa: N818 - control flow, not an error
 class Engine:
     """Reconciles one custom resource against an ordered list of adapters."""
 
-    def __init__(self, adapters: Sequence[Adapter], *, max_writes: int = 8, requeue_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        adapters: Sequence[Adapter],
+        *,
+        max_writes: int = 8,
+        requeue_seconds: float = 5.0,
+        clock: Callable[[], str] = gone.rfc3339_now,
+    ) -> None:
         self.adapters = tuple(adapters)
         self.max_writes = max_writes
         self.requeue_seconds = requeue_seconds
+        self.clock = clock
 
     def reconcile(self, target: Target) -> Outcome:
         """Make AWS match the spec, as far as one pass can."""
@@ -149,9 +160,13 @@ class _Pass:
         last_diff: tuple[str, ...] | None = None
         while True:
             observed = self.observe(adapter)
+            if observed.exists and gone.recorded_for(self.target, adapter.name):
+                self.outputs[gone.STATUS_KEY] = None  # it is back (re-created or restored): the record goes
             if not observed.exists:
                 if observed.up_to_date:  # absent, and absent is what the spec asks for
                     return
+                if observed.gone is not None:
+                    self._approve_recreation(adapter, observed.gone)
                 self._spend()
                 adapter.create(self.target, self.outputs)
                 continue
@@ -175,6 +190,13 @@ class _Pass:
             else:
                 adapter.update(self.target, self.outputs, observed)
             last_diff = diff
+
+    def _approve_recreation(self, adapter: Adapter, lost: Gone) -> None:
+        """A data-bearing object that existed is gone: Terminal unless re-creating it empty is approved."""
+        found = gone.verdict(self.target, adapter.name, lost, self.engine.clock)
+        self.outputs[gone.STATUS_KEY] = found.record
+        if not found.approved:
+            raise TerminalError(found.message, reason="DataObjectGone")
 
     def delete_adapter(self, adapter: Adapter) -> bool:
         """Delete one object if it is ours; False when something was left alone."""

@@ -13,10 +13,12 @@ from typing import Any, Literal, Protocol
 
 from upskill_operator.models.common import Model
 
-__all__ = ["OWNER_TAG", "UID_TAG", "Adapter", "DeletionPolicy", "Observation", "Target"]
+__all__ = ["OWNER_TAG", "RECREATE_ANNOTATION", "UID_TAG", "Adapter", "DeletionPolicy", "Gone", "Observation", "Target"]
 
 OWNER_TAG = "upskill.io/owner"
 UID_TAG = "upskill.io/uid"
+RECREATE_ANNOTATION = "upskill.io/recreate-empty"
+"""Approves re-creating, empty, a data-bearing object that is gone: its value is ``<object>@<since>``."""
 
 DeletionPolicy = Literal["Retain", "Delete", "Snapshot"]
 
@@ -61,6 +63,18 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Gone:
+    """A data-bearing object that status records as existing, absent from AWS now: facts for the engine."""
+
+    what: str
+    """The kind of object, for the message: ``DB cluster``, ``DynamoDB table``, ``secret``."""
+    name: str
+    """Its AWS name (what a re-creation approval names)."""
+    remains: str
+    """What is left of its data and how to restore it: the latest snapshot or backup, or that none exists."""
+
+
+@dataclass(frozen=True)
 class Observation:
     """What an adapter saw in AWS. Facts only; the engine decides."""
 
@@ -84,6 +98,9 @@ class Observation:
     unwanted: bool = False
     """The object exists and is ours, but the spec no longer asks for it (a disabled proxy, say):
     the engine deletes it through ``Adapter.delete`` as part of a sync."""
+    gone: Gone | None = None
+    """With ``exists=False``: the object held data, status records that it existed, and it is gone. The
+    engine does not re-create it (empty) unless the re-creation is approved."""
 
     @staticmethod
     def absent() -> Observation:

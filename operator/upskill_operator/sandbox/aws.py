@@ -9,6 +9,7 @@ RDS is served through our extension (:mod:`.rds_extension`): the proxy-endpoint 
 ModifyDBProxy operations moto lacks, AWS's error codes where moto answers a 500 or silently
 overwrites, and, when ``rds.pending_describes`` is set, the creating/modifying states AWS shows.
 
+DynamoDB's deleted-table system backups and ListBackups' BackupType are :mod:`.dynamodb_extension`.
 Other known moto 5.2.5 gaps (see ``testbed-notes.md``): DynamoDB is ACTIVE at once, a
 disabled DynamoDB stream cannot be re-enabled, UpdateTable ignores SSE changes, and
 state lives in memory (``reset`` clears it).
@@ -25,7 +26,7 @@ from typing import Any
 
 import boto3
 
-from upskill_operator.sandbox import secrets_extension
+from upskill_operator.sandbox import dynamodb_extension, secrets_extension
 from upskill_operator.sandbox.moto_app import ExtendedMotoServer, RdsEmulation
 
 __all__ = ["KMS_ALIAS", "SANDBOX_TAG", "MotoServer", "Seed", "aws_env"]
@@ -110,6 +111,7 @@ class MotoServer:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
         _check_port_free(self._host, self._port)
         secrets_extension.install()  # AWS's behaviour where moto's Secrets Manager differs (see that module)
+        dynamodb_extension.install()  # and where its DynamoDB does (a deleted table's system backup)
         server = ExtendedMotoServer(self.rds, ip_address=self._host, port=self._port, verbose=not self._quiet)
         server.start()
         host, port = server.get_host_and_port()

@@ -6,7 +6,8 @@ each cluster with an RDS-managed master secret, makes sure the PostgreSQL server
 has:
 
 - the master role (``MasterUsername``) with the password from the cluster's master secret, allowed
-  to create databases and roles (Aurora's master user has ``rds_superuser``, which can), and
+  to create databases and roles (Aurora's master user has ``rds_superuser``, which can), set again
+  when the secret gets a new AWSCURRENT version (RDS rotated it, :mod:`.rds_rotation`), and
 - the database ``DatabaseName``, owned by that role.
 
 ``Settings.endpoint_map`` then sends every ``*.rds.amazonaws.com`` host to that server (see
@@ -38,6 +39,7 @@ from moto.rds.models import rds_backends
 from psycopg import sql
 
 from upskill_operator.sandbox.rds_extension import replace_secret_value
+from upskill_operator.sandbox.rds_rotation import current_string
 
 __all__ = ["BackedCluster", "ClusterBacker", "endpoint_target"]
 
@@ -74,7 +76,7 @@ def _credentials(cluster: Any) -> tuple[Any, dict[str, str]] | None:
         return None
     secret = holder.secret
     try:
-        value = json.loads(secret.secret_string)
+        value = json.loads(current_string(secret) or "")
     except (TypeError, ValueError):
         return None
     return secret, value
@@ -88,6 +90,8 @@ class ClusterBacker:
         self.interval = interval
         self.backed: dict[tuple[str, str, str], BackedCluster] = {}
         self._passwords: dict[str, str] = {}
+        self._versions: dict[tuple[str, str, str], str] = {}
+        """The master secret's AWSCURRENT version id last seen, per cluster."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -109,6 +113,10 @@ class ClusterBacker:
                 seen.add(key)
                 secret, value = found
                 username = str(value.get("username") or cluster.master_username)
+                version = str(getattr(secret, "default_version_id", "") or "")
+                if self._versions.get(key, version) != version:  # RDS rotated it: the role follows
+                    self._passwords.pop(username, None)
+                self._versions[key] = version
                 self._role(conn, username, secret, value)
                 if key not in self.backed:
                     self._database(conn, cluster.database_name, username)
@@ -116,6 +124,7 @@ class ClusterBacker:
                     new.append(self.backed[key])
             for key in [k for k in self.backed if k not in seen]:
                 gone = self.backed.pop(key)
+                self._versions.pop(key, None)
                 if all(b.database != gone.database for b in self.backed.values()):
                     conn.execute(
                         sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(gone.database))

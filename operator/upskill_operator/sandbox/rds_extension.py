@@ -15,7 +15,9 @@ What is emulated, exactly (each line is AWS's behaviour that moto lacks):
 - ``ModifyDBCluster`` / ``DeleteDBCluster`` on a missing cluster answer ``DBClusterNotFoundFault``
   (moto: HTTP 500); ``ModifyDBCluster`` applies ``EnableIAMDatabaseAuthentication`` (moto ignored it)
   and refuses a new major ``EngineVersion`` without ``AllowMajorVersionUpgrade``
-  (``InvalidParameterCombination``).
+  (``InvalidParameterCombination``). ``RotateMasterUserPassword`` is RDS's own rotation, checked
+  before anything is applied (:mod:`.rds_rotation`), and a request moto refuses leaves the cluster
+  in place (moto took it out of its index first, so a refused modify removed the cluster).
 - ``DeleteDBCluster`` needs ``FinalDBSnapshotIdentifier`` unless ``SkipFinalSnapshot`` is true
   (``InvalidParameterCombination``), as AWS does; moto deleted without a snapshot.
 - ``DeleteDBSubnetGroup`` while a cluster uses the group answers ``InvalidDBSubnetGroupStateFault``.
@@ -42,6 +44,7 @@ from moto.ec2.models import ec2_backends
 from moto.rds.exceptions import DBClusterNotFoundError, RDSClientError
 
 from upskill_operator.models.aurora import SERVERLESS_CLASS, instance_class_problem, serverless_problem, version_problem
+from upskill_operator.sandbox import rds_rotation as rotation
 from upskill_operator.sandbox.rds_pending import LOCK, held_state, hold, release, tick
 from upskill_operator.sandbox.rds_proxy_extension import ProxyExtension
 
@@ -184,7 +187,18 @@ class ClusterExtension(ProxyExtension):
                     "The AllowMajorVersionUpgrade flag must be present when upgrading to a new major version.",
                 )
             _check_version(cluster.engine, params.get("EngineVersion"))
-            result = super().modify_db_cluster()
+            rotate = bool(params.get(rotation.FLAG))
+            if rotate:
+                rotation.check_rotation(cluster, params)
+                del params[rotation.FLAG]  # RDS's own rotation, below; moto's would go through RotateSecret
+            try:
+                result = super().modify_db_cluster()
+            except Exception:
+                # moto takes the cluster out of its index before its own checks: a refusal must change nothing
+                self.backend.clusters.setdefault(cluster.db_cluster_identifier, cluster)
+                raise
+            if rotate:
+                rotation.rotate_master_secret(cluster, master_password())
             if params.get("EnableIAMDatabaseAuthentication") is not None:
                 cluster.iam_auth = bool(params["EnableIAMDatabaseAuthentication"])
             if self._pending():
