@@ -122,6 +122,10 @@ class _Pass:
         self.outputs.update(observed.outputs)
         return observed
 
+    def _report(self, reason: str, message: str) -> None:
+        """A write went through: tell the target's event sink (a Normal Kubernetes Event)."""
+        self.target.events.emit("Normal", reason, message)
+
     def _spend(self) -> None:
         if self.writes >= self.engine.max_writes:
             raise _Stop(self.outcome(State.PROGRESSING, "Progressing", f"{self.step}: more changes to apply"))
@@ -154,6 +158,7 @@ class _Pass:
                     return
                 self._spend()
                 adapter.create(self.target, self.outputs)
+                self._report("Created", f"{adapter.name}: created")
                 continue
             if observed.pending:  # waiting writes nothing, so it is safe before the ownership check
                 raise _Stop(self.outcome(State.PROGRESSING, "Waiting", f"{adapter.name}: {observed.pending}"))
@@ -172,8 +177,10 @@ class _Pass:
             self._spend()
             if observed.unwanted:  # retire a part the spec dropped; delete is the adapter's one way to remove
                 adapter.delete(self.target, self.outputs, observed, "Delete")
+                self._report("Deleted", f"{adapter.name}: deleted, the spec no longer asks for it")
             else:
                 adapter.update(self.target, self.outputs, observed)
+                self._report("Updated", f"{adapter.name}: {', '.join(diff) or 'updated'}")
             last_diff = diff
 
     def delete_adapter(self, adapter: Adapter) -> bool:
@@ -189,6 +196,7 @@ class _Pass:
             raise _Stop(self.outcome(State.PROGRESSING, "Deleting", f"{adapter.name}: {observed.pending}"))
         self._spend()
         adapter.delete(self.target, self.outputs, observed, self.target.deletion_policy)
+        self._report("Deleted", f"{adapter.name}: deletion requested (deletionPolicy {self.target.deletion_policy})")
         after = self.observe(adapter)
         if after.exists or after.pending:
             detail = "deletion in progress" if after.exists else after.pending
