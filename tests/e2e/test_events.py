@@ -124,8 +124,8 @@ def test_deletion_blocked_by_protection_posts_one_warning(bed: Bed, operator: Op
 
     bed.apply(table_doc(name, deletionProtection=False, deletionPolicy="Delete"))
     wait_for(lambda: bed.get(TABLES, name) is None, 30, "deleted once unprotected")
-    deleted = [e for e in summary(bed, "UpskillTable", name) if e[1] == "Deleted"]
-    assert ("Normal", "Deleted", "table: deletion requested (deletionPolicy Delete)") in deleted
+    deleted = ("Normal", "Deleted", "table: deletion requested (deletionPolicy Delete)")
+    wait_for(lambda: deleted in summary(bed, "UpskillTable", name), 20, "the table's Deleted Event")  # kopf posts async
 
 
 def test_a_rotation_posts_the_new_version_and_the_rollout(bed: Bed, monkeypatch: pytest.MonkeyPatch) -> None:

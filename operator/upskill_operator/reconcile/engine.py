@@ -151,6 +151,7 @@ class _Pass:
 
     def sync_adapter(self, adapter: Adapter) -> None:
         last_diff: tuple[str, ...] | None = None
+        created = False  # updates right after a create finish it (TTL, backups): one Created event says it all
         while True:
             observed = self.observe(adapter)
             if not observed.exists:
@@ -159,6 +160,7 @@ class _Pass:
                 self._spend()
                 adapter.create(self.target, self.outputs)
                 self._report("Created", f"{adapter.name}: created")
+                created = True
                 continue
             if observed.pending:  # waiting writes nothing, so it is safe before the ownership check
                 raise _Stop(self.outcome(State.PROGRESSING, "Waiting", f"{adapter.name}: {observed.pending}"))
@@ -180,7 +182,8 @@ class _Pass:
                 self._report("Deleted", f"{adapter.name}: deleted, the spec no longer asks for it")
             else:
                 adapter.update(self.target, self.outputs, observed)
-                self._report("Updated", f"{adapter.name}: {', '.join(diff) or 'updated'}")
+                if not created:
+                    self._report("Updated", f"{adapter.name}: {', '.join(diff) or 'updated'}")
             last_diff = diff
 
     def delete_adapter(self, adapter: Adapter) -> bool:
