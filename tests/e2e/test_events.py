@@ -12,7 +12,6 @@ import subprocess
 from typing import Any
 
 import pytest
-from prometheus_client import REGISTRY
 
 from upskill_operator.sandbox import secrets_extension
 from upskill_operator.sandbox.operator_thread import OperatorThread
@@ -51,8 +50,22 @@ def posted(bed: Bed, kind: str, name: str, reason: str, timeout: float = 20) -> 
     )
 
 
-def passes(kind: str, result: str) -> float:
-    return REGISTRY.get_sample_value("upskill_reconcile_total", {"kind": kind, "result": result}) or 0.0
+def status_writes(bed: Bed, name: str) -> int:
+    """The operator's status writes to one table: one per pass that ends Terminal, blocked or Ready."""
+    return bed.kube.requests.count("PATCH", rf"/{TABLES}/{name}/status$")
+
+
+def resynced(bed: Bed, plural: str, name: str, count: int) -> None:
+    """Wait for ``count`` more passes of this object (each stamps a new status.lastSyncTime)."""
+    seen = [bed.get(plural, name)["status"]["lastSyncTime"]]  # type: ignore[index]
+
+    def more() -> bool:
+        stamp = bed.get(plural, name)["status"]["lastSyncTime"]  # type: ignore[index]
+        if stamp != seen[-1]:
+            seen.append(stamp)
+        return len(seen) > count
+
+    wait_for(more, 60, f"{count} more passes of {name}")
 
 
 def test_a_new_table_posts_created_then_ready_and_a_resync_loop_posts_nothing(
@@ -70,8 +83,8 @@ def test_a_new_table_posts_created_then_ready_and_a_resync_loop_posts_nothing(
     assert first["source"] == {"component": "upskill-operator"}
     assert first["involvedObject"]["uid"] == bed.get(TABLES, name)["metadata"]["uid"]  # type: ignore[index]
 
-    before, seen = passes("UpskillTable", "ready"), len(events)
-    wait_for(lambda: passes("UpskillTable", "ready") >= before + 5, 40, "five resync passes")
+    seen = len(events)
+    resynced(bed, TABLES, name, 4)
     assert len(events_of(bed, "UpskillTable", name)) == seen, "a resync that changes nothing posts no Event"
 
     bed.apply(table_doc(name, ttlAttribute="gone"))  # DynamoDB changes TTL in two steps: off, then on
@@ -98,8 +111,8 @@ def test_a_terminal_spec_posts_one_warning_with_the_reason_and_the_message(bed: 
             "an attribute has one type (got N)",
         )
     ]
-    before = passes("UpskillTable", "terminal")
-    wait_for(lambda: passes("UpskillTable", "terminal") >= before + 3, 40, "three more Terminal passes")
+    before = status_writes(bed, name)
+    wait_for(lambda: status_writes(bed, name) >= before + 3, 40, "three more Terminal passes")
     assert summary(bed, "UpskillTable", name) == events
 
 
@@ -107,7 +120,6 @@ def test_deletion_blocked_by_protection_posts_one_warning(bed: Bed, operator: Op
     name = unique("evt-guard")
     bed.apply(table_doc(name, deletionProtection=True, deletionPolicy="Delete"))
     ready(bed, name)
-    before = passes("UpskillTable", "blocked")
     bed.delete(TABLES, name)
     events = posted(bed, "UpskillTable", name, "DeletionProtected")
     blocked = [e for e in events if e[1] == "DeletionProtected"]
@@ -119,7 +131,8 @@ def test_deletion_blocked_by_protection_posts_one_warning(bed: Bed, operator: Op
             "or set deletionPolicy to Retain",
         )
     ]
-    wait_for(lambda: passes("UpskillTable", "blocked") >= before + 2, 60, "deletion refused again on retry")
+    before = status_writes(bed, name)
+    wait_for(lambda: status_writes(bed, name) >= before + 2, 60, "deletion refused again on retry")
     assert summary(bed, "UpskillTable", name) == events, "a refused retry posts nothing new"
 
     bed.apply(table_doc(name, deletionProtection=False, deletionPolicy="Delete"))
@@ -170,3 +183,22 @@ def test_kubectl_describe_shows_the_events(bed: Bed, operator: OperatorThread) -
     assert "table: created" in events
     assert "upskill-operator" in events
     assert "Ready" in events
+
+
+def test_a_recoverable_failure_posts_one_warning_then_ready(bed: Bed, operator: OperatorThread) -> None:
+    name = unique("evt-flaky")
+    fault = bed.kube.inject_fault("POST", rf"/namespaces/{NAMESPACE}/configmaps$", status=500, times=2)
+    bed.apply(table_doc(name))
+    ready(bed, name)
+    events = posted(bed, "UpskillTable", name, "Ready")
+    assert fault.hits == 2
+    warnings = [e for e in events if e[0] == "Warning"]
+    assert warnings == [
+        (
+            "Warning",
+            "KubernetesUnavailable",
+            f"connection: creating ConfigMap {NAMESPACE}/{name}-table: "
+            "Kubernetes API answered 500 Internal Server Error",
+        )
+    ], "two failed attempts in a row, one Warning"
+    assert [r for _, r, _ in events][-2:] == ["Created", "Ready"]
