@@ -81,6 +81,12 @@ def test_a_kopf_style_event_is_stored_and_found_by_involved_object(kube: KubeSer
             {"reason": "R" * 129}, "team", ("reason", 'Invalid value: "": can have at most 128 characters'), id="Reason"
         ),
         pytest.param(
+            {"message": "é" * 513},
+            "team",
+            ("message", 'Invalid value: "": can have at most 1024 characters'),
+            id="MessageBytesNotCharacters",
+        ),
+        pytest.param(
             {"message": "m" * 1025},
             "team",
             ("message", 'Invalid value: "": can have at most 1024 characters'),

@@ -9,7 +9,7 @@ import pytest
 from upskill_operator.models.common import Model
 from upskill_operator.reconcile.conditions import render
 from upskill_operator.reconcile.engine import Engine
-from upskill_operator.reconcile.events import Event, EventBuffer, EventGate, transitions
+from upskill_operator.reconcile.events import Event, EventBuffer, EventGate, fit, transitions
 from upskill_operator.reconcile.outcome import Outcome, State
 from upskill_operator.reconcile.protocol import Observation, Target
 
@@ -113,3 +113,11 @@ def test_the_engine_reports_deletions_and_no_write_that_failed() -> None:
     protected = FakeAdapter(observations=[SYNCED])
     assert _engine_events(protected, finalize=True, deletion_protection=True) == (State.BLOCKED, [])
     assert protected.writes == [], "deletion protection writes nothing; its event comes from the Terminal condition"
+
+
+def test_a_long_message_is_cut_to_what_the_server_accepts_in_bytes() -> None:
+    assert fit("short") == "short"
+    wide = "é" * 1000  # 1000 characters kopf would pass, 2000 bytes the server refuses
+    assert fit(wide) == "é" * 255 + "..." + "é" * 255, "cut between characters, never inside one"
+    ascii_text = "x" * 600 + "y" * 600
+    assert fit(ascii_text) == "x" * 510 + "..." + "y" * 511

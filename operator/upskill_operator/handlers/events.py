@@ -12,7 +12,7 @@ from typing import Any
 
 import kopf
 
-from upskill_operator.reconcile.events import EventBuffer, EventGate, transitions
+from upskill_operator.reconcile.events import EventBuffer, EventGate, fit, transitions
 
 __all__ = ["post"]
 
@@ -24,4 +24,4 @@ def post(body: kopf.Body, memo: kopf.Memo, buffer: EventBuffer, status: Mapping[
     generation = int(body.metadata.get("generation") or 0)
     for event in [*buffer.events, *transitions(before, status.get("conditions") or [])]:
         if gate.admit(event, generation):
-            kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+            kopf.event(body, type=event.type, reason=event.reason, message=fit(event.message))

@@ -24,10 +24,14 @@ __all__ = [
     "EventGate",
     "EventSink",
     "EventType",
+    "fit",
     "transitions",
 ]
 
 EventType = Literal["Normal", "Warning"]
+
+MESSAGE_BYTES = 1024
+"""The API server's limit on an Event's message (events created with eventTime), in bytes of UTF-8."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,21 @@ class EventBuffer:
     def emit(self, type_: EventType, reason: str, message: str) -> None:
         with self._lock:
             self.events.append(Event(type_, reason, message))
+
+
+def fit(message: str, limit: int = MESSAGE_BYTES) -> str:
+    """The message, or its head and tail around "..." when its UTF-8 form is longer than ``limit`` bytes.
+
+    kopf shortens to 1024 *characters*; the server counts bytes, so a long message with non-ASCII
+    text (names, values quoted from a spec) would be refused and the Event lost.
+    """
+    data = message.encode()
+    if len(data) <= limit:
+        return message
+    half = (limit - 3) // 2
+    head = data[:half].decode(errors="ignore")
+    tail = data[len(data) - (limit - 3 - half) :].decode(errors="ignore")
+    return f"{head}...{tail}"
 
 
 _WATCHED = ("Ready", "Terminal", "Recoverable")

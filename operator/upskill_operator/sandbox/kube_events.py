@@ -8,7 +8,8 @@ core/v1 write of an Event passes:
 * with ``eventTime`` (what kopf and client-go's events API send), an empty
   ``involvedObject.namespace`` is allowed only in ``default`` and ``kube-system``, and the event
   must carry ``reportingComponent`` (a qualified name), ``reportingInstance`` and ``action`` (each
-  at most 128 characters), a ``reason`` (at most 128) and a ``message`` of at most 1024 characters.
+  at most 128 characters), a ``reason`` (at most 128) and a ``message`` of at most 1024 characters;
+  the server counts bytes of UTF-8 (Go's ``len``), not characters.
 
 The stricter events.k8s.io/v1 checks are not served: nothing here posts through that API.
 """
@@ -49,6 +50,6 @@ def event_causes(event: dict[str, Any]) -> list[Cause]:
         value = str(event.get(field) or "")
         if not value and field != "message":
             causes.append(Cause(field, "Required value", "FieldValueRequired"))
-        elif len(value) > limit:
+        elif len(value.encode()) > limit:  # Go's len(): bytes of UTF-8, not characters
             causes.append(Cause(field, f'Invalid value: "": can have at most {limit} characters'))
     return causes
