@@ -25,6 +25,14 @@ from e2e.test_tables import ready, table_doc, unique
 pytestmark = pytest.mark.e2e
 
 TABLES = "upskilltables"
+MIXED_TYPES = (
+    "spec.globalIndexes[0].partition.type: attribute 'pk' is type S in keys.partition; "
+    "an attribute has one type (got N)"
+)
+PROTECTED = (
+    "spec.deletionProtection is true: set it to false to let deletionPolicy Delete proceed, "
+    "or set deletionPolicy to Retain"
+)
 
 
 def events_of(bed: Bed, kind: str, name: str) -> list[dict[str, Any]]:
@@ -53,6 +61,13 @@ def posted(bed: Bed, kind: str, name: str, reason: str, timeout: float = 20) -> 
 def status_writes(bed: Bed, name: str) -> int:
     """The operator's status writes to one table: one per pass that ends Terminal, blocked or Ready."""
     return bed.kube.requests.count("PATCH", rf"/{TABLES}/{name}/status$")
+
+
+def quiet_over(bed: Bed, name: str, count: int, events: list[tuple[str, str, str]], what: str) -> None:
+    """``count`` more passes of a table that end Terminal or blocked (each writes status) post no Event."""
+    before = status_writes(bed, name)
+    wait_for(lambda: status_writes(bed, name) >= before + count, 60, f"{count} more passes of {name}")
+    assert summary(bed, "UpskillTable", name) == events, what
 
 
 def resynced(bed: Bed, plural: str, name: str, count: int) -> None:
@@ -103,17 +118,8 @@ def test_a_terminal_spec_posts_one_warning_with_the_reason_and_the_message(bed: 
     bad = [{"name": "byPk", "partition": {"name": "pk", "type": "N"}, "projection": "ALL"}]
     bed.apply(table_doc(name, globalIndexes=bad))
     events = posted(bed, "UpskillTable", name, "InvalidSpec")
-    assert events == [
-        (
-            "Warning",
-            "InvalidSpec",
-            "spec.globalIndexes[0].partition.type: attribute 'pk' is type S in keys.partition; "
-            "an attribute has one type (got N)",
-        )
-    ]
-    before = status_writes(bed, name)
-    wait_for(lambda: status_writes(bed, name) >= before + 3, 40, "three more Terminal passes")
-    assert summary(bed, "UpskillTable", name) == events
+    assert events == [("Warning", "InvalidSpec", MIXED_TYPES)]
+    quiet_over(bed, name, 3, events, "a Terminal pass again posts nothing new")
 
 
 def test_deletion_blocked_by_protection_posts_one_warning(bed: Bed, operator: OperatorThread) -> None:
@@ -122,18 +128,8 @@ def test_deletion_blocked_by_protection_posts_one_warning(bed: Bed, operator: Op
     ready(bed, name)
     bed.delete(TABLES, name)
     events = posted(bed, "UpskillTable", name, "DeletionProtected")
-    blocked = [e for e in events if e[1] == "DeletionProtected"]
-    assert blocked == [
-        (
-            "Warning",
-            "DeletionProtected",
-            "spec.deletionProtection is true: set it to false to let deletionPolicy Delete proceed, "
-            "or set deletionPolicy to Retain",
-        )
-    ]
-    before = status_writes(bed, name)
-    wait_for(lambda: status_writes(bed, name) >= before + 2, 60, "deletion refused again on retry")
-    assert summary(bed, "UpskillTable", name) == events, "a refused retry posts nothing new"
+    assert [e for e in events if e[1] == "DeletionProtected"] == [("Warning", "DeletionProtected", PROTECTED)]
+    quiet_over(bed, name, 2, events, "a refused retry posts nothing new")
 
     bed.apply(table_doc(name, deletionProtection=False, deletionPolicy="Delete"))
     wait_for(lambda: bed.get(TABLES, name) is None, 30, "deleted once unprotected")
