@@ -4,7 +4,8 @@
 
 Prints one row per N: apply-to-all-Ready time, the direct boto3 time for the
 same tables, their ratio, AWS calls per table during one steady-state resync
-(counted per HTTP attempt at the botocore layer), and the operator's peak RSS.
+(counted per HTTP attempt at the botocore layer), the Kubernetes Events posted
+per table to Ready and per resync, and the operator's peak RSS.
 """
 
 from __future__ import annotations
@@ -65,15 +66,20 @@ def direct_boto3(url: str, count: int) -> float:
     return time.perf_counter() - started
 
 
-def steady_state(state: Bed, count: int) -> tuple[float, float]:
-    """Reads and writes per table over two resync intervals, halved."""
-    before = state.attempts()
+def events_posted(state: Bed) -> int:
+    """Kubernetes Events the operator has posted so far."""
+    return state.kube.requests.count("POST", r"/events$")
+
+
+def steady_state(state: Bed, count: int) -> tuple[float, float, float]:
+    """Reads, writes and Events per table over two resync intervals, halved."""
+    before, events = state.attempts(), events_posted(state)
     time.sleep(2 * RESYNC_SECONDS)
     delta = Counter(state.attempts())
     delta.subtract(before)
     writes = sum(v for (svc, op), v in delta.items() if not op.startswith(("Describe", "List", "Get")))
     reads = sum(delta.values()) - writes
-    return reads / count / 2, writes / count / 2
+    return reads / count / 2, writes / count / 2, (events_posted(state) - events) / count / 2
 
 
 def run(count: int) -> list[str]:
@@ -83,7 +89,9 @@ def run(count: int) -> list[str]:
             state.kube.apply_manifest(table_doc(i))
         wait(lambda: ready_count(state.kube, "upskilltables", NAMESPACE) == count, 60 + count, f"{count} tables Ready")
         operator_seconds = time.perf_counter() - started
-        reads, writes = steady_state(state, count)
+        time.sleep(2)  # kopf posts Events from its own queue, just after the status write
+        created_events = events_posted(state) / count
+        reads, writes, resync_events = steady_state(state, count)
         direct = direct_boto3(state.aws.url, count)
         return [
             str(count),
@@ -92,6 +100,8 @@ def run(count: int) -> list[str]:
             f"{operator_seconds / direct:.2f}",
             f"{reads:.2f}",
             f"{writes:.2f}",
+            f"{created_events:.2f}",
+            f"{resync_events:.2f}",
             f"{state.peak_rss / 2**20:.0f}",
         ]
 
@@ -107,6 +117,8 @@ def main() -> None:
             "ratio",
             "reads/table/resync",
             "writes/table/resync",
+            "Events/table to Ready",
+            "Events/table/resync",
             "operator peak RSS (MiB)",
         ],
         rows,

@@ -6,16 +6,29 @@ build a :class:`Settings` explicitly instead of mutating the environment.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from collections.abc import Mapping
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 __all__ = ["AwsSettings", "Settings"]
 
 _PREFIX = "UPSKILL_"
+
+
+def _ip_address(value: str) -> str:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise ValueError(f"must be an IPv4 or IPv6 address such as 0.0.0.0, :: or 127.0.0.1 (got {value!r})") from None
+    return value
+
+
+ListenAddress = Annotated[str, AfterValidator(_ip_address)]
+"""The address a server binds: all IPv4 interfaces (0.0.0.0), all interfaces (::), or one address."""
 
 
 class AwsSettings(BaseModel):
@@ -45,11 +58,19 @@ class Settings(BaseModel):
     requeue_seconds: float = Field(5.0, gt=0, description="Delay before re-checking an object AWS is still changing.")
     max_steps_per_pass: int = Field(8, ge=1, description="Writes one reconcile pass may chain before requeueing.")
     metrics_port: int = Field(9090, ge=0, le=65535, description="Prometheus port; 0 disables the server.")
+    metrics_address: ListenAddress = Field(
+        "0.0.0.0",  # noqa: S104 - Prometheus scrapes the pod through its Service
+        description="Address the metrics server listens on (127.0.0.1 keeps it local; :: for IPv6).",
+    )
     finalizer: str = Field("upskill.io/finalizer", description="Finalizer the operator owns.")
     namespaces: tuple[str, ...] = Field((), description="Namespaces to watch; empty means cluster-wide.")
     kubeconfig: str | None = Field(None, description="Kubeconfig path; None means in-cluster or the default chain.")
     workers: int = Field(16, ge=1, description="Worker threads per kind, for its blocking AWS and Kubernetes calls.")
     webhook_port: int = Field(0, ge=0, le=65535, description="Admission webhook port (9443 in-cluster); 0 is off.")
+    webhook_address: ListenAddress = Field(
+        "0.0.0.0",  # noqa: S104 - the API server reaches the pod through its Service
+        description="Address the admission webhook listens on (:: for IPv6-only clusters).",
+    )
     webhook_certfile: str | None = Field(None, description="TLS certificate for the webhook (cert-manager's).")
     webhook_keyfile: str | None = Field(None, description="TLS key for the webhook.")
     webhook_insecure: bool = Field(False, description="Serve the webhook over plain HTTP (tests only).")
@@ -112,6 +133,7 @@ class Settings(BaseModel):
             "resync_seconds",
             "requeue_seconds",
             "metrics_port",
+            "metrics_address",
             "finalizer",
             "kubeconfig",
             "workers",
@@ -123,6 +145,7 @@ class Settings(BaseModel):
             "probe_interval_seconds",
             "db_ca_bundle",
             "webhook_port",
+            "webhook_address",
             "webhook_certfile",
             "webhook_keyfile",
             "sweep_seconds",

@@ -42,6 +42,13 @@ def rds_calls(bed: Bed, operation: str) -> int:
     return sum(1 for c in list(bed.calls.calls) if c == ("rds", operation))
 
 
+def final_snapshot_events(bed: Bed, name: str) -> list[str]:
+    events = bed.kube.list("v1", "events", NAMESPACE)
+    return [
+        e["message"] for e in events if e["involvedObject"].get("name") == name and e["reason"] == "FinalSnapshotTaken"
+    ]
+
+
 def test_database_keeps_its_cluster_until_the_final_snapshot_is_available(bed: Bed, objects: Objects) -> None:
     name, cloud = unique("snap"), Cloud(bed)
     with database_operator(bed, pending=0):
@@ -70,6 +77,8 @@ def test_database_keeps_its_cluster_until_the_final_snapshot_is_available(bed: B
         finally:
             bed.aws.rds.final_snapshot_describes = 0  # the snapshot completes at the next describe
         objects.gone(DATABASES, NAMESPACE, name)
+        taken = wait_for(lambda: final_snapshot_events(bed, name), 20, "the FinalSnapshotTaken Event")
+        assert taken == [f"cluster {aws_name(NAMESPACE, name)} is gone; its data is kept in {final}"]
 
     (snapshot,) = cloud.snapshots(NAMESPACE, name)
     assert (snapshot["DBClusterSnapshotIdentifier"], snapshot["Status"]) == (final, "available")

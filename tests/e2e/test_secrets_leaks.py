@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from e2e.conftest import API, Bed, wait_for
+from e2e.conftest import API, NAMESPACE, Bed, wait_for
 from e2e.secret_support import (
     PLURAL,
     Capture,
@@ -116,6 +116,10 @@ def test_no_value_ever_leaves_secrets_manager_and_the_target_secret(
             wait_for(lambda name=name: bed.get(PLURAL, name) is None, 20, f"{name} deleted")
 
     assert any(line.startswith("kopf") for line in capture.lines), "DEBUG capture is not working"
+    posted = {"Created", "Ready", "SecretRotated", "RolloutRestarted"}
+    wait_for(
+        lambda: posted <= {e["reason"] for e in bed.kube.list("v1", "events", NAMESPACE)}, 20, "the Events to scan"
+    )
     visible = everything_visible(bed, capture)
     for value in values:
         for form in forms(value):

@@ -129,6 +129,9 @@ class ClusterAdapter:
         status = str(snapshot.get("Status", "unknown"))
         if status == "available":
             log.info("cluster %s is gone; its data is kept in final snapshot %s", identifier, final)
+            target.events.emit(
+                "Normal", "FinalSnapshotTaken", f"cluster {identifier} is gone; its data is kept in {final}"
+            )
             return ClusterObservation(exists=False, up_to_date=False, outputs=gone)
         if status == "failed":
             raise TerminalError(

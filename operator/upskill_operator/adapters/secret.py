@@ -204,6 +204,8 @@ class SecretsManagerAdapter:
             self.credentials.repair(secret, resolved.app_user, value.login, outputs.get(CURRENT_KEY))
         if value.write is not None:
             self._write(secret, value.write, resolved if isinstance(resolved, Resolved) else None)
+            if value.diff == ("rotation",):
+                target.events.emit("Normal", "SecretRotated", f"new version {value.write.token}: {value.write.reason}")
         if value.rotate is not None:
             self._rotate(target, secret, value.rotate)
         self.secrets.untag_resource(secret.arn, meta.tags_to_remove)
@@ -330,6 +332,11 @@ class SecretsManagerAdapter:
             if memory is not None and not memory[0].called:
                 self.rds.rotate_master_password(rotation.cluster_identifier)
                 self._inflight[target.uid] = (replace(memory[0], called=True), memory[1])
+                target.events.emit(
+                    "Normal",
+                    "RotationRequested",
+                    f"asked RDS to rotate the master password of {rotation.cluster_identifier}; the value follows",
+                )
                 return
             requested = InFlight(self._clock().replace(microsecond=0), version=rotation.version, called=False)
             self._inflight[target.uid] = (requested, rotation.request)
@@ -344,6 +351,9 @@ class SecretsManagerAdapter:
                 rules=wanted.rules,
                 rotate_immediately=True,
                 token=rotation.lambda_token,
+            )
+            target.events.emit(
+                "Normal", "RotationRequested", f"asked the rotation Lambda for a new version: {rotation.reason}"
             )
         requested = InFlight(self._clock().replace(microsecond=0), version=rotation.version)
         self._inflight[target.uid] = (requested, rotation.request)

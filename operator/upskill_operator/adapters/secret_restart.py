@@ -82,6 +82,9 @@ class RestartAdapter:
         key, mark = restart_annotation(target.name), version_mark(version)
         for workload in self._stale(target, version):
             self._workloads.set_template_annotation(workload.kind, target.namespace, workload.name, key, mark)
+            target.events.emit(
+                "Normal", "RolloutRestarted", f"{workload.kind}/{workload.name}: restarted for version {version}"
+            )
 
     def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
         """Deleting the secret rolls nothing."""

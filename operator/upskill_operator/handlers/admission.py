@@ -27,7 +27,7 @@ def server(settings: Settings) -> kopf.WebhookServer | None:
     if not settings.webhook_port:
         return None
     return kopf.WebhookServer(
-        addr="0.0.0.0",  # noqa: S104 - the API server reaches the pod through its Service
+        addr=settings.webhook_address,
         port=settings.webhook_port,
         certfile=settings.webhook_certfile,
         pkeyfile=settings.webhook_keyfile,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import socket
 from typing import Any
+from wsgiref.simple_server import WSGIServer
 
 import kopf
 from prometheus_client import start_http_server
@@ -14,7 +16,10 @@ from upskill_operator.handlers.resource import REQUEUE_PREFIX
 from upskill_operator.kube.client import load_configuration
 from upskill_operator.reconcile.factory import build_runtime
 
-__all__ = ["register"]
+__all__ = ["EVENT_SOURCE", "register", "serve_metrics"]
+
+EVENT_SOURCE = "upskill-operator"
+"""reportingComponent and source.component of the operator's Events."""
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +40,15 @@ def _connection_info(settings: Settings) -> kopf.ConnectionInfo:
     )
 
 
+def serve_metrics(config: Settings) -> WSGIServer | None:
+    """Start the Prometheus server on ``metrics_address:metrics_port``; None when the port is 0."""
+    if not config.metrics_port:
+        return None
+    server, _ = start_http_server(config.metrics_port, addr=config.metrics_address)
+    log.info("metrics served on %s:%d/metrics", config.metrics_address, config.metrics_port)
+    return server
+
+
 def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
     def login(**_: Any) -> kopf.ConnectionInfo:
         return _connection_info(config)
@@ -46,7 +60,12 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
             prefix="upskill.io", key="last-handled-configuration"
         )
         settings.execution.max_workers = config.workers
-        settings.posting.level = logging.WARNING
+        # kopf's log lines never become Events (kopf would repeat one on every retry); the handlers post
+        # the operator's own, once per transition (handlers/events.py), shown as "From upskill-operator".
+        settings.posting.loggers = False
+        settings.posting.reporting_component = EVENT_SOURCE
+        settings.posting.reporting_instance = socket.gethostname()[:128] or EVENT_SOURCE
+        settings.posting.event_name_prefix = f"{EVENT_SOURCE}-"
         settings.watching.server_timeout = 300
         settings.networking.request_timeout = 60
         # A resync timer still finishing its pass when its resource is deleted is re-checked after this
@@ -55,9 +74,7 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
         logs.install(REQUEUE_PREFIX)
         settings.admission.server = admission.server(config)
         memo["runtime"] = build_runtime(config)
-        if config.metrics_port:
-            start_http_server(config.metrics_port)
-            log.info("metrics served on :%d/metrics", config.metrics_port)
+        serve_metrics(config)
 
     def cleanup(memo: kopf.Memo, **_: Any) -> None:
         runtime = memo.get("runtime")

@@ -20,9 +20,11 @@ import kopf
 
 from upskill_operator import metrics
 from upskill_operator.config import Settings
+from upskill_operator.handlers import events
 from upskill_operator.handlers.status import status_patch
 from upskill_operator.models.common import API_GROUP, API_VERSION, KindInfo
 from upskill_operator.models.validation import validate_spec
+from upskill_operator.reconcile.events import NO_EVENTS, EventBuffer, EventSink
 from upskill_operator.reconcile.factory import Runtime
 from upskill_operator.reconcile.outcome import Outcome, State
 from upskill_operator.reconcile.protocol import Target
@@ -33,8 +35,8 @@ REQUEUE_PREFIX = "Requeued: "
 _MAX_BACKOFF = 300.0
 
 
-def target_of(info: KindInfo, body: kopf.Body) -> Target | Outcome:
-    """The engine's view of the resource, or a Terminal outcome naming every invalid field."""
+def target_of(info: KindInfo, body: kopf.Body, sink: EventSink = NO_EVENTS) -> Target | Outcome:
+    """The engine's view of the resource (reporting to ``sink``), or a Terminal outcome naming every invalid field."""
     raw = dict(body.get("spec") or {})
     status = dict(body.get("status") or {})
     errors = validate_spec(info.kind, raw, status=status)  # the webhook's own check, for clusters without it
@@ -52,6 +54,7 @@ def target_of(info: KindInfo, body: kopf.Body) -> Target | Outcome:
         status=dict(body.get("status") or {}),
         annotations=dict(meta.get("annotations") or {}),
         deleting=bool(meta.get("deletionTimestamp")),
+        events=sink,
     )
 
 
@@ -114,7 +117,8 @@ def register(registry: kopf.OperatorRegistry, info: KindInfo, settings: Settings
             # Read the spec once the lock is ours, and keep that copy: a timer's body is a live view, and a
             # pass must neither apply a spec older than one just applied nor report a generation it did not apply.
             snapshot = snapshot_of(body, memo)
-            target = target_of(info, snapshot)
+            buffer = EventBuffer()
+            target = target_of(info, snapshot, buffer)
             if isinstance(target, Outcome):
                 outcome = target
             else:
@@ -122,12 +126,15 @@ def register(registry: kopf.OperatorRegistry, info: KindInfo, settings: Settings
                 outcome = await runtime.run(info.kind, partial(engine.reconcile, target))
         metrics.RECONCILE_SECONDS.labels(info.kind).observe(time.perf_counter() - started)
         metrics.RECONCILE_TOTAL.labels(info.kind, outcome.state.value).inc()
-        patch.status.update(remember_written(memo, status_patch(info, snapshot, outcome)))
+        status = remember_written(memo, status_patch(info, snapshot, outcome))
+        patch.status.update(status)
+        events.post(snapshot, memo, buffer, status)
         _settle(outcome, memo, runtime.settings)
 
     async def finalize(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
         runtime: Runtime = memo["runtime"]
-        target = target_of(info, body)
+        buffer = EventBuffer()
+        target = target_of(info, body, buffer)
         if isinstance(target, Outcome):
             # Without a readable spec the deletion policy is unknown: keep everything in AWS.
             outcome = Outcome(State.DELETED, "Retained", "the spec is invalid, so AWS objects are kept")
@@ -137,8 +144,11 @@ def register(registry: kopf.OperatorRegistry, info: KindInfo, settings: Settings
         metrics.RECONCILE_TOTAL.labels(info.kind, outcome.state.value).inc()
         if outcome.state is State.DELETED:
             metrics.forget_resource(info.kind, body.metadata.namespace or "", body.metadata.name or "")
+            events.post(body, memo, buffer, {})
             return
-        patch.status.update(status_patch(info, body, outcome, deleting=True))
+        status = status_patch(info, body, outcome, deleting=True)
+        patch.status.update(status)
+        events.post(body, memo, buffer, status)
         _settle(outcome, memo, runtime.settings)
 
     kopf.on.resume(*resource, registry=registry, id="reconcile")(reconcile)

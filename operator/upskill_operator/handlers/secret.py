@@ -19,10 +19,12 @@ from pydantic import ValidationError
 from upskill_operator import metrics
 from upskill_operator.adapters.secret_timing import due
 from upskill_operator.config import Settings
+from upskill_operator.handlers import events
 from upskill_operator.handlers.resource import remember_written, snapshot_of, target_of
 from upskill_operator.handlers.status import status_patch
 from upskill_operator.models import secret
 from upskill_operator.models.common import API_GROUP, API_VERSION
+from upskill_operator.reconcile.events import EventBuffer
 from upskill_operator.reconcile.factory import WIRING, Runtime
 from upskill_operator.reconcile.outcome import Outcome
 
@@ -51,14 +53,17 @@ def register(registry: kopf.OperatorRegistry, settings: Settings) -> None:
                 return  # the reconcile handler reports it
             status, annotations = snapshot.get("status") or {}, snapshot.metadata.annotations or {}
             reason = due(spec, status, annotations, dt.datetime.now(dt.UTC))
-            target = target_of(INFO, snapshot) if reason is not None else None
+            buffer = EventBuffer()
+            target = target_of(INFO, snapshot, buffer) if reason is not None else None
             if target is None or isinstance(target, Outcome):
                 return
             engine = runtime.engines[INFO.kind]
             outcome = await runtime.run(INFO.kind, partial(engine.reconcile, target))
         metrics.RECONCILE_SECONDS.labels(INFO.kind).observe(time.perf_counter() - started)
         metrics.RECONCILE_TOTAL.labels(INFO.kind, outcome.state.value).inc()
-        patch.status.update(remember_written(memo, status_patch(INFO, snapshot, outcome)))
+        status = remember_written(memo, status_patch(INFO, snapshot, outcome))
+        patch.status.update(status)
+        events.post(snapshot, memo, buffer, status)
         logger.debug(f"{reason}: {outcome.state.value} ({outcome.reason})")
 
     kopf.timer(

@@ -133,6 +133,10 @@ class _Pass:
         self.outputs.update(observed.outputs)
         return observed
 
+    def _report(self, reason: str, message: str) -> None:
+        """A write went through: tell the target's event sink (a Normal Kubernetes Event)."""
+        self.target.events.emit("Normal", reason, message)
+
     def _spend(self) -> None:
         if self.writes >= self.engine.max_writes:
             raise _Stop(self.outcome(State.PROGRESSING, "Progressing", f"{self.step}: more changes to apply"))
@@ -158,6 +162,7 @@ class _Pass:
 
     def sync_adapter(self, adapter: Adapter) -> None:
         last_diff: tuple[str, ...] | None = None
+        created = False  # updates right after a create finish it (TTL, backups): one Created event says it all
         while True:
             observed = self.observe(adapter)
             if observed.exists and gone.recorded_for(self.target, adapter.name):
@@ -169,6 +174,8 @@ class _Pass:
                     self._approve_recreation(adapter, observed.gone)
                 self._spend()
                 adapter.create(self.target, self.outputs)
+                self._report("Created", f"{adapter.name}: created")
+                created = True
                 continue
             if observed.pending:  # waiting writes nothing, so it is safe before the ownership check
                 raise _Stop(self.outcome(State.PROGRESSING, "Waiting", f"{adapter.name}: {observed.pending}"))
@@ -187,8 +194,11 @@ class _Pass:
             self._spend()
             if observed.unwanted:  # retire a part the spec dropped; delete is the adapter's one way to remove
                 adapter.delete(self.target, self.outputs, observed, "Delete")
+                self._report("Deleted", f"{adapter.name}: deleted, the spec no longer asks for it")
             else:
                 adapter.update(self.target, self.outputs, observed)
+                if not created:
+                    self._report("Updated", f"{adapter.name}: {', '.join(diff) or 'updated'}")
             last_diff = diff
 
     def _approve_recreation(self, adapter: Adapter, lost: Gone) -> None:
@@ -211,6 +221,7 @@ class _Pass:
             raise _Stop(self.outcome(State.PROGRESSING, "Deleting", f"{adapter.name}: {observed.pending}"))
         self._spend()
         adapter.delete(self.target, self.outputs, observed, self.target.deletion_policy)
+        self._report("Deleted", f"{adapter.name}: deletion requested (deletionPolicy {self.target.deletion_policy})")
         after = self.observe(adapter)
         if after.exists or after.pending:
             detail = "deletion in progress" if after.exists else after.pending

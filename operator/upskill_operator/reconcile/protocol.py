@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from upskill_operator.models.common import Model
+from upskill_operator.reconcile.events import NO_EVENTS, EventSink
 
 __all__ = ["OWNER_TAG", "RECREATE_ANNOTATION", "UID_TAG", "Adapter", "DeletionPolicy", "Gone", "Observation", "Target"]
 
@@ -38,6 +39,8 @@ class Target:
     """The resource's metadata.annotations (requests such as ``upskill.io/rotate``)."""
     deleting: bool = False
     """metadata.deletionTimestamp is set: observe must not wait for inputs only a sync needs."""
+    events: EventSink = field(default=NO_EVENTS, compare=False, repr=False)
+    """Where the engine and the adapters report what they changed, as Kubernetes Events of this resource."""
 
     @property
     def owner(self) -> str:

@@ -26,6 +26,7 @@ __all__ = [
     "meta_causes",
     "now",
     "protect_server_fields",
+    "qualified_name_causes",
 ]
 
 # Fields the server owns: clients cannot set or change them through create/update/patch.
@@ -45,6 +46,7 @@ _DNS_SUBDOMAIN = rf"{_DNS_LABEL}(\.{_DNS_LABEL})*"
 _LABEL_VALUE = r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?"
 _NAME_PART = r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
 _GENERATED_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # the real server's: no vowels, no look-alikes
+_GENERATED_PREFIX_LIMIT = 58  # apiserver's SimpleNameGenerator: 63 minus the 5 random characters
 
 
 def now() -> str:
@@ -53,8 +55,8 @@ def now() -> str:
 
 
 def generate_name(prefix: str) -> str:
-    """``generateName`` + 5 random characters, as the real server does it."""
-    return prefix + "".join(random.choice(_GENERATED_ALPHABET) for _ in range(5))
+    """``generateName`` (its first 58 characters) + 5 random characters, as the real server does it."""
+    return prefix[:_GENERATED_PREFIX_LIMIT] + "".join(random.choice(_GENERATED_ALPHABET) for _ in range(5))
 
 
 def check_meta_types(obj: Any) -> None:
@@ -95,7 +97,7 @@ def _name_causes(name: str, *, label_only: bool) -> list[Cause]:
     return [Cause("metadata.name", f"Invalid value: {json.dumps(name)}: {text}")]
 
 
-def _qualified_name_causes(field: str, key: str) -> list[Cause]:
+def qualified_name_causes(field: str, key: str) -> list[Cause]:
     prefix, _, name = key.rpartition("/")
     ok = bool(re.fullmatch(_NAME_PART, name)) and len(name) <= 63
     ok = ok and (not prefix or (len(prefix) <= 253 and bool(re.fullmatch(_DNS_SUBDOMAIN, prefix))))
@@ -116,7 +118,7 @@ def meta_causes(meta: dict[str, Any], *, label_only_name: bool) -> list[Cause]:
     """Validation failures of names, label keys and values, and annotation keys."""
     causes = _name_causes(str(meta.get("name", "")), label_only=label_only_name)
     for key, value in (meta.get("labels") or {}).items():
-        causes += _qualified_name_causes("metadata.labels", key)
+        causes += qualified_name_causes("metadata.labels", key)
         if len(value) > 63:
             causes.append(
                 Cause("metadata.labels", f"Invalid value: {json.dumps(value)}: must be no more than 63 characters")
@@ -132,7 +134,7 @@ def meta_causes(meta: dict[str, Any], *, label_only_name: bool) -> list[Cause]:
                 )
             )
     for key in meta.get("annotations") or {}:
-        causes += _qualified_name_causes("metadata.annotations", key)
+        causes += qualified_name_causes("metadata.annotations", key)
     return causes
 
 

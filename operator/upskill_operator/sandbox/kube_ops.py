@@ -30,7 +30,7 @@ from typing import Any
 
 import attrs
 
-from upskill_operator.sandbox import kube_crd_cleanup, kube_errors, kube_meta
+from upskill_operator.sandbox import kube_crd_cleanup, kube_errors, kube_events, kube_meta
 from upskill_operator.sandbox.kube_errors import Cause
 from upskill_operator.sandbox.kube_patch import PatchError
 from upskill_operator.sandbox.kube_resources import BadCrdError, Registry, ResourceDef, resource_from_crd
@@ -311,6 +311,8 @@ class Cluster:
             raise kube_errors.bad_request("strict decoding error: " + ", ".join(f'unknown field "{p}"' for p in pruned))
         if schema is not None and not causes:
             causes = schema.causes(obj, current)
+        if rdef.key == kube_events.EVENTS:
+            causes += kube_events.event_causes(obj)
         if causes:
             raise kube_errors.invalid(rdef.group, rdef.kind, obj["metadata"].get("name", ""), causes)
         return tuple(f'unknown field "{path}"' for path in pruned) if opts.field_validation == "Warn" else ()

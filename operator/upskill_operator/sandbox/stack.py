@@ -156,6 +156,7 @@ def run(options: SandboxOptions) -> int:
             aws=AwsSettings(endpoint_url=aws.url, region=REGION),
             kubeconfig=str(kubeconfig),
             metrics_port=options.metrics_port,
+            metrics_address="127.0.0.1",
             resync_seconds=60,
             requeue_seconds=1,
             endpoint_map=backer.endpoint_map(),
