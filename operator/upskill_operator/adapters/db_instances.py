@@ -20,6 +20,7 @@ from upskill_operator.adapters.db_common import (
     desired_tags,
     managed_keys,
     names,
+    naming,
     nested,
     owner_of,
     tag_changes,
@@ -112,6 +113,7 @@ class InstancesAdapter:
         owners = {owner_of(m.tags) for m in members}
         foreign = sorted(o for o in owners if o is not None and o != target.owner)
         owner = foreign[0] if foreign else (None if None in owners else target.owner)
+        named = naming(target, self.name_prefix, lambda n: n.cluster)  # instances belong to the cluster
         busy = next((m for m in members if m.status != "available"), None)
         count, instance_class = self.wanted(target)
         diff, action = plan_members(n, members, count, instance_class)
@@ -126,7 +128,8 @@ class InstancesAdapter:
             diff=diff,
             pending=f"instance {busy.identifier} is {busy.status}" if busy else None,
             owner=owner,
-            outputs=_outputs(members, outputs) if not foreign else {},
+            naming=named,
+            outputs=_outputs(members, outputs) if target.owns(owner, named) else {},
             members=members,
             action=action,
             tags=tags,
