@@ -28,6 +28,8 @@ from e2e.safety_support import Objects
 
 TABLES, DATABASES, SECRETS = "upskilltables", "upskilldatabases", "upskillsecrets"
 KINDS = {TABLES: "UpskillTable", DATABASES: "UpskillDatabase", SECRETS: "UpskillSecret"}
+Case = tuple[dict[str, Any], dict[str, Any] | None, str]
+"""(spec, status written by the attacker or None, the Terminal reason expected)."""
 
 
 def tags(items: list[dict[str, str]] | None) -> dict[str, str]:
@@ -72,6 +74,18 @@ class Arena:
         message: str = wait_for(check, timeout, f"{plural}/{name} refused with {reason}")
         return message
 
+    def attack(self, cases: dict[str, dict[str, Case]]) -> dict[str, str]:
+        """Apply every case (plural -> name -> (spec, forged status, reason expected)), start the operator with
+        a clean call log, and wait for each refusal; the messages by resource name."""
+        for plural, named in cases.items():
+            for name, (spec, status, _) in named.items():
+                self.apply(plural, name, spec, status)
+        self.bed.calls.clear()
+        self.bed.start_operator()
+        return {
+            name: self.refused(plural, name, case[2]) for plural, named in cases.items() for name, case in named.items()
+        }
+
     def delete_all(self, plural: str, names: list[str]) -> None:
         for name in names:
             self.objects.delete(plural, self.attacker, name)
@@ -103,11 +117,12 @@ class Arena:
 
 
 @contextmanager
-def arena(bed: Bed, monkeypatch: pytest.MonkeyPatch, *, databases: bool) -> Iterator[Arena]:
+def arena(bed: Bed, monkeypatch: pytest.MonkeyPatch, *, databases: bool, grant: str | None = None) -> Iterator[Arena]:
     """Two fresh namespaces ``adv<hex>`` (the attacker) and ``adv<hex>-b`` (the victim): ``adv<hex>``'s
     ``b-x`` derives the same AWS names as ``adv<hex>-b``'s ``x``. The operator is started by the test,
     once the victim's objects exist; without ``databases`` it runs no UpskillDatabase controller, so a
-    status written by the attacker stays as written."""
+    status written by the attacker stays as written. ``grant`` (``{attacker}`` is replaced) is the
+    administrator's UPSKILL_ADOPT_SCOPES glob for the attacker's namespace."""
     attacker = f"adv{uuid.uuid4().hex[:6]}"
     victim = f"{attacker}-b"
     if not databases:
@@ -125,6 +140,7 @@ def arena(bed: Bed, monkeypatch: pytest.MonkeyPatch, *, databases: bool) -> Iter
             "resync_seconds": 1.0,
             "secret_tick_seconds": 1.0,
             "kind_resync_seconds": {},
+            "adopt_scopes": {attacker: (grant.format(attacker=attacker),)} if grant else {},
         }
         own = Bed(bed.aws, kube, bed.settings.model_copy(update=fast), bed.calls)
         objects = Objects(kube, kubeconfig)

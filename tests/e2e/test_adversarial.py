@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from e2e.adversary_support import DATABASES, SECRETS, TABLES, Arena, arena, owner_tag, tags
-from e2e.conftest import Bed, wait_for
+from e2e.conftest import API, Bed, condition, wait_for
 from e2e.db_support import example
 from e2e.secret_support import database_status
 
@@ -118,14 +118,7 @@ def test_tables_and_secrets_of_another_namespace_are_never_taken(bed: Bed, monke
                 "ForeignOwner",
             ),
         }
-        for plural, cases in ((TABLES, tables), (SECRETS, secret_cases)):
-            for name, (spec, status, _) in cases.items():
-                a.apply(plural, name, spec, status)
-        bed.calls.clear()
-        a.bed.start_operator()
-
-        messages = {name: a.refused(TABLES, name, reason) for name, (_, _, reason) in tables.items()}
-        messages |= {name: a.refused(SECRETS, name, reason) for name, (_, _, reason) in secret_cases.items()}
+        messages = a.attack({TABLES: tables, SECRETS: secret_cases})
         passes_made(bed, ("dynamodb", "DescribeTable"), 10)
         passes_made(bed, ("secrets-manager", "DescribeSecret"), 10)
 
@@ -156,6 +149,37 @@ def test_tables_and_secrets_of_another_namespace_are_never_taken(bed: Bed, monke
         assert {name: table_state(a, name) for name in before} == before
         assert {name: secret_state(a, name) for name in secrets} == before_secrets
         assert all(a.never_read(name) for name in secrets)
+
+
+def test_an_administrators_grant_is_the_one_way_to_adopt_a_hand_made_table(
+    bed: Bed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The grant names the attacker's namespace only: the same table stays out of every other namespace's reach."""
+    with arena(bed, monkeypatch, databases=False, grant="legacy-{attacker}-*") as a:
+        name = f"legacy-{a.attacker}-orders"
+        victim_table(a, name)
+        a.apply(TABLES, "orders", table_spec(tableName=name, adopt=True))
+        a.bed.kube.apply_manifest(
+            {
+                "apiVersion": API,
+                "kind": "UpskillTable",
+                "metadata": {"name": "orders", "namespace": a.victim},
+                "spec": table_spec(tableName=name, adopt=True),
+            }
+        )
+        a.bed.start_operator()
+        a.objects.ready(TABLES, a.attacker, "orders")
+        ddb = a.boto("dynamodb")
+        arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
+        assert tags(ddb.list_tags_of_resource(ResourceArn=arn)["Tags"])["upskill.io/owner"] == f"{a.attacker}/orders"
+
+        def victims_refusal() -> dict[str, Any] | None:
+            found = condition(a.objects.get(TABLES, a.victim, "orders"), "Terminal")
+            return found if found.get("status") == "True" else None
+
+        refused = wait_for(victims_refusal, 30, "the other namespace refused")
+        assert refused["reason"] in ("OutsideAdoptionScope", "ForeignOwner")  # whichever pass came first
+        assert ddb.scan(TableName=name)["Items"] == [{"pk": {"S": "invoice-1"}}]
 
 
 def test_a_forged_master_secret_arn_reads_only_the_databases_own_secret(
@@ -206,12 +230,7 @@ def test_databases_never_take_another_namespaces_cluster(bed: Bed, monkeypatch: 
             "b-old": (database_spec(adopt=True), None, "OutsideAdoptionScope"),
             "forged": (database_spec(adopt=True), {"clusterIdentifier": tagged}, "ImmutableField"),
         }
-        for name, (spec, status, _) in cases.items():
-            a.apply(DATABASES, name, spec, status)
-        bed.calls.clear()
-        a.bed.start_operator()
-
-        messages = {name: a.refused(DATABASES, name, reason) for name, (_, _, reason) in cases.items()}
+        messages = a.attack({DATABASES: cases})
         passes_made(bed, ("rds", "DescribeDBSubnetGroups"), 10)
 
         assert bed.calls.mutating() == []

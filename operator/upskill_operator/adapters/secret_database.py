@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
+from upskill_operator.adapters.master_secret import own_master_secret
 from upskill_operator.adapters.secret_value import AppUser, DatabaseOrigin, Resolved
 from upskill_operator.aws.rds_passwords import RdsPasswords
 from upskill_operator.aws.secretsmanager import PasswordPolicy, SecretsManager
@@ -33,7 +34,6 @@ from upskill_operator.models import database
 from upskill_operator.models.common import API_GROUP, API_VERSION
 from upskill_operator.models.database_status import DatabaseStatus
 from upskill_operator.models.secret import DatabaseSource
-from upskill_operator.reconcile.protocol import OWNER_TAG
 
 __all__ = [
     "APP_PASSWORD_POLICY",
@@ -202,23 +202,16 @@ class DatabaseReader:
 
     def _own_cluster(self, namespace: str, ref: str, status: DatabaseStatus, what: str) -> tuple[str, str]:
         """(cluster identifier, master secret ARN) as RDS reports them, once the cluster is proven the database's."""
-        if not status.cluster_identifier:
+        identifier = status.cluster_identifier
+        if not identifier:
             raise Waiting(f"waiting for {what} to report its cluster")
         try:
-            cluster = self._rds.describe_cluster(status.cluster_identifier)
+            arn = own_master_secret(self._rds, identifier, f"{namespace}/{ref}", "spec.source.database.ref")
         except NotFoundError:
             raise Waiting(f"waiting for the cluster of {what}") from None
-        owner = next((t.get("Value") for t in cluster.get("TagList") or () if t.get("Key") == OWNER_TAG), None)
-        if owner != f"{namespace}/{ref}":
-            raise TerminalError(
-                f"spec.source.database.ref: the status of {what} names cluster {status.cluster_identifier!r}, "
-                f"which is owned by {owner!r}, not {namespace}/{ref}; refusing to read its credentials",
-                reason="ForeignOwner",
-            )
-        arn = (cluster.get("MasterUserSecret") or {}).get("SecretArn")
-        if not arn:
+        if arn is None:
             raise Waiting(f"waiting for {what} to report its master user secret")
-        return str(cluster.get("DBClusterIdentifier") or status.cluster_identifier), str(arn)
+        return identifier, arn
 
     @staticmethod
     def _parse(found: Mapping[str, Any], what: str) -> tuple[DatabaseStatus, str]:
