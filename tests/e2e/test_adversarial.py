@@ -182,6 +182,23 @@ def test_an_administrators_grant_is_the_one_way_to_adopt_a_hand_made_table(
         assert ddb.scan(TableName=name)["Items"] == [{"pk": {"S": "invoice-1"}}]
 
 
+def test_an_untagged_secret_with_the_derived_name_is_tagged_before_its_value_is_read(
+    bed: Bed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The adoption allowed without a grant: ``upskill/<namespace>/<name>`` itself (``/`` joins have no rivals)."""
+    with arena(bed, monkeypatch, databases=False) as a:
+        name = f"upskill/{a.attacker}/legacy"
+        a.boto("secretsmanager").create_secret(Name=name, SecretString="legacy-value")
+        a.apply(SECRETS, "legacy", secret_spec(adopt=True))
+        a.bed.calls.clear()
+        a.bed.start_operator()
+        a.objects.ready(SECRETS, a.attacker, "legacy")
+        calls = [op for service, op in list(bed.calls.calls) if service == "secrets-manager"]
+        assert calls.index("TagResource") < calls.index("GetSecretValue")
+        found = a.boto("secretsmanager").describe_secret(SecretId=name)
+        assert tags(found["Tags"])["upskill.io/owner"] == f"{a.attacker}/legacy"
+
+
 def test_a_forged_master_secret_arn_reads_only_the_databases_own_secret(
     bed: Bed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
