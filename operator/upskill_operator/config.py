@@ -9,10 +9,11 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 from collections.abc import Mapping
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 __all__ = ["AwsSettings", "Settings"]
 
@@ -116,6 +117,23 @@ class Settings(BaseModel):
         "an unchanged resourceVersion before the sweeper nudges it.",
     )
 
+    adopt_scopes: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="Namespace -> globs (fnmatch, case-sensitive) of AWS names its resources may adopt when "
+        "untagged, beyond their own derived names. Set by the cluster administrator on the operator's "
+        "Deployment (UPSKILL_ADOPT_SCOPES); nothing in a namespace can widen it. See docs/adoption.md.",
+    )
+
+    @field_validator("adopt_scopes")
+    @classmethod
+    def _namespaces_and_globs(cls, scopes: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for namespace, globs in scopes.items():
+            if not _NAMESPACE.fullmatch(namespace):
+                raise ValueError(f"UPSKILL_ADOPT_SCOPES: {namespace[:70]!r} is not a namespace name (one DNS label)")
+            if not globs or not all(glob.strip() for glob in globs):
+                raise ValueError(f"UPSKILL_ADOPT_SCOPES: namespace {namespace!r} needs at least one non-empty glob")
+        return scopes
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from ``UPSKILL_*`` variables (and the usual AWS ones)."""
@@ -161,7 +179,31 @@ class Settings(BaseModel):
         for field in ("endpoint_map", "kind_resync_seconds"):
             if env.get(f"{_PREFIX}{field.upper()}"):
                 top[field] = _mapping(env[f"{_PREFIX}{field.upper()}"])
+        if env.get(f"{_PREFIX}ADOPT_SCOPES"):
+            top["adopt_scopes"] = _scopes(env[f"{_PREFIX}ADOPT_SCOPES"])
         return cls.model_validate(top)
+
+
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+"""A Kubernetes namespace name (RFC 1123 label)."""
+
+
+def _scopes(text: str) -> dict[str, tuple[str, ...]]:
+    """``{"ns": ["glob", ...]}`` (JSON), or ``ns=glob`` pairs separated by commas, a namespace repeated per glob."""
+    text = text.strip()
+    scopes: dict[str, list[str]] = {}
+    if text.startswith("{"):
+        loaded = json.loads(text)
+        if not isinstance(loaded, dict):
+            raise ValueError("UPSKILL_ADOPT_SCOPES: expected a JSON object")
+        for key, value in loaded.items():
+            scopes[str(key)] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+        return {k: tuple(v) for k, v in scopes.items()}
+    for item in text.split(","):
+        namespace, _, glob = item.partition("=")
+        if item.strip():
+            scopes.setdefault(namespace.strip(), []).append(glob.strip())
+    return {k: tuple(v) for k, v in scopes.items()}
 
 
 def _mapping(text: str) -> dict[str, str]:

@@ -78,15 +78,25 @@ def app_database(stack: Stack) -> Iterator[str]:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def master_secret(stack: Stack) -> str:
-    secret = stack.boto("secretsmanager").create_secret(
-        Name=f"rds!cluster-{uuid.uuid4().hex[:8]}",
-        SecretString=json.dumps({"username": "upskill_admin", "password": PASSWORD}),
+def master_secret(stack: Stack, owner: str) -> tuple[str, str]:
+    """An emulated cluster tagged for ``owner`` (as the database controller makes it) whose RDS-managed master
+    secret holds the master password: (cluster identifier, secret ARN). The commands read only such a secret."""
+    identifier = f"upskill-cmd-{uuid.uuid4().hex[:8]}"
+    cluster = stack.boto("rds").create_db_cluster(
+        DBClusterIdentifier=identifier,
+        Engine="aurora-postgresql",
+        MasterUsername="upskill_admin",
+        ManageMasterUserPassword=True,
+        Tags=[{"Key": "upskill.io/owner", "Value": owner}],
+    )["DBCluster"]
+    arn = str(cluster["MasterUserSecret"]["SecretArn"])
+    stack.boto("secretsmanager").put_secret_value(
+        SecretId=arn, SecretString=json.dumps({"username": "upskill_admin", "password": PASSWORD})
     )
-    return str(secret["ARN"])
+    return identifier, arn
 
 
-def database_doc(stack: Stack, name: str, dbname: str, **spec: Any) -> dict[str, Any]:
+def database_doc(stack: Stack, name: str, dbname: str, namespace: str = NS, **spec: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "engineVersion": "16.4",
         "databaseName": dbname,
@@ -97,11 +107,12 @@ def database_doc(stack: Stack, name: str, dbname: str, **spec: Any) -> dict[str,
         "deletionProtection": False,
     }
     body.update(spec)
-    status = {"endpoints": HOSTS, "port": 5432, "masterUserSecretArn": master_secret(stack)}
+    identifier, arn = master_secret(stack, f"{namespace}/{name}")
+    status = {"endpoints": HOSTS, "port": 5432, "clusterIdentifier": identifier, "masterUserSecretArn": arn}
     return {
         "apiVersion": "upskill.io/v1alpha1",
         "kind": "UpskillDatabase",
-        "metadata": {"name": name, "namespace": NS},
+        "metadata": {"name": name, "namespace": namespace},
         "spec": body,
         "status": status,
     }
@@ -164,8 +175,7 @@ def test_check_passes_when_every_endpoint_answers_within_its_objective(
 ) -> None:
     ns = f"chk-{uuid.uuid4().hex[:6]}"
     stack.kube.apply_manifest({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
-    doc = database_doc(stack, "course-db", app_database, probe={"sloMilliseconds": 5000})
-    doc["metadata"]["namespace"] = ns
+    doc = database_doc(stack, "course-db", app_database, ns, probe={"sloMilliseconds": 5000})
     stack.kube.apply_manifest(doc)
     table = f"check-{uuid.uuid4().hex[:6]}"
     stack.boto("dynamodb").create_table(
@@ -213,8 +223,7 @@ def test_check_fails_on_a_missing_table_a_slow_endpoint_or_an_empty_namespace(
             "status": {"tableName": "no-such-table"},
         }
     )
-    doc = database_doc(stack, "slow-db", app_database, probe={"sloMilliseconds": 20})
-    doc["metadata"]["namespace"] = ns
+    doc = database_doc(stack, "slow-db", app_database, ns, probe={"sloMilliseconds": 20})
     stack.kube.apply_manifest(doc)
     with TcpProxy(stack.pg_server) as proxy:
         proxy.delay = 0.05

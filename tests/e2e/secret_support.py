@@ -215,12 +215,29 @@ __all__ = [
 # -- UpskillDatabase objects written by the tests (no database controller runs) --
 
 
+_CLUSTERS: dict[str, str] = {}
+"""Master secret ARN -> the emulated cluster it belongs to."""
+
+
 def master_secret(bed: Bed, username: str, password: str) -> str:
-    sm = bed.boto("secretsmanager")
-    name = f"rds!cluster-{uuid.uuid4()}"
-    return str(
-        sm.create_secret(Name=name, SecretString=json.dumps({"username": username, "password": password}))["ARN"]
+    """An emulated cluster whose RDS-managed master secret (``rds!cluster-...``) holds these credentials.
+
+    The operator reads a database's credentials only from a cluster RDS reports as that database's (its
+    owner tag, which :func:`apply_database` sets), and only from the master secret RDS names for it.
+    """
+    identifier = f"upskill-auth-{uuid.uuid4().hex[:8]}"
+    cluster = bed.boto("rds").create_db_cluster(
+        DBClusterIdentifier=identifier,
+        Engine="aurora-postgresql",
+        MasterUsername=username,
+        ManageMasterUserPassword=True,
+    )["DBCluster"]
+    arn = str(cluster["MasterUserSecret"]["SecretArn"])
+    bed.boto("secretsmanager").put_secret_value(
+        SecretId=arn, SecretString=json.dumps({"username": username, "password": password})
     )
+    _CLUSTERS[arn] = identifier
+    return arn
 
 
 def database_status(secret_arn: str, *, ready: bool = True, proxy: str = PROXY, port: int = 5432) -> dict[str, Any]:
@@ -237,17 +254,28 @@ def database_status(secret_arn: str, *, ready: bool = True, proxy: str = PROXY, 
         ],
         "endpoints": {"writer": WRITER, "proxy": proxy},
         "port": port,
-        "clusterIdentifier": "upskill-auth",
+        "clusterIdentifier": _CLUSTERS.get(secret_arn, "upskill-auth"),
         "masterUserSecretArn": secret_arn,
     }
 
 
 def apply_database(bed: Bed, name: str, status: dict[str, Any] | None = None, dbname: str = "auth") -> None:
+    """The UpskillDatabase ``name`` with ``status``; its emulated cluster is tagged as that database's."""
     spec = {**example("UpskillDatabase", "auth-db")["spec"], "databaseName": dbname}
     doc: dict[str, Any] = {"apiVersion": API, "kind": "UpskillDatabase", "metadata": {"name": name}, "spec": spec}
     if status is not None:
         doc["status"] = status
+        own_cluster(bed, status["clusterIdentifier"], f"{NAMESPACE}/{name}")
     bed.apply(doc)
+
+
+def own_cluster(bed: Bed, identifier: str, owner: str) -> None:
+    """Tag an emulated cluster with the owner tag the database controller would have given it."""
+    if identifier not in _CLUSTERS.values():
+        return
+    rds = bed.boto("rds")
+    arn = rds.describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"][0]["DBClusterArn"]
+    rds.add_tags_to_resource(ResourceName=arn, Tags=[{"Key": "upskill.io/owner", "Value": owner}])
 
 
 # -- the leak scan --

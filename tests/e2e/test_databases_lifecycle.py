@@ -177,12 +177,14 @@ def test_foreign_cluster_is_left_untouched(bed: Bed) -> None:
         obj = terminal(bed, name)
         assert condition(obj, "Terminal")["reason"] == "ForeignOwner"
         assert "someone/else" in condition(obj, "Terminal")["message"]
-        assert obj["status"]["message"].startswith("cluster: ")
+        # Refused before the first object of the database is created: the subnet group step checks the cluster.
+        assert obj["status"]["message"].startswith("subnet group: spec.clusterIdentifier: ")
         assert "masterUserSecretArn" not in obj["status"]
         bed.delete("upskilldatabases", name)
         wait_for(lambda: get(bed, name) is None, 30, "finalized")
     touched = [c for c in db_writes(bed) if "Cluster" in c[1] or "Instance" in c[1]]
     assert touched == []
+    assert db_writes(bed) == []  # nothing at all: not even a subnet group of our own
     after = aws.cluster(name)
     assert (after["Status"], after["TagList"], after["MasterUsername"]) == ("available", before["TagList"], "them")
-    assert aws.subnet_groups(name) == []  # our own subnet group, created before the refusal, is cleaned up
+    assert aws.subnet_groups(name) == []

@@ -8,23 +8,25 @@ UpskillSecret object (status, annotations, everything) and every metric label. N
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from e2e.conftest import API, NAMESPACE, Bed, wait_for
+from e2e.conftest import NAMESPACE, Bed, wait_for
 from e2e.secret_support import (
     PLURAL,
     Capture,
+    apply_database,
     aws_name,
     aws_value,
+    database_status,
     debug_logs,
     deployment,
     everything_visible,
     forms,
     kube_value,
+    master_secret,
     put_kube_secret,
     ready,
     secret_doc,
@@ -32,7 +34,6 @@ from e2e.secret_support import (
     unique,
     waiting,
 )
-from unit.crd_support import example
 
 pytestmark = pytest.mark.e2e
 
@@ -56,9 +57,7 @@ def test_no_value_ever_leaves_secrets_manager_and_the_target_secret(
         password = f"pw/{uuid.uuid4().hex[:12]}@:"
         values.append(password)
         sm = bed.boto("secretsmanager")
-        master = sm.create_secret(
-            Name=f"rds!cluster-{uuid.uuid4()}", SecretString=json.dumps({"username": "admin", "password": password})
-        )["ARN"]
+        master = master_secret(bed, "admin", password)
         gen_doc = secret_doc(
             gen,
             {"generate": {"length": 40}},
@@ -80,25 +79,8 @@ def test_no_value_ever_leaves_secrets_manager_and_the_target_secret(
             )
         )
         waiting(bed, url, "does not exist")
-        spec = {**example("UpskillDatabase", "auth-db")["spec"]}
-        status = {
-            "conditions": [
-                {
-                    "type": "Ready",
-                    "status": "True",
-                    "reason": "Available",
-                    "message": "",
-                    "lastTransitionTime": "2025-01-01T00:00:00Z",
-                    "observedGeneration": 1,
-                }
-            ],
-            "endpoints": {"proxy": "leak.proxy-x.us-east-1.rds.amazonaws.com"},
-            "port": 5432,
-            "masterUserSecretArn": master,
-        }
-        bed.apply(
-            {"apiVersion": API, "kind": "UpskillDatabase", "metadata": {"name": db}, "spec": spec, "status": status}
-        )
+        leak_host = {"proxy": "leak.proxy-x.us-east-1.rds.amazonaws.com"}
+        apply_database(bed, db, {**database_status(master), "endpoints": leak_host})
         for name in (gen, imp, url):
             ready(bed, name)
         values += [aws_value(bed, gen), aws_value(bed, url), str(kube_value(bed, env, "DB_URL"))]

@@ -10,7 +10,7 @@ from upskill_operator.errors import RecoverableError, TerminalError
 from upskill_operator.models.common import Model
 from upskill_operator.reconcile.engine import Engine
 from upskill_operator.reconcile.outcome import State
-from upskill_operator.reconcile.protocol import Observation, Target
+from upskill_operator.reconcile.protocol import Naming, Observation, Target
 
 from unit.fake_adapter import FakeAdapter
 
@@ -18,6 +18,9 @@ OURS = "ns/res"
 ABSENT = Observation.absent()
 SYNCED = Observation(exists=True, owner=OURS, outputs={"arn": "arn:1"})
 STALE = Observation(exists=True, up_to_date=False, diff=("spec.ttlAttribute",), owner=OURS)
+OWN_NAME = Naming("p-ns-res", "p-ns-res")
+"""An untagged object named exactly as this resource derives it: inside its namespace's adoption scope."""
+UNTAGGED = Observation(exists=True, owner=None, naming=OWN_NAME)
 
 
 class Spec(Model):
@@ -39,6 +42,7 @@ class Case:
     spec: dict[str, object] = field(default_factory=dict)
     fail_on: dict[str, Exception] = field(default_factory=dict)
     owner_field: str | None = "spec.name"
+    scopes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 RECONCILE_CASES = {
@@ -101,12 +105,54 @@ RECONCILE_CASES = {
     "ForeignOwnerEvenWithAdopt": Case(
         [Observation(exists=True, owner="other/thing")], State.TERMINAL, [], "ForeignOwner", spec={"adopt": True}
     ),
-    "UntaggedWithoutAdopt": Case([Observation(exists=True, owner=None)], State.TERMINAL, [], "AdoptionRequired"),
-    "UntaggedAdopted": Case(
-        [Observation(exists=True, owner=None), SYNCED], State.READY, ["update"], spec={"adopt": True}
+    "UntaggedWithoutAdopt": Case([UNTAGGED], State.TERMINAL, [], "AdoptionRequired"),
+    "UntaggedAdopted": Case([UNTAGGED, SYNCED], State.READY, ["update"], spec={"adopt": True}),
+    "UntaggedAdoptionNotApplied": Case([UNTAGGED], State.RECOVERABLE, ["update"], "NotConverged", spec={"adopt": True}),
+    "UntaggedWithoutNamingNeverAdopted": Case(
+        [Observation(exists=True, owner=None)], State.TERMINAL, [], "OutsideAdoptionScope", spec={"adopt": True}
     ),
-    "UntaggedAdoptionNotApplied": Case(
-        [Observation(exists=True, owner=None)], State.RECOVERABLE, ["update"], "NotConverged", spec={"adopt": True}
+    "UntaggedCustomNameOutsideScope": Case(
+        [Observation(exists=True, owner=None, naming=Naming("team-b-orders", "p-ns-res"))],
+        State.TERMINAL,
+        [],
+        "OutsideAdoptionScope",
+        spec={"adopt": True},
+    ),
+    "UntaggedDerivedNameSharedWithRival": Case(
+        [Observation(exists=True, owner=None, naming=Naming("p-ns-a-res", "p-ns-a-res", rivals=("ns-a",)))],
+        State.TERMINAL,
+        [],
+        "OutsideAdoptionScope",
+        spec={"adopt": True},
+    ),
+    "UntaggedOutsideScopeEvenWithoutAdopt": Case(
+        [Observation(exists=True, owner=None, naming=Naming("team-b-orders", "p-ns-res"))],
+        State.TERMINAL,
+        [],
+        "OutsideAdoptionScope",
+    ),
+    "UntaggedGrantedByAdministrator": Case(
+        [Observation(exists=True, owner=None, naming=Naming("legacy-orders", "p-ns-res")), SYNCED],
+        State.READY,
+        ["update"],
+        spec={"adopt": True},
+        scopes={"ns": ("legacy-*",)},
+    ),
+    "GrantOfAnotherNamespaceDoesNotCount": Case(
+        [Observation(exists=True, owner=None, naming=Naming("legacy-orders", "p-ns-res"))],
+        State.TERMINAL,
+        [],
+        "OutsideAdoptionScope",
+        spec={"adopt": True},
+        scopes={"other": ("legacy-*",)},
+    ),
+    "GrantNeverCoversATaggedObject": Case(
+        [Observation(exists=True, owner="other/thing", naming=Naming("legacy-orders", "p-ns-res"))],
+        State.TERMINAL,
+        [],
+        "ForeignOwner",
+        spec={"adopt": True},
+        scopes={"ns": ("*",)},
     ),
     "UntrackedOwnerIgnored": Case([Observation(exists=True, owner=None)], State.READY, [], owner_field=None),
     "WriteBudgetSpent": Case(
@@ -121,7 +167,7 @@ RECONCILE_CASES = {
 @pytest.mark.parametrize("case", RECONCILE_CASES.values(), ids=RECONCILE_CASES.keys())
 def test_reconcile(case: Case) -> None:
     adapter = FakeAdapter(observations=list(case.observations), fail_on=case.fail_on, owner_field=case.owner_field)
-    outcome = Engine([adapter], max_writes=8).reconcile(target(**case.spec))
+    outcome = Engine([adapter], max_writes=8, adopt_scopes=case.scopes).reconcile(target(**case.spec))
     assert outcome.state is case.want_state, outcome
     assert adapter.writes == case.want_writes
     if case.want_reason:

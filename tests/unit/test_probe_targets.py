@@ -13,11 +13,12 @@ from psycopg.conninfo import conninfo_to_dict
 
 from upskill_operator.adapters.db_connection import connections, password_reader
 from upskill_operator.aws.dynamodb import DynamoDB
+from upskill_operator.aws.rds_passwords import RdsPasswords
 from upskill_operator.aws.secretsmanager import SecretsManager
 from upskill_operator.aws.session import AwsClients
 from upskill_operator.config import AwsSettings, Settings
 from upskill_operator.db.probe import ProbeFailure
-from upskill_operator.errors import RecoverableError
+from upskill_operator.errors import RecoverableError, TerminalError
 from upskill_operator.models.database import DatabaseSpec
 from upskill_operator.models.table import TableSpec
 from upskill_operator.reconcile.wiring.probes import TableProber, plan_for, table_probe_key
@@ -109,6 +110,52 @@ def test_no_endpoints_yet_means_nothing_to_connect_to_and_no_secret_means_wait()
     assert connections(spec(), {}, Settings(), clients()) == []
     with pytest.raises(RecoverableError, match="masterUserSecretArn"):
         connections(spec(proxy={"iamAuth": "Disabled"}), {**STATUS, "masterUserSecretArn": None}, Settings(), clients())
+
+
+def cluster(owner: str, secret_arn: str) -> dict[str, Any]:
+    """DescribeDBClusters' answer for cluster ``c``: its owner tag and the master secret RDS manages for it."""
+    return {
+        "DBClusters": [
+            {
+                "DBClusterIdentifier": "c",
+                "TagList": [{"Key": "upskill.io/owner", "Value": owner}],
+                "MasterUserSecret": {"SecretArn": secret_arn, "SecretStatus": "active"},
+            }
+        ]
+    }
+
+
+def test_given_its_owner_the_password_comes_from_the_secret_rds_names_for_its_own_cluster() -> None:
+    aws = clients()
+    _, rds = stubbed(RdsPasswords, aws)
+    _, sm = stubbed(SecretsManager, aws)
+    own = ARN.replace("abc", "own")
+    rds.add_response("describe_db_clusters", cluster("team/db", own), {"DBClusterIdentifier": "c"})
+    sm.add_response(
+        "get_secret_value",
+        {"ARN": own, "VersionId": "v3" * 16, "SecretString": json.dumps({"password": "own-pw"})},
+        {"SecretId": own},  # not status.masterUserSecretArn, which names another secret
+    )
+    status = {**STATUS, "clusterIdentifier": "c"}
+    (writer,) = connections(spec(proxy={"enabled": False}), status, Settings(), aws, ("writer",), owner="team/db")
+    assert writer.password_kwargs() == {"password": "own-pw"}
+    rds.assert_no_pending_responses()
+    sm.assert_no_pending_responses()
+
+
+def test_a_cluster_of_another_owner_is_refused_before_any_secret_is_read() -> None:
+    aws = clients()
+    _, rds = stubbed(RdsPasswords, aws)
+    _, sm = stubbed(SecretsManager, aws)  # no response queued: a GetSecretValue would fail the test
+    rds.add_response("describe_db_clusters", cluster("victim/db", ARN), {"DBClusterIdentifier": "c"})
+    status = {**STATUS, "clusterIdentifier": "c"}
+    (writer,) = connections(spec(proxy={"enabled": False}), status, Settings(), aws, ("writer",), owner="team/db")
+    with pytest.raises(TerminalError, match="owned by 'victim/db', not team/db") as caught:
+        writer.password_kwargs()
+    assert caught.value.reason == "ForeignOwner"
+    sm.assert_no_pending_responses()
+    with pytest.raises(RecoverableError, match="clusterIdentifier"):
+        connections(spec(proxy={"enabled": False}), STATUS, Settings(), aws, owner="team/db")
 
 
 def test_a_master_secret_without_a_password_is_terminal() -> None:

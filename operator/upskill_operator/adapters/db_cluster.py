@@ -24,7 +24,15 @@ from upskill_operator.adapters.db_cluster_state import (
     observed_cluster,
     plan_cluster,
 )
-from upskill_operator.adapters.db_common import database_spec, desired_tags, managed_keys, names, nested, owner_of
+from upskill_operator.adapters.db_common import (
+    database_spec,
+    desired_tags,
+    managed_keys,
+    names,
+    naming,
+    nested,
+    owner_of,
+)
 from upskill_operator.adapters.kms_key import spec_key_arn
 from upskill_operator.aws.kms import Kms
 from upskill_operator.aws.rds import Rds
@@ -76,17 +84,17 @@ class ClusterAdapter:
             managed_keys(target),
             allow_major=database_spec(target).allow_major_version_upgrade,
         )
-        owner = owner_of(have.tags)
-        ours = owner == target.owner or (owner is None and target.adopt)
+        owner, named = owner_of(have.tags), naming(target, self.name_prefix, lambda n: n.cluster)
         return ClusterObservation(
             exists=True,
             up_to_date=not plan.diff,
             diff=plan.diff,
             pending=plan.pending,
             owner=owner,
+            naming=named,
             conflicts=plan.conflicts,
             late_initialized=plan.late_initialized,
-            outputs=_outputs(have, outputs) if ours else {"clusterIdentifier": identifier},
+            outputs=_outputs(have, outputs) if target.owns(owner, named) else {"clusterIdentifier": identifier},
             cluster=have,
             plan=plan,
         )

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from upskill_operator.adapters.naming import HASH_LENGTH, aws_name
+from upskill_operator.adapters.naming import HASH_LENGTH, aws_name, rival_namespaces
 from upskill_operator.errors import TerminalError
 from upskill_operator.models.database import DatabaseSpec
-from upskill_operator.reconcile.protocol import OWNER_TAG, Target
+from upskill_operator.reconcile.protocol import OWNER_TAG, Naming, Target
 
 __all__ = [
     "RDS_ID",
@@ -25,6 +25,7 @@ __all__ = [
     "desired_tags",
     "managed_keys",
     "names",
+    "naming",
     "nested",
     "owner_of",
     "tag_changes",
@@ -102,14 +103,7 @@ def names(target: Target, prefix: str) -> Names:
     Every step names its objects from here, the first one (the DB subnet group) included, so a changed
     ``spec.clusterIdentifier`` is refused before any step creates objects under the new name.
     """
-    spec = database_spec(target)
-    if spec.cluster_identifier:
-        cluster = spec.cluster_identifier
-    else:
-        parts = [_clean(p) for p in (prefix, target.namespace, target.name) if _clean(p)]
-        if not parts or not parts[0][0].isalpha():
-            parts.insert(0, "db")
-        cluster = aws_name("", "-".join(parts[:-1]), parts[-1], max_length=CLUSTER_MAX, allowed=RDS_ID, field="name")
+    cluster = database_spec(target).cluster_identifier or _derived(target, prefix)
     recorded = target.status.get("clusterIdentifier")
     if recorded and recorded != cluster:
         raise TerminalError(
@@ -117,6 +111,21 @@ def names(target: Target, prefix: str) -> Names:
             reason="ImmutableField",
         )
     return Names(cluster)
+
+
+def _derived(target: Target, prefix: str) -> str:
+    """The cluster identifier when the spec names none: ``<prefix>-<namespace>-<name>``, cleaned for RDS."""
+    parts = [_clean(p) for p in (prefix, target.namespace, target.name) if _clean(p)]
+    if not parts or not parts[0][0].isalpha():
+        parts.insert(0, "db")
+    return aws_name("", "-".join(parts[:-1]), parts[-1], max_length=CLUSTER_MAX, allowed=RDS_ID, field="name")
+
+
+def naming(target: Target, prefix: str, part: Callable[[Names], str]) -> Naming:
+    """One object's name (``part`` of :class:`Names`), the name derived without ``spec.clusterIdentifier``,
+    and the other namespaces that derive the same one, for the adoption scope (``Target.claim``)."""
+    derived = Names(_derived(target, prefix))
+    return Naming(part(names(target, prefix)), part(derived), rival_namespaces(target.namespace, _clean(target.name)))
 
 
 def desired_tags(target: Target) -> dict[str, str]:

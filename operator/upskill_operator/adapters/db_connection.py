@@ -9,8 +9,12 @@ One place decides it for the probes, the operator-driven migrations and the ``mi
   when the proxy requires it and the host is the real AWS name, and the certificate is verified
   (``verify-full``) whenever ``Settings.db_ca_bundle`` names the RDS CA bundle;
 * credentials: an IAM auth token for the AWS host when the proxy requires IAM auth, else the
-  master password from the RDS-managed secret (status.masterUserSecretArn), re-read at most
-  once a minute so a rotation is picked up. Values are ``SecretStr`` until the moment of use.
+  master password from the RDS-managed secret, re-read at most once a minute so a rotation is
+  picked up. Values are ``SecretStr`` until the moment of use. Given the resource's ``owner``
+  (the operator always gives it), the secret is the one RDS names for the cluster in
+  status.clusterIdentifier, and only when that cluster carries the owner tag (see
+  :mod:`.master_secret`): a forged status cannot point the operator at another database's password.
+  Without it (a person's own ``migrate --database-url`` style use) status.masterUserSecretArn is used.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from psycopg.conninfo import make_conninfo
 from pydantic import SecretStr
 
 from upskill_operator import endpoints
+from upskill_operator.adapters.master_secret import own_master_secret
 from upskill_operator.aws.rds_auth import RdsAuth
+from upskill_operator.aws.rds_passwords import RdsPasswords
 from upskill_operator.aws.secretsmanager import SecretsManager
 from upskill_operator.aws.session import AwsClients
 from upskill_operator.config import Settings
@@ -87,10 +93,29 @@ def password_reader(aws: AwsClients, secret_arn: str, max_age: float = 60.0) -> 
     return read
 
 
-def _credential(spec: DatabaseSpec, status: Mapping[str, Any], aws: AwsClients, host: str, port: int) -> Credential:
+def _verified(aws: AwsClients, status: Mapping[str, Any], owner: str) -> Credential:
+    """The master password of the cluster RDS shows is ``owner``'s, checked on every read of the secret."""
+    identifier = status.get("clusterIdentifier")
+    if not identifier:
+        raise RecoverableError("status.clusterIdentifier is not known yet", reason="CredentialsPending")
+
+    def read() -> SecretStr:
+        arn = own_master_secret(RdsPasswords(aws), str(identifier), owner, "status.clusterIdentifier")
+        if arn is None:
+            raise RecoverableError("the cluster reports no master user secret yet", reason="CredentialsPending")
+        return password_reader(aws, arn)()
+
+    return read
+
+
+def _credential(
+    spec: DatabaseSpec, status: Mapping[str, Any], aws: AwsClients, host: str, port: int, owner: str | None
+) -> Credential:
     if spec.proxy.enabled and spec.proxy.iam_auth == "Required":
         user = spec.master_user.username
         return lambda: RdsAuth(aws).token(host, port, user)
+    if owner is not None:
+        return _verified(aws, status, owner)
     arn = status.get("masterUserSecretArn")
     if not arn:
         raise RecoverableError("status.masterUserSecretArn is not known yet", reason="CredentialsPending")
@@ -112,6 +137,7 @@ def connections(
     settings: Settings,
     aws: AwsClients,
     labels: tuple[str, ...] | None = None,
+    owner: str | None = None,
 ) -> list[DbConnection]:
     """One :class:`DbConnection` per endpoint published in status (read/write first), or [] if none is yet."""
     found = status.get("endpoints") or {}
@@ -133,6 +159,6 @@ def connections(
             connect_timeout=str(max(1, round(settings.probe_timeout_seconds))),
             **tls_params,
         )
-        credential = _credential(spec, status, aws, str(host), port)
+        credential = _credential(spec, status, aws, str(host), port, owner)
         out.append(DbConnection(label, str(host), port, conninfo, credential))
     return out

@@ -20,12 +20,13 @@ from upskill_operator.adapters.db_common import (
     desired_tags,
     managed_keys,
     names,
+    naming,
     nested,
     owner_of,
     tag_changes,
 )
 from upskill_operator.aws.rds import Rds
-from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
+from upskill_operator.reconcile.protocol import DeletionPolicy, Naming, Observation, Target
 
 __all__ = ["SERVERLESS_CLASS", "InstancesAdapter", "InstancesObservation", "Member", "plan_members"]
 
@@ -112,6 +113,9 @@ class InstancesAdapter:
         owners = {owner_of(m.tags) for m in members}
         foreign = sorted(o for o in owners if o is not None and o != target.owner)
         owner = foreign[0] if foreign else (None if None in owners else target.owner)
+        named = naming(target, self.name_prefix, lambda n: n.cluster)
+        if outputs.get("clusterArn"):  # the cluster step found the cluster ours (or ours to adopt): so are its members
+            named = Naming(n.cluster, n.cluster)
         busy = next((m for m in members if m.status != "available"), None)
         count, instance_class = self.wanted(target)
         diff, action = plan_members(n, members, count, instance_class)
@@ -126,7 +130,8 @@ class InstancesAdapter:
             diff=diff,
             pending=f"instance {busy.identifier} is {busy.status}" if busy else None,
             owner=owner,
-            outputs=_outputs(members, outputs) if not foreign else {},
+            naming=named,
+            outputs=_outputs(members, outputs) if target.owns(owner, named) else {},
             members=members,
             action=action,
             tags=tags,

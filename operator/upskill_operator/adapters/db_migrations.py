@@ -45,11 +45,12 @@ def migration_set(spec: MigrationsSpec, namespace: str, kube: Kube, settings: Se
 
 
 def writer_connection(
-    spec: DatabaseSpec, status: Mapping[str, Any], settings: Settings, aws: AwsClients
+    spec: DatabaseSpec, status: Mapping[str, Any], settings: Settings, aws: AwsClients, owner: str
 ) -> DbConnection:
-    """The read/write endpoint's connection; Recoverable until status publishes it."""
+    """The read/write endpoint's connection (credentials of ``owner``'s cluster only); Recoverable until status
+    publishes it."""
     label = endpoint_labels(spec)[0]
-    found = connections(spec, status, settings, aws, labels=(label,))
+    found = connections(spec, status, settings, aws, labels=(label,), owner=owner)
     if not found:
         raise RecoverableError(f"status.endpoints.{label} is not published yet", reason="EndpointPending")
     return found[0]
@@ -67,9 +68,11 @@ def apply_database_migrations(
     spec = DatabaseSpec.model_validate(dict(body.get("spec") or {}))
     if spec.migrations is None:
         raise TerminalError("spec.migrations is not set", reason="NoMigrations")
-    namespace = str((body.get("metadata") or {}).get("namespace") or "")
+    metadata = body.get("metadata") or {}
+    namespace = str(metadata.get("namespace") or "")
     chosen = migration_set(spec.migrations, namespace, kube, settings)
-    connection = writer_connection(spec, body.get("status") or {}, settings, aws)
+    owner = f"{namespace}/{metadata.get('name') or ''}"
+    connection = writer_connection(spec, body.get("status") or {}, settings, aws, owner)
     return apply(
         connection.conninfo,
         chosen,

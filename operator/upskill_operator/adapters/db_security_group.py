@@ -18,6 +18,7 @@ from upskill_operator.adapters.db_common import (
     desired_tags,
     managed_keys,
     names,
+    naming,
     owner_of,
     tag_changes,
 )
@@ -107,7 +108,7 @@ class SecurityGroupAdapter:
             return Observation.absent()
         group_id = group["GroupId"]
         tags = {t["Key"]: t["Value"] for t in group.get("Tags", [])}
-        owner = owner_of(tags)
+        owner, named = owner_of(tags), naming(target, self.name_prefix, lambda n: n.security_group)
         have, others = rule_atoms(group.get("IpPermissions", []))
         want = self._wanted(target, group_id)
         extra = have - want
@@ -115,13 +116,13 @@ class SecurityGroupAdapter:
         to_set, to_remove = tag_changes(desired_tags(target), tags, managed_keys(target))
         diff: tuple[str, ...] = ("spec.network.allowFrom",) if want - have or to_revoke else ()
         diff += ("tags",) if to_set or to_remove else ()
-        mine = owner == target.owner or (owner is None and target.adopt)
         return SecurityGroupObservation(
             exists=True,
             up_to_date=not diff,
             diff=diff,
             owner=owner,
-            outputs={"securityGroupId": group_id, "securityGroupIds": [group_id]} if mine else {},
+            naming=named,
+            outputs={"securityGroupId": group_id, "securityGroupIds": [group_id]} if target.owns(owner, named) else {},
             group_id=group_id,
             to_authorize=frozenset(want - have),
             to_revoke=to_revoke,

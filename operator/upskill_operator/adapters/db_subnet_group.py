@@ -3,7 +3,10 @@
 The subnets come from ``spec.network.subnetIds`` or are looked up by ``subnetSelector`` tags on
 every pass (one DescribeSubnets), so subnets tagged later join the group. They must be at least
 two, in one VPC and two availability zones; a group cannot move to another VPC (a conflict).
-This adapter runs first, so it also publishes the network facts later steps use (VPC, subnets).
+This adapter runs first, so it also publishes the network facts later steps use (VPC, subnets),
+and before it creates the first object of a database it checks that the cluster those names come
+from, if it exists, is this resource's or its to adopt: a cluster identifier naming someone else's
+cluster is refused before anything is written.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from upskill_operator.adapters.db_common import (
     desired_tags,
     managed_keys,
     names,
+    naming,
     owner_of,
     tag_changes,
 )
@@ -92,7 +96,7 @@ class SubnetGroupAdapter:
         except NotFoundError:
             return Observation(exists=False, up_to_date=False, conflicts=conflicts)
         have = tuple(sorted(s["SubnetIdentifier"] for s in group.get("Subnets", [])))
-        owner = owner_of(tags)
+        owner, named = owner_of(tags), naming(target, self.name_prefix, lambda n: n.subnet_group)
         desired = desired_tags(target)
         to_set, to_remove = tag_changes(desired, tags, managed_keys(target))
         diff: list[str] = []
@@ -105,14 +109,14 @@ class SubnetGroupAdapter:
                 )
         if to_set or to_remove:
             diff.append("tags")
-        ours = owner == target.owner or (owner is None and target.adopt)
         return SubnetGroupObservation(
             exists=True,
             up_to_date=not diff,
             diff=tuple(diff),
             owner=owner,
+            naming=named,
             conflicts=conflicts,
-            outputs=self._outputs(target, group, network, desired) if ours else {},
+            outputs=self._outputs(target, group, network, desired) if target.owns(owner, named) else {},
             arn=group["DBSubnetGroupArn"],
             subnets_to_set=network.subnet_ids if "spec.network (subnets)" in diff else None,
             tags_to_set=to_set,
@@ -123,6 +127,7 @@ class SubnetGroupAdapter:
         network = self.network(target)
         if network.problem:
             raise TerminalError(network.problem, reason="InvalidNetwork")
+        self._check_cluster(target)
         self.rds.create_subnet_group(
             names(target, self.name_prefix).subnet_group,
             description=f"upskill-operator: {target.owner}",
@@ -142,6 +147,15 @@ class SubnetGroupAdapter:
 
     def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
         self.rds.delete_subnet_group(names(target, self.name_prefix).subnet_group)
+
+    def _check_cluster(self, target: Target) -> None:
+        """Terminal when the cluster of these names exists and is not ours to manage (one DescribeDBClusters)."""
+        try:
+            cluster = self.rds.describe_cluster(names(target, self.name_prefix).cluster)
+        except NotFoundError:
+            return
+        owner = owner_of({t["Key"]: t["Value"] for t in cluster.get("TagList") or ()})
+        target.check_claim(self.owner_field, owner, naming(target, self.name_prefix, lambda n: n.cluster))
 
     @staticmethod
     def _outputs(

@@ -6,8 +6,11 @@ never created twice. Names too long for AWS are truncated and given a short hash
 of the full name, so two long names that share a prefix stay distinct.
 
 Joining with ``-`` is ambiguous (``team-a``/``x`` and ``team``/``a-x`` both give
-``team-a-x``); that is safe because every object also carries the ownership tag,
-so the second resource is refused with ForeignOwner instead of sharing a table.
+``team-a-x``). For objects the operator created that is safe: every object carries the
+ownership tag, so the second resource is refused with ForeignOwner instead of sharing a
+table. For an untagged object it is not, so :func:`rival_namespaces` lists the other
+namespaces that derive the same name, and such a name is adoptable only under an
+administrator's grant (see ``Target.in_scope``).
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ import re
 
 from upskill_operator.errors import TerminalError
 
-__all__ = ["DYNAMODB_NAME", "HASH_LENGTH", "aws_name", "check_name"]
+__all__ = ["DYNAMODB_NAME", "HASH_LENGTH", "aws_name", "check_name", "rival_namespaces"]
 
 DYNAMODB_NAME = re.compile(r"[a-zA-Z0-9_.-]{3,255}")
 """DynamoDB table and index names."""
+
+NAMESPACE_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+"""A Kubernetes namespace name (RFC 1123 label)."""
 
 HASH_LENGTH = 8
 """Hex digits of SHA-256 appended to a truncated name: 32 bits, collisions are negligible per account."""
@@ -62,3 +68,20 @@ def aws_name(
         head = full[: max_length - HASH_LENGTH - 1].rstrip("-.")
         full = f"{head}-{digest}"
     return check_name(full, max_length=max_length, allowed=allowed, field=field)
+
+
+def rival_namespaces(namespace: str, name: str) -> tuple[str, ...]:
+    """Other namespaces whose resources derive the same ``<namespace>-<name>`` join as this one.
+
+    The join splits at any other hyphen into a namespace (a DNS label) and a non-empty resource name
+    starting with a letter or digit: ``team-a``/``x`` has the rival ``team`` (its resource ``a-x``),
+    ``team``/``a-x`` the rival ``team-a``. A prefix (or a hash of a long join) changes nothing: the same
+    join gives the same name. Pure.
+    """
+    joined = f"{namespace}-{name}"
+    rivals = []
+    for index, char in enumerate(joined):
+        head, rest = joined[:index], joined[index + 1 :]
+        if char == "-" and index != len(namespace) and NAMESPACE_NAME.fullmatch(head) and rest[:1].isalnum():
+            rivals.append(head)
+    return tuple(rivals)

@@ -18,6 +18,7 @@ from upskill_operator.adapters.db_common import (
     desired_tags,
     managed_keys,
     names,
+    naming,
     nested,
     owner_of,
     tag_changes,
@@ -126,15 +127,16 @@ class ProxyAdapter:
         diff, changes, conflicts = proxy_changes(proxy, self._desired(target, outputs))
         to_set, to_remove = tag_changes(desired_tags(target), tags, managed_keys(target))
         diff += ("tags",) if to_set or to_remove else ()
-        ours = owner == target.owner or (owner is None and target.adopt)
+        named = naming(target, self.name_prefix, lambda n: n.proxy)
         return ProxyObservation(
             exists=True,
             up_to_date=not diff,
             diff=diff,
             pending=pending,
             owner=owner,
+            naming=named,
             conflicts=conflicts,
-            outputs=_outputs(proxy, outputs, settled=pending is None) if ours else {},
+            outputs=_outputs(proxy, outputs, settled=pending is None) if target.owns(owner, named) else {},
             arn=proxy["DBProxyArn"],
             changes=changes,
             tags_to_set=to_set,

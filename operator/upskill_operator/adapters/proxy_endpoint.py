@@ -16,6 +16,7 @@ from upskill_operator.adapters.db_common import (
     desired_tags,
     managed_keys,
     names,
+    naming,
     nested,
     owner_of,
     tag_changes,
@@ -92,7 +93,7 @@ class ProxyEndpointAdapter:
         to_set, to_remove = tag_changes(desired, tags, managed_keys(target))
         diff: tuple[str, ...] = ("spec.network (security groups)",) if move else ()
         diff += ("tags",) if to_set or to_remove else ()
-        ours = owner == target.owner or (owner is None and target.adopt)
+        named = naming(target, self.name_prefix, lambda n: n.proxy_endpoint)
         outputs_now = {
             "proxyEndpointName": endpoint["DBProxyEndpointName"],
             "proxyEndpointArn": endpoint["DBProxyEndpointArn"],
@@ -105,8 +106,9 @@ class ProxyEndpointAdapter:
             diff=diff,
             pending=pending,
             owner=owner,
+            naming=named,
             conflicts=tuple(conflicts),
-            outputs=outputs_now if ours else {},
+            outputs=outputs_now if target.owns(owner, named) else {},
             arn=endpoint["DBProxyEndpointArn"],
             security_groups=tuple(groups) if move else None,
             tags_to_set=to_set,

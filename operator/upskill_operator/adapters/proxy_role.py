@@ -19,6 +19,7 @@ from upskill_operator.adapters.db_common import (
     desired_tags,
     managed_keys,
     names,
+    naming,
     owner_of,
     tag_changes,
 )
@@ -145,13 +146,14 @@ class ProxyRoleAdapter:
         diff: tuple[str, ...] = ("trust policy",) if trust else ()
         diff += ("secret access policy",) if policy is not None else ()
         diff += ("tags",) if to_set or to_remove else ()
-        ours = owner == target.owner or (owner is None and target.adopt)
+        named = naming(target, self.name_prefix, lambda n: n.role)
         return RoleObservation(
             exists=True,
             up_to_date=not diff,
             diff=diff,
             owner=owner,
-            outputs={"roleArn": role["Arn"]} if ours else {},
+            naming=named,
+            outputs={"roleArn": role["Arn"]} if target.owns(owner, named) else {},
             trust=trust,
             policy=policy,
             tags_to_set=to_set,

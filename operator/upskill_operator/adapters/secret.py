@@ -1,13 +1,18 @@
 """UpskillSecret's Secrets Manager secret: metadata, versions, rotation, deletion and restore.
 
-Observe reads DescribeSecret (tags, deletion, rotation configuration, versions and stages) and
-the AWSCURRENT value (GetSecretValue), and hands that value on to the Kubernetes sync under
-:data:`~.secret_value.CURRENT_KEY`. It publishes version ids and times, never the value: the
-value only takes part in the comparison, as a ``SecretStr``.
+Observe reads DescribeSecret (tags, deletion, rotation configuration, versions and stages) and,
+only once the owner tag says the secret is this resource's, the AWSCURRENT value (GetSecretValue),
+and hands that value on to the Kubernetes sync under :data:`~.secret_value.CURRENT_KEY`. It
+publishes version ids and times, never the value: the value only takes part in the comparison, as
+a ``SecretStr``.
 
 A secret scheduled for deletion that carries this resource's owner tag counts as absent, so
 ``create`` restores it (the value and its versions come back) instead of failing because the
 name is taken (ACK #2969); after deletion it also counts as gone, so the finalizer can go.
+
+An untagged secret this resource may adopt (``Target.claim``) is first only tagged, with nothing
+else read or written; the next observe, which sees our tag, reads its value. A secret that is not
+ours (tagged for another resource, or untagged outside the adoption scope) is described, never read.
 
 For an application user (``spec.source.database.user``) observe also checks that the stored
 password logs in, and writes go through :mod:`.secret_login`'s order (AWSPENDING, the role,
@@ -49,7 +54,7 @@ from upskill_operator.aws.rds_passwords import RdsPasswords
 from upskill_operator.aws.secretsmanager import SecretsManager
 from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
 from upskill_operator.models.secret import ROTATE_ANNOTATION
-from upskill_operator.reconcile.protocol import OWNER_TAG, DeletionPolicy, Observation, Target
+from upskill_operator.reconcile.protocol import OWNER_TAG, Claim, DeletionPolicy, Naming, Observation, Target
 
 __all__ = ["SECRET_NAME_MAX", "SecretObservation", "SecretsManagerAdapter"]
 
@@ -63,6 +68,8 @@ class SecretObservation(Observation):
     secret: ObservedSecret | None = None
     meta: MetadataPlan | None = None
     value: ValuePlan | None = None
+    adopting: bool = False
+    """An untagged secret to adopt: update only adds the ownership tags."""
 
 
 def _utcnow() -> dt.datetime:
@@ -100,6 +107,10 @@ class SecretsManagerAdapter:
             raise TerminalError(f"secret name is {len(name)} characters; AWS allows {SECRET_NAME_MAX}")
         return name
 
+    def naming(self, target: Target) -> Naming:
+        """``/`` joins are unambiguous (no namespace or name holds one): a derived name has no rivals."""
+        return Naming(self.secret_name(target), f"{self.name_prefix}/{target.namespace}/{target.name}")
+
     def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
         name = self.secret_name(target)
         recorded = target.status.get("secretName")
@@ -114,13 +125,16 @@ class SecretsManagerAdapter:
         except NotFoundError:
             lost = secret_gone(name) if target.status.get("arn") and not target.deleting else None
             return SecretObservation(exists=False, up_to_date=False, outputs=named, gone=lost)
-        owner = observed.tags.get(OWNER_TAG)
-        if observed.deleted and owner == target.owner:
+        owner, naming = observed.tags.get(OWNER_TAG), self.naming(target)
+        claim = target.claim(owner, naming)
+        if observed.deleted and claim is Claim.OURS:
             return SecretObservation(exists=False, up_to_date=False, outputs=named, secret=observed)
-        if not (owner == target.owner or (owner is None and target.adopt)) or target.deleting:
-            return SecretObservation(exists=True, owner=owner, outputs=named, secret=observed)
-        if observed.deleted:  # an untagged secret being adopted is scheduled for deletion: restore it first
-            return SecretObservation(exists=True, up_to_date=False, diff=("deletedDate",), owner=owner, secret=observed)
+        seen = SecretObservation(exists=True, owner=owner, naming=naming, outputs=named, secret=observed)
+        if claim is Claim.ADOPT and not target.deleting:  # not proven ours yet: restore and tag, read nothing
+            first = ("deletedDate",) if observed.deleted else ("tags",)
+            return replace(seen, up_to_date=False, diff=first, adopting=not observed.deleted)
+        if claim is not Claim.OURS or target.deleting:
+            return seen
         resolved = outputs.get(SOURCE_KEY)
         if not isinstance(resolved, Resolved):
             raise RecoverableError("the source was not resolved before the secret", reason="InternalError")
@@ -195,6 +209,9 @@ class SecretsManagerAdapter:
         secret = observed.secret
         if secret.deleted:
             self.secrets.restore_secret(secret.arn)
+            return
+        if observed.adopting:
+            self.secrets.tag_resource(secret.arn, target.ownership_tags)
             return
         meta, value = observed.meta or MetadataPlan(), observed.value or ValuePlan()
         resolved = outputs.get(SOURCE_KEY)

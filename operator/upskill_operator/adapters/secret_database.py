@@ -1,8 +1,11 @@
 """The ``database`` source: a PostgreSQL URL (or JSON) from an UpskillDatabase's status and credentials.
 
 The UpskillDatabase is read from the Kubernetes API (its ``status`` per
-:mod:`upskill_operator.models.database_status`): endpoints, port, cluster identifier and the ARN
-of the master user secret that RDS manages in Secrets Manager (JSON ``{username, password}``).
+:mod:`upskill_operator.models.database_status`): endpoints, port and cluster identifier. Status can
+be forged by whoever may patch it, so the cluster is then read from RDS: it must carry the owner tag
+of that UpskillDatabase, and the master user secret (JSON ``{username, password}``) is the one RDS
+reports for it, never an ARN from status. A cluster that is not the database's own is refused
+before any secret value is read.
 Anything missing is a wait (:class:`Waiting`), never an error: the database may still be
 creating, or not applied yet.
 
@@ -21,7 +24,9 @@ from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
+from upskill_operator.adapters.master_secret import own_master_secret
 from upskill_operator.adapters.secret_value import AppUser, DatabaseOrigin, Resolved
+from upskill_operator.aws.rds_passwords import RdsPasswords
 from upskill_operator.aws.secretsmanager import PasswordPolicy, SecretsManager
 from upskill_operator.errors import NotFoundError, TerminalError
 from upskill_operator.kube.custom_objects import CustomObjects
@@ -114,9 +119,12 @@ def _credentials(raw: SecretStr, what: str) -> tuple[str, SecretStr]:
 class DatabaseReader:
     """Resolves a ``database`` source into a value; raises :class:`Waiting` until it can."""
 
-    def __init__(self, objects: CustomObjects, secrets: SecretsManager, resolver: EndpointResolver) -> None:
+    def __init__(
+        self, objects: CustomObjects, secrets: SecretsManager, rds: RdsPasswords, resolver: EndpointResolver
+    ) -> None:
         self._objects = objects
         self._secrets = secrets
+        self._rds = rds
         self._resolver = resolver
 
     def resolve(self, namespace: str, source: DatabaseSource) -> Resolved:
@@ -130,18 +138,17 @@ class DatabaseReader:
         host = getattr(status.endpoints, _ENDPOINT_FIELDS[source.endpoint], None) if status.endpoints else None
         if not host:
             raise Waiting(f"waiting for {what} to report its {source.endpoint} endpoint")
-        if not status.master_user_secret_arn:
-            raise Waiting(f"waiting for {what} to report its master user secret")
+        cluster, secret_arn = self._own_cluster(namespace, source.ref, status, what)
         try:
-            master = self._secrets.get_secret_value(status.master_user_secret_arn)
+            master = self._secrets.get_secret_value(secret_arn)
         except NotFoundError:
             raise Waiting(f"waiting for the master user secret of {what}") from None
         username, password = _credentials(master.value, f"the master user secret of {what}")
         address = self._resolver(host, status.port or DEFAULT_PORT)
         origin = DatabaseOrigin(
             database=source.ref,
-            cluster_identifier=status.cluster_identifier,
-            master_secret_arn=status.master_user_secret_arn,
+            cluster_identifier=cluster,
+            master_secret_arn=secret_arn,
             credentials_created=master.created,
             credentials_version=master.version_id,
         )
@@ -192,6 +199,19 @@ class DatabaseReader:
             ),
             sync_field="url" if source.format == "url" else None,
         )
+
+    def _own_cluster(self, namespace: str, ref: str, status: DatabaseStatus, what: str) -> tuple[str, str]:
+        """(cluster identifier, master secret ARN) as RDS reports them, once the cluster is proven the database's."""
+        identifier = status.cluster_identifier
+        if not identifier:
+            raise Waiting(f"waiting for {what} to report its cluster")
+        try:
+            arn = own_master_secret(self._rds, identifier, f"{namespace}/{ref}", "spec.source.database.ref")
+        except NotFoundError:
+            raise Waiting(f"waiting for the cluster of {what}") from None
+        if arn is None:
+            raise Waiting(f"waiting for {what} to report its master user secret")
+        return identifier, arn
 
     @staticmethod
     def _parse(found: Mapping[str, Any], what: str) -> tuple[DatabaseStatus, str]:

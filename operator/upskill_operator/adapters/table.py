@@ -15,7 +15,7 @@ from typing import Any
 
 from upskill_operator.adapters.data_gone import table_gone
 from upskill_operator.adapters.kms_key import spec_key_arn
-from upskill_operator.adapters.naming import aws_name
+from upskill_operator.adapters.naming import aws_name, rival_namespaces
 from upskill_operator.adapters.table_diff import Plan, plan_changes
 from upskill_operator.adapters.table_state import (
     ObservedTable,
@@ -28,7 +28,7 @@ from upskill_operator.aws.dynamodb import DynamoDB
 from upskill_operator.aws.kms import Kms
 from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
 from upskill_operator.models.table import TableSpec
-from upskill_operator.reconcile.protocol import OWNER_TAG, DeletionPolicy, Observation, Target
+from upskill_operator.reconcile.protocol import OWNER_TAG, DeletionPolicy, Naming, Observation, Target
 
 __all__ = ["TABLE_NAME_MAX", "TableAdapter", "TableObservation", "observed_with_key_arn"]
 
@@ -76,6 +76,11 @@ class TableAdapter:
             field="spec.tableName",
         )
 
+    def naming(self, target: Target) -> Naming:
+        """The table's name, the one derived without ``spec.tableName``, and the namespaces sharing it."""
+        derived = aws_name(self.name_prefix, target.namespace, target.name, max_length=TABLE_NAME_MAX)
+        return Naming(self.table_name(target), derived, rival_namespaces(target.namespace, target.name))
+
     def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
         name = self.table_name(target)
         recorded = target.status.get("tableName")
@@ -96,15 +101,18 @@ class TableAdapter:
         observed = observed_with_key_arn(observed_table(raw, ttl, backups, tags), self.kms)
         plan = plan_changes(self._desired(target, name), observed, target.status.get("managedTagKeys") or ())
         owner = observed.tags.get(OWNER_TAG)
-        ours = owner == target.owner or (owner is None and target.adopt)
+        naming = self.naming(target)
         return TableObservation(
             exists=True,
             up_to_date=not plan.diff,
             diff=plan.diff,
             pending=plan.pending,
             owner=owner,
+            naming=naming,
             conflicts=plan.conflicts,
-            outputs=_outputs(observed, plan) if ours else {"tableName": name},  # publish nothing of a foreign table
+            outputs=_outputs(observed, plan)
+            if target.owns(owner, naming)
+            else {"tableName": name},  # publish nothing of a foreign table
             table=observed,
             plan=plan,
         )

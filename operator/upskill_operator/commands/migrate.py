@@ -61,7 +61,8 @@ def _database_target(args: argparse.Namespace, settings: Settings, kube: Kube) -
     if body is None:
         raise OperatorError(f"UpskillDatabase {args.namespace}/{args.database} not found", reason="NotFound")
     spec = DatabaseSpec.model_validate(dict(body.get("spec") or {}))
-    connection = writer_connection(spec, body.get("status") or {}, settings, AwsClients(settings.aws))
+    owner = f"{args.namespace}/{args.database}"
+    connection = writer_connection(spec, body.get("status") or {}, settings, AwsClients(settings.aws), owner)
     where = f"UpskillDatabase {args.namespace}/{args.database} via {connection.label} {connection.aws_host}"
     return _Target(connection.conninfo, connection.password_kwargs(), where, spec)
 

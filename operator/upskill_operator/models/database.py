@@ -232,7 +232,11 @@ class DatabaseSpec(Model):
     deletion_policy: Literal["Snapshot", "Retain", "Delete"] = Field(
         "Snapshot", description="On deletion: Snapshot (default) takes a final snapshot; Retain leaves all in AWS."
     )
-    adopt: bool = Field(False, description="Adopt an existing, untagged cluster with the expected identifier.")
+    adopt: bool = Field(
+        False,
+        description="Adopt an existing, untagged cluster with the derived identifier (or one an administrator "
+        "granted the namespace in UPSKILL_ADOPT_SCOPES).",
+    )
     tags: RdsTags = Field(default_factory=dict, description="Extra AWS tags (the upskill.io/ prefix is ours).")
     migrations: MigrationsSpec | None = Field(None, description="Schema migrations to apply; omit for none.")
     probe: ProbeSpec | None = Field(None, description="Latency probe; omit to disable.")

@@ -290,7 +290,11 @@ class SecretSpec(Model):
         description="Delete (default) schedules deletion after recoveryWindowDays, so the value stays recoverable; "
         "Retain leaves the secret.",
     )
-    adopt: bool = Field(False, description="Adopt an existing, untagged secret with the same name.")
+    adopt: bool = Field(
+        False,
+        description="Adopt an existing, untagged secret with the derived name (or one an administrator granted the "
+        "namespace in UPSKILL_ADOPT_SCOPES).",
+    )
     tags: Tags = Field(default_factory=dict, description="Extra AWS tags (the upskill.io/ prefix is ours).")
     target: TargetSpec | None = Field(None, description="Kubernetes Secret to keep in step; omit for none.")
 

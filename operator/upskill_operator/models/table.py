@@ -152,7 +152,11 @@ class TableSpec(Model):
     deletion_policy: Literal["Retain", "Delete"] = Field(
         "Retain", description="What deleting this resource does to the table: Retain (default) keeps it."
     )
-    adopt: bool = Field(False, description="Adopt an existing, untagged table with the same name.")
+    adopt: bool = Field(
+        False,
+        description="Adopt an existing, untagged table with the derived name (or one an administrator granted the "
+        "namespace in UPSKILL_ADOPT_SCOPES).",
+    )
     tags: TableTags = Field(default_factory=dict, description="Extra AWS tags (the upskill.io/ prefix is ours).")
     connection: ConnectionSpec | None = Field(None, description="Publish connection details in a ConfigMap.")
     probe: ProbeSpec | None = Field(

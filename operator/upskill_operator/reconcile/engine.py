@@ -13,13 +13,14 @@ write storm.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from upskill_operator.errors import RecoverableError, TerminalError
 from upskill_operator.reconcile import gone
 from upskill_operator.reconcile.outcome import Outcome, State
-from upskill_operator.reconcile.protocol import Adapter, Gone, Observation, Target
+from upskill_operator.reconcile.protocol import Adapter, Claim, Gone, Observation, Target
 
 __all__ = ["Engine"]
 
@@ -44,18 +45,26 @@ class Engine:
         max_writes: int = 8,
         requeue_seconds: float = 5.0,
         clock: Callable[[], str] = gone.rfc3339_now,
+        adopt_scopes: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.adapters = tuple(adapters)
         self.max_writes = max_writes
         self.requeue_seconds = requeue_seconds
         self.clock = clock
+        self.adopt_scopes = {namespace: tuple(globs) for namespace, globs in (adopt_scopes or {}).items()}
+        """Namespace -> globs of AWS names it may adopt beyond its own scope (``Settings.adopt_scopes``)."""
+
+    def _granted(self, target: Target) -> Target:
+        """The target with its namespace's grants from the operator's settings (never from the resource)."""
+        return replace(target, adopt_grants=self.adopt_scopes.get(target.namespace, ()))
 
     def reconcile(self, target: Target) -> Outcome:
         """Make AWS match the spec, as far as one pass can."""
-        return _Pass(self, target).run(self._sync)
+        return _Pass(self, self._granted(target)).run(self._sync)
 
     def finalize(self, target: Target) -> Outcome:
         """Apply the deletion policy; DELETED means the finalizer may be removed."""
+        target = self._granted(target)
         if target.deletion_policy == "Retain":
             return Outcome(State.DELETED, "Retained", "deletionPolicy is Retain: the AWS objects are kept")
         if target.deletion_protected:
@@ -143,22 +152,11 @@ class _Pass:
         self.writes += 1
 
     def _check_owner(self, adapter: Adapter, observed: Observation) -> bool:
-        """True when the object must be adopted (tagged) before it counts as up to date."""
-        if adapter.owner_field is None or observed.owner == self.target.owner:
+        """True when the object must be adopted (tagged) before it counts as up to date; Terminal when it is
+        not ours to touch (:meth:`Target.check_claim`: the one ownership rule, which adapters use too)."""
+        if adapter.owner_field is None:
             return False
-        if observed.owner is not None:
-            raise TerminalError(
-                f"{adapter.owner_field}: the AWS object is owned by {observed.owner!r}, not {self.target.owner!r}; "
-                "refusing to touch it (choose another name)",
-                reason="ForeignOwner",
-            )
-        if not self.target.adopt:
-            raise TerminalError(
-                f"{adapter.owner_field}: an AWS object with this name exists without the upskill.io/owner tag; "
-                "set spec.adopt: true to manage it",
-                reason="AdoptionRequired",
-            )
-        return True
+        return self.target.check_claim(adapter.owner_field, observed.owner, observed.naming) is Claim.ADOPT
 
     def sync_adapter(self, adapter: Adapter) -> None:
         last_diff: tuple[str, ...] | None = None

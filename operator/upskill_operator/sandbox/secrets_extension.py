@@ -21,6 +21,9 @@ What is emulated, exactly:
   returns when no version is named, as AWS does (moto kept returning the former one).
 - ``ListSecretVersionIds`` reports each version's own ``CreatedDate`` (moto reported the time of
   the call for every version).
+- ``DescribeSecret`` reports ``LastAccessedDate``, the day (midnight UTC) of the last successful
+  ``GetSecretValue``, and omits it for a secret never retrieved, as AWS does (moto always sent
+  null). Tests read it to prove a secret's value was never read.
 
 :func:`age_versions` moves a secret's version creation times into the past, so a test can make a
 rotation (counted from the current version's creation) due without waiting days.
@@ -81,7 +84,19 @@ def _to_dict(self: Any) -> dict[str, Any]:
     rules = getattr(self, "_upskill_rules", None)
     if rules and "RotationRules" in out:
         out["RotationRules"] = dict(rules)
+    accessed = getattr(self, "_upskill_accessed", None)
+    if accessed is None:
+        out.pop("LastAccessedDate", None)
+    else:
+        out["LastAccessedDate"] = accessed
     return out
+
+
+def _get_secret_value(self: Any, secret_id: str, version_id: str, version_stage: str) -> dict[str, Any]:
+    found: dict[str, Any] = _original_get_value(self, secret_id, version_id, version_stage)
+    now = int(time.time())
+    self.secrets[secret_id]._upskill_accessed = now - now % 86400  # AWS keeps the date only
+    return found
 
 
 def _list_secret_version_ids(self: Any, secret_id: str) -> str:
@@ -98,6 +113,7 @@ def _list_secret_version_ids(self: Any, secret_id: str) -> str:
 
 
 _original_to_dict = models.FakeSecret.to_dict
+_original_get_value = models.SecretsManagerBackend.get_secret_value
 _original_update_stage = models.SecretsManagerBackend.update_secret_version_stage
 
 
@@ -121,6 +137,7 @@ def install() -> None:
         models.SecretsManagerBackend.rotate_secret = _rotate_secret  # type: ignore[method-assign]
         models.SecretsManagerBackend.list_secret_version_ids = _list_secret_version_ids  # type: ignore[method-assign]
         models.FakeSecret.to_dict = _to_dict  # type: ignore[method-assign]
+        models.SecretsManagerBackend.get_secret_value = _get_secret_value  # type: ignore[method-assign]
         models.SecretsManagerBackend.update_secret_version_stage = _update_secret_version_stage  # type: ignore[method-assign]
         _installed = True
 

@@ -22,5 +22,8 @@ class Context:
 
     def engine(self, adapters: Sequence[Adapter]) -> Engine:
         return Engine(
-            adapters, max_writes=self.settings.max_steps_per_pass, requeue_seconds=self.settings.requeue_seconds
+            adapters,
+            max_writes=self.settings.max_steps_per_pass,
+            requeue_seconds=self.settings.requeue_seconds,
+            adopt_scopes=self.settings.adopt_scopes,
         )

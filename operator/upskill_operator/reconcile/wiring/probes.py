@@ -123,8 +123,10 @@ def _database_plan(body: Mapping[str, Any], settings: Settings, aws: AwsClients,
     probe = _settings(spec, settings, force)
     if probe is None:
         return None
+    metadata = body.get("metadata") or {}
+    owner = f"{metadata.get('namespace') or ''}/{metadata.get('name') or ''}"
     try:
-        targets = connections(spec, body.get("status") or {}, settings, aws)
+        targets = connections(spec, body.get("status") or {}, settings, aws, owner=owner)
     except OperatorError:
         return None  # credentials not known yet: try again next round
     if not targets:

@@ -44,13 +44,14 @@ def build(ctx: Context) -> Engine:
     secrets = SecretsManager(ctx.aws)
     kube_secrets = KubeSecrets(ctx.kube)
     objects = CustomObjects(ctx.kube)
-    database = DatabaseReader(objects, secrets, endpoint_resolver(ctx.settings))
+    rds = RdsPasswords(ctx.aws)
+    database = DatabaseReader(objects, secrets, rds, endpoint_resolver(ctx.settings))
     kms = Kms.in_own_account(ctx.aws)
     return ctx.engine(
         [
             KmsKeyAdapter(kms, "spec.kmsKeyId", lambda target: secret_spec(target).kms_key_id),
             SourceAdapter(kube_secrets, database),
-            SecretsManagerAdapter(secrets, kms, RdsPasswords(ctx.aws), ctx.settings.name_prefix),
+            SecretsManagerAdapter(secrets, kms, rds, ctx.settings.name_prefix),
             ProxyAccessAdapter(objects),
             KubeSecretSyncAdapter(kube_secrets),
             RestartAdapter(Workloads(ctx.kube)),
