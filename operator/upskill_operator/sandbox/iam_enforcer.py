@@ -130,12 +130,13 @@ class IamEnforcer:
         except CreateAccessKeyFailure:
             return _refusal(service, f"The security token included in the request is invalid ({key[:4]}...)")
         policies = [_document(p) for p in principal.collect_policies()]
+        boundary = _boundary(principal)
         try:
             requests = authorizations(service, operation, params, Lookups(self._client, region, account))
         except UnmappedError as exc:
             return _refusal(service, f"the enforcing bed has no IAM mapping for {exc}")
         for request in requests:
-            decision = evaluate(policies, request)
+            decision = evaluate(policies, request, boundary)
             with self._lock:
                 self.log.append(Decided(principal.arn, request, decision))
             if not decision.allowed:
@@ -145,6 +146,18 @@ class IamEnforcer:
                 )
                 return _refusal(service, message)
         return None
+
+
+def _boundary(principal: Any) -> dict[str, Any] | None:
+    """The permissions boundary of the principal's role or user (a managed policy), if it has one."""
+    kind, _, path = principal.arn.rpartition(":")[2].partition("/")
+    name = path.split("/")[0]
+    try:
+        entity = principal.backend.get_role(name) if kind == "assumed-role" else principal.backend.get_user(name)
+    except Exception:  # noqa: BLE001 - moto's NoSuchEntity: no entity, no boundary
+        return None
+    arn = getattr(entity, "permissions_boundary_arn", None)
+    return _document(principal.backend.get_policy(arn)) if arn else None
 
 
 def _refusal(service: str, message: str) -> tuple[str, str, bytes]:
