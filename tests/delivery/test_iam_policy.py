@@ -200,3 +200,17 @@ def test_the_operator_cannot_edit_its_own_role() -> None:
         assert not [r for r in iam_resources if fnmatch.fnmatchcase(role, r)], (
             f"{folder}: {role} is in the policy's reach"
         )
+
+
+def test_every_build_names_the_boundary_its_policy_requires() -> None:
+    from delivery.kustomize import build, one
+    from upskill_operator.sandbox.iam_eval import Request, evaluate
+
+    for folder in ("manifests/base", "manifests/overlays/dev", "manifests/overlays/prod"):
+        container = one(build(folder), "Deployment", "upskill-operator")["spec"]["template"]["spec"]["containers"][0]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        prefix, boundary = env["UPSKILL_NAME_PREFIX"], env["UPSKILL_PROXY_ROLE_BOUNDARY_ARN"]
+        assert boundary.endswith(f":policy/{prefix}-proxy-role-boundary"), folder
+        role = boundary.replace(":policy/", ":role/").replace("-role-boundary", "-x-proxy")
+        create = Request("iam:CreateRole", role, {"iam:PermissionsBoundary": boundary})
+        assert evaluate([policy.document(prefix)], create).allowed, folder
