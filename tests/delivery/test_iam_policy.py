@@ -214,3 +214,9 @@ def test_every_build_names_the_boundary_its_policy_requires() -> None:
         role = boundary.replace(":policy/", ":role/").replace("-role-boundary", "-x-proxy")
         create = Request("iam:CreateRole", role, {"iam:PermissionsBoundary": boundary})
         assert evaluate([policy.document(prefix)], create).allowed, folder
+
+
+def test_docs_explain_every_statement() -> None:
+    docs = (ROOT / "docs" / "iam.md").read_text(encoding="utf-8")
+    missing = [s["Sid"] for s in policy.document()["Statement"] if f"`{s['Sid']}`" not in docs]
+    assert not missing, f"docs/iam.md does not explain {missing}"
