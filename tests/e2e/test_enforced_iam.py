@@ -18,20 +18,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import kubernetes
 import pytest
 
 from upskill_operator.config import AwsSettings, Settings
+from upskill_operator.kube.client import load_configuration
 from upskill_operator.models import KINDS
+from upskill_operator.models.common import API_GROUP, API_VERSION
 from upskill_operator.sandbox.iam_enforcer import IamEnforcer
 from upskill_operator.sandbox.iam_principal import OperatorPrincipal, operator_principal
 from upskill_operator.sandbox.postgres import postgres
 from upskill_operator.sandbox.rds_backer import ClusterBacker
 from upskill_operator.sandbox.stack import find_manifests, load_manifests
 
-from e2e.conftest import NAMESPACE, REGION, Bed, CallLog, emulators, is_ready
+from e2e.conftest import API, REGION, Bed, CallLog, emulators, is_ready
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
+NAMESPACE = "enforced-iam"
+"""A namespace of its own: moto's state is shared by every bed of the test session."""
 POLICY = Path(__file__).resolve().parents[2] / "manifests" / "iam" / "policy.json"
 PLURALS = {k.kind: k.plural for k in KINDS}
 _DB_URL_ROTATION = (
@@ -108,10 +113,21 @@ def _changed(doc: dict[str, Any]) -> dict[str, Any]:
     return {"apiVersion": doc["apiVersion"], "kind": doc["kind"], "metadata": metadata, "spec": spec}
 
 
+def _get(bed: Bed, doc: dict[str, Any]) -> dict[str, Any] | None:
+    return bed.kube.get(API, PLURALS[doc["kind"]], NAMESPACE, doc["metadata"]["name"])
+
+
+def _delete(bed: Bed, doc: dict[str, Any]) -> None:
+    with kubernetes.client.ApiClient(load_configuration(bed.settings.kubeconfig)) as api:
+        kubernetes.client.CustomObjectsApi(api).delete_namespaced_custom_object(
+            API_GROUP, API_VERSION, NAMESPACE, PLURALS[doc["kind"]], doc["metadata"]["name"]
+        )
+
+
 def _waiting(bed: Bed, docs: list[dict[str, Any]], *, gone: bool) -> list[str]:
     out = []
     for doc in docs:
-        obj = bed.get(PLURALS[doc["kind"]], doc["metadata"]["name"])
+        obj = _get(bed, doc)
         if (obj is not None) if gone else not is_ready(obj):
             out.append(f"{doc['kind']} {doc['metadata']['name']}: {(obj or {}).get('status', {}).get('message')}")
     return out
@@ -161,13 +177,13 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
                 bed.apply(_changed(doc))
             not_ready += _until(bed, docs, gone=False, timeout=120)
             generated = next(d for d in docs if d["metadata"]["name"] == "better-auth-secret")
-            bed.delete("upskillsecrets", "better-auth-secret")  # recoverable, then restored by applying it again
+            _delete(bed, generated)  # recoverable, then restored by applying it again
             not_ready += _until(bed, [generated], gone=True, timeout=120)
             bed.apply(generated)
             not_ready += _until(bed, [generated], gone=False, timeout=120)
             denied = [f"{d.request.action} {d.request.resource} {dict(d.request.context)}" for d in enforcer.denied()]
             for doc in reversed(docs):
-                bed.delete(PLURALS[doc["kind"]], doc["metadata"]["name"])
+                _delete(bed, doc)
             not_deleted = _until(bed, docs, gone=True, timeout=300)
         finally:
             bed.stop_operator()

@@ -8,6 +8,7 @@ the role from ``sts:AssumeRole``, as IRSA hands the operator.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -54,11 +55,15 @@ def operator_principal(aws: MotoServer, region: str, prefix: str = "upskill") ->
             {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole"}
         ],
     }
-    role_arn = iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=_compact(trust))["Role"]["Arn"]
+    try:  # moto's state is per process: a second bed of the session finds the role and the boundary
+        role_arn = iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=_compact(trust))["Role"]["Arn"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        role_arn = iam.get_role(RoleName=ROLE)["Role"]["Arn"]
     iam.put_role_policy(RoleName=ROLE, PolicyName="upskill-operator", PolicyDocument=document)
-    boundary_arn = iam.create_policy(
-        PolicyName=boundary.BOUNDARY_NAME.format(prefix=prefix), PolicyDocument=_compact(boundary.document(prefix))
-    )["Policy"]["Arn"]
+    name = boundary.BOUNDARY_NAME.format(prefix=prefix)
+    boundary_arn = f"arn:aws:iam::{account}:policy/{name}"
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_policy(PolicyName=name, PolicyDocument=_compact(boundary.document(prefix)))
     credentials = aws.client("sts", region).assume_role(RoleArn=role_arn, RoleSessionName="upskill-operator")[
         "Credentials"
     ]
