@@ -211,3 +211,13 @@ def test_a_role_made_under_the_boundary_can_do_no_more_than_the_boundary(foreign
     iam_as_role = session.client("iam", endpoint_url=foreign.aws.url)
     with pytest.raises(ClientError, match="AccessDenied"):
         iam_as_role.create_user(UserName="backdoor")
+
+
+def test_the_principal_is_proven_by_its_signature_not_its_key_id(foreign: Foreign) -> None:
+    forged = {**foreign.principal.session_kwargs(), "aws_secret_access_key": "not-the-secret"}
+    ddb = boto3.session.Session(region_name=REGION, **forged).client("dynamodb", endpoint_url=foreign.aws.url)
+    with pytest.raises(ClientError, match="signature"):
+        ddb.describe_table(TableName="upskill-anything")
+    honest = foreign.attacker("dynamodb")
+    with pytest.raises(ClientError, match="ResourceNotFound"):
+        honest.describe_table(TableName="upskill-anything")

@@ -14,8 +14,8 @@ resource-scoped grant never matches. This WSGI middleware does it per server, as
    (``AccessDeniedException`` for JSON services, ``AccessDenied`` / EC2's ``UnauthorizedOperation``
    for query services) and nothing reaches moto.
 
-Requests signed with the bed's own key (``testing``: seeding, fixtures, assertions) pass unchecked.
-Signatures are not verified (the bed trusts the key id). Every decision is kept in :attr:`log`,
+Requests signed with the bed's own key (``testing``: seeding, fixtures, assertions) pass unchecked;
+others must carry a valid SigV4 signature of the principal's secret key (moto's own check). Every decision is kept in :attr:`log`,
 with the Sids that allowed it, so a test can show which grants a run used.
 """
 
@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import boto3
-from moto.iam.access_control import CreateAccessKeyFailure, create_access_key
+from moto.iam.access_control import CreateAccessKeyFailure, IAMRequest, create_access_key
 from moto.iam.models import Policy
 
 from upskill_operator.sandbox.iam_eval import Decision, Request, evaluate
@@ -129,6 +129,8 @@ class IamEnforcer:
             principal = create_access_key(account, "aws", key, _headers(environ))
         except CreateAccessKeyFailure:
             return _refusal(service, f"The security token included in the request is invalid ({key[:4]}...)")
+        if not _signed(environ, account, body, operation):
+            return _refusal(service, "The request signature we calculated does not match the signature you provided")
         policies = [_document(p) for p in principal.collect_policies()]
         boundary = _boundary(principal)
         try:
@@ -146,6 +148,17 @@ class IamEnforcer:
                 )
                 return _refusal(service, message)
         return None
+
+
+def _signed(environ: dict[str, Any], account: str, body: bytes, operation: str) -> bool:
+    """SigV4 checked as moto's own IAM access control does (with the principal's secret key)."""
+    query = environ.get("QUERY_STRING", "")
+    path = environ.get("PATH_INFO", "/") + (f"?{query}" if query else "")
+    try:
+        IAMRequest(account, environ["REQUEST_METHOD"], path, {}, body, _headers(environ), operation).check_signature()
+    except Exception:  # noqa: BLE001 - moto raises its own HTTP error classes for a bad signature
+        return False
+    return True
 
 
 def _boundary(principal: Any) -> dict[str, Any] | None:
