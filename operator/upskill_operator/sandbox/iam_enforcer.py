@@ -15,8 +15,9 @@ resource-scoped grant never matches. This WSGI middleware does it per server, as
    for query services) and nothing reaches moto.
 
 Requests signed with the bed's own key (``testing``: seeding, fixtures, assertions) pass unchecked;
-others must carry a valid SigV4 signature of the principal's secret key (moto's own check). Every decision is kept in :attr:`log`,
-with the Sids that allowed it, so a test can show which grants a run used.
+others must carry a valid SigV4 signature of the principal's secret key (moto's own check). Every
+decision is kept in :attr:`log`, with the Sids that allowed it, so a test can show which grants a run
+used.
 """
 
 from __future__ import annotations
