@@ -220,3 +220,11 @@ def test_docs_explain_every_statement() -> None:
     docs = (ROOT / "docs" / "iam.md").read_text(encoding="utf-8")
     missing = [s["Sid"] for s in policy.document()["Statement"] if f"`{s['Sid']}`" not in docs]
     assert not missing, f"docs/iam.md does not explain {missing}"
+
+
+def test_the_policy_fits_a_roles_inline_quota() -> None:
+    from upskill_operator.sandbox.iam_principal import ROLE_INLINE_LIMIT
+
+    for prefix in ("upskill", "upskill-dev"):
+        size = len(re.sub(r"\s", "", policy.render(prefix)))
+        assert size <= ROLE_INLINE_LIMIT, f"{size} characters without whitespace; IAM allows {ROLE_INLINE_LIMIT}"
