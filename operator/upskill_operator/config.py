@@ -64,6 +64,11 @@ class Settings(BaseModel):
         description="Address the metrics server listens on (127.0.0.1 keeps it local; :: for IPv6).",
     )
     finalizer: str = Field("upskill.io/finalizer", description="Finalizer the operator owns.")
+    proxy_role_boundary_arn: str | None = Field(
+        None,
+        description="Permissions boundary (the managed policy of manifests/iam/proxy-role-boundary.json) set on "
+        "every IAM role the operator creates; its IAM policy refuses CreateRole without it.",
+    )
     namespaces: tuple[str, ...] = Field((), description="Namespaces to watch; empty means cluster-wide.")
     kubeconfig: str | None = Field(None, description="Kubeconfig path; None means in-cluster or the default chain.")
     workers: int = Field(16, ge=1, description="Worker threads per kind, for its blocking AWS and Kubernetes calls.")
@@ -168,6 +173,7 @@ class Settings(BaseModel):
             "webhook_keyfile",
             "sweep_seconds",
             "sweep_grace_seconds",
+            "proxy_role_boundary_arn",
         ):
             value = env.get(f"{_PREFIX}{field.upper()}")
             if value:

@@ -186,11 +186,17 @@ def test_the_service_account_has_an_irsa_role_and_the_binding(folder: str) -> No
     assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].startswith("arn:aws:iam::")
     pod = one(objects, "Deployment", "upskill-operator")["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == account["metadata"]["name"]
-    binding = one(objects, "ClusterRoleBinding", "upskill-operator")
-    assert binding["subjects"] == [
-        {"kind": "ServiceAccount", "name": account["metadata"]["name"], "namespace": account["metadata"]["namespace"]}
-    ]
-    assert binding["roleRef"]["name"] == one(objects, "ClusterRole", "upskill-operator")["metadata"]["name"]
+    bindings = [*find(objects, "ClusterRoleBinding"), *find(objects, "RoleBinding")]  # either RBAC mode
+    assert bindings
+    for binding in bindings:
+        assert binding["subjects"] == [
+            {
+                "kind": "ServiceAccount",
+                "name": account["metadata"]["name"],
+                "namespace": account["metadata"]["namespace"],
+            }
+        ]
+        assert one(objects, binding["roleRef"]["kind"], binding["roleRef"]["name"])
 
 
 def test_the_overlays_differ_from_base_where_they_should() -> None:

@@ -20,6 +20,7 @@ from upskill_operator.config import AwsSettings, Settings
 from upskill_operator.kube.client import load_configuration
 from upskill_operator.models.common import API_GROUP, API_VERSION
 from upskill_operator.sandbox.aws import MotoServer, aws_env
+from upskill_operator.sandbox.iam_enforcer import IamEnforcer
 from upskill_operator.sandbox.kube import KubeServer
 from upskill_operator.sandbox.operator_thread import OperatorThread
 from upskill_operator.sandbox.postgres import postgres
@@ -123,10 +124,10 @@ def is_ready(obj: dict[str, Any] | None) -> bool:
 
 
 @contextmanager
-def emulators(region: str) -> Iterator[tuple[MotoServer, KubeServer]]:
+def emulators(region: str, enforcer: IamEnforcer | None = None) -> Iterator[tuple[MotoServer, KubeServer]]:
     """The moto server (seeded, and named by this process's AWS environment) and the Kubernetes emulator
-    with our CRDs: what every bed of the session starts from."""
-    with MotoServer() as aws, KubeServer() as kube, pytest.MonkeyPatch.context() as env:
+    with our CRDs: what every bed of the session starts from. ``enforcer`` makes it an enforcing-IAM bed."""
+    with MotoServer(enforcer=enforcer) as aws, KubeServer() as kube, pytest.MonkeyPatch.context() as env:
         for key, value in aws_env(aws.url, region).items():
             env.setenv(key, value)
         aws.seed(region)

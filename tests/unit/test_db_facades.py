@@ -109,6 +109,32 @@ def test_iam_policy_documents() -> None:
         iam.delete_role("r")
 
 
+def test_roles_are_created_under_the_permissions_boundary_when_one_is_set() -> None:
+    iam, stubber = stubbed(Iam)
+    boundary = "arn:aws:iam::111122223333:policy/upskill-proxy-role-boundary"
+    common = {
+        "RoleName": "r",
+        "AssumeRolePolicyDocument": "{}",
+        "Description": "d",
+        "Tags": [{"Key": "k", "Value": "v"}],
+    }
+    arn = "arn:aws:iam::111122223333:role/r"
+    role = {
+        "Role": {
+            "RoleName": "r",
+            "Path": "/",
+            "RoleId": "AROAEXAMPLE0000000001",
+            "Arn": arn,
+            "CreateDate": "2026-01-01",
+        }
+    }
+    stubber.add_response("create_role", role, {**common, "PermissionsBoundary": boundary})
+    stubber.add_response("create_role", role, common)
+    assert iam.create_role("r", trust_policy={}, description="d", tags={"k": "v"}, permissions_boundary=boundary)
+    assert iam.create_role("r", trust_policy={}, description="d", tags={"k": "v"})
+    stubber.assert_no_pending_responses()
+
+
 def test_operations_list_what_is_called() -> None:
     rds, _ = stubbed(Rds)
     with pytest.raises(AssertionError, match="does not list CreateDBProxy"):

@@ -20,6 +20,7 @@ def test_settings_from_env() -> None:
             "UPSKILL_RESYNC_SECONDS": "42",
             "UPSKILL_NAMESPACES": "a, b,,",
             "KUBECONFIG": "/k",
+            "UPSKILL_PROXY_ROLE_BOUNDARY_ARN": "arn:aws:iam::1:policy/upskill-proxy-role-boundary",
         }
     )
     assert settings.aws.region == "eu-west-1"
@@ -27,6 +28,8 @@ def test_settings_from_env() -> None:
     assert settings.resync_seconds == 42
     assert settings.namespaces == ("a", "b")
     assert settings.kubeconfig == "/k"
+    assert settings.proxy_role_boundary_arn == "arn:aws:iam::1:policy/upskill-proxy-role-boundary"
+    assert Settings.from_env({}).proxy_role_boundary_arn is None
 
 
 def test_settings_reject_nonsense() -> None:

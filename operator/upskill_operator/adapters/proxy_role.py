@@ -5,7 +5,9 @@ allows ``secretsmanager:GetSecretValue`` on the cluster's master secret ARN only
 ``kms:Decrypt`` on the spec's KMS key through Secrets Manager when the secret is encrypted with it;
 and on the secrets of the application users the proxy accepts (:mod:`.proxy_users`) and their keys.
 No role is created when ``spec.proxy.roleArn`` names one or the proxy is disabled; a role this
-operator created earlier is then deleted.
+operator created earlier is then deleted. Roles are created under the permissions boundary of
+``UPSKILL_PROXY_ROLE_BOUNDARY_ARN`` (``manifests/iam/proxy-role-boundary.json``): the operator's
+IAM policy allows no other (docs/iam.md).
 """
 
 from __future__ import annotations
@@ -109,10 +111,11 @@ class ProxyRoleAdapter:
     name = "proxy role"
     owner_field = "spec.clusterIdentifier"
 
-    def __init__(self, iam: Iam, kms: Kms, name_prefix: str) -> None:
+    def __init__(self, iam: Iam, kms: Kms, name_prefix: str, boundary_arn: str | None = None) -> None:
         self.iam = iam
         self.kms = kms
         self.name_prefix = name_prefix
+        self.boundary_arn = boundary_arn
 
     def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
         proxy = database_spec(target).proxy
@@ -168,6 +171,7 @@ class ProxyRoleAdapter:
             trust_policy=trust_policy(),
             description=f"RDS Proxy of {target.owner}: reads the master secret (upskill-operator)",
             tags=desired_tags(target),
+            permissions_boundary=self.boundary_arn,
         )
         policy = self._policy(target, outputs)
         if policy is not None:

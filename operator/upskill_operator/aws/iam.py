@@ -59,15 +59,23 @@ class Iam(ClassifiedFacade):
         return role
 
     def create_role(
-        self, name: str, *, trust_policy: Mapping[str, Any], description: str, tags: Mapping[str, str]
+        self,
+        name: str,
+        *,
+        trust_policy: Mapping[str, Any],
+        description: str,
+        tags: Mapping[str, str],
+        permissions_boundary: str | None = None,
     ) -> str:
-        """Create the role with its trust policy and tags in one call; returns its ARN."""
+        """Create the role with its trust policy, tags and permissions boundary in one call; returns its ARN."""
+        extra = {"PermissionsBoundary": permissions_boundary} if permissions_boundary else {}
         arn: str = self.call(
             "CreateRole",
             RoleName=name,
             AssumeRolePolicyDocument=_dumps(trust_policy),
             Description=description,
             Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+            **extra,
         )["Role"]["Arn"]
         return arn
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from upskill_operator.aws import boundary
 from upskill_operator.aws.base import Facade
 
 __all__ = [
@@ -120,13 +121,19 @@ class Rule:
     exclude: tuple[str, ...] = ()
 
 
-def _owned() -> dict[str, dict[str, str]]:
-    return {"Null": {f"aws:ResourceTag/{OWNER_TAG}": "false"}}
+def _owned(key: str = f"aws:ResourceTag/{OWNER_TAG}") -> dict[str, dict[str, str]]:
+    return {"Null": {key: "false"}}
 
 
 def _tagged_on_request() -> dict[str, dict[str, str]]:
     return {"Null": {f"aws:RequestTag/{OWNER_TAG}": "false"}}
 
+
+_BOUNDARY_ARN = "arn:aws:iam::*:policy/" + boundary.BOUNDARY_NAME
+_SECRETS_OWN_NAMES = "arn:aws:secretsmanager:*:*:secret:{prefix}/*"
+_RDS_MASTER_SECRETS = "arn:aws:secretsmanager:*:*:secret:rds!*"
+_OUR_CLUSTERS = "arn:aws:rds:*:*:cluster:{prefix}-*"
+_ROLES = "arn:aws:iam::*:role/{prefix}-*"
 
 RULES: tuple[Rule, ...] = (
     # DynamoDB: tables are named <prefix>-<namespace>-<name> (spec.tableName must keep the prefix).
@@ -182,17 +189,21 @@ RULES: tuple[Rule, ...] = (
         _owned(),
     ),
     Rule("Ec2IngressRules", ("ec2:AuthorizeSecurityGroupIngress",), ("arn:aws:ec2:*:*:security-group-rule/*",)),
-    # IAM: the proxy roles, named <cluster>-proxy; passed only to RDS.
+    # IAM: the proxy roles, named <cluster>-proxy. Every write that gives a role permissions or
+    # trust requires our permissions boundary on it, so no role the operator makes can do more
+    # than the boundary (read our secrets); PassRole only to RDS.
+    Rule("IamReadProxyRoles", ("iam:GetRole", "iam:GetRolePolicy"), (_ROLES,)),
     Rule(
-        "IamOwnProxyRoles",
-        ("iam:*Role", "iam:*RolePolicy", "iam:UpdateAssumeRolePolicy"),
-        ("arn:aws:iam::*:role/{prefix}-*",),
-        exclude=("iam:PassRole",),
+        "IamProxyRolesUnderBoundary",
+        ("iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:UpdateAssumeRolePolicy", "iam:DeleteRole"),
+        (_ROLES,),
+        {"StringLike": {"iam:PermissionsBoundary": _BOUNDARY_ARN}},
     ),
+    Rule("IamTagProxyRoles", ("iam:TagRole", "iam:UntagRole"), (_ROLES,)),
     Rule(
         "IamPassProxyRolesToRds",
         ("iam:PassRole",),
-        ("arn:aws:iam::*:role/{prefix}-*",),
+        (_ROLES,),
         {"StringEquals": {"iam:PassedToService": "rds.amazonaws.com"}},
     ),
     # RDS: identifiers may be chosen by the user (clusterIdentifier) or by AWS (proxies), so
@@ -206,10 +217,23 @@ RULES: tuple[Rule, ...] = (
             "rds:CreateDBSubnetGroup",
             "rds:CreateDBProxy",
             "rds:CreateDBProxyEndpoint",
-            "rds:AddTagsToResource",
         ),
         ("*",),
         _tagged_on_request(),
+    ),
+    # Tags on an object without our tag: only when it is named under the prefix (tag on create, or
+    # adoption of an untagged object of our naming scope), or a proxy (AWS-generated id) being created.
+    Rule(
+        "RdsTagOnCreateByName",
+        ("rds:AddTagsToResource",),
+        ("arn:aws:rds:*:*:cluster:{prefix}-*", "arn:aws:rds:*:*:db:{prefix}-*", "arn:aws:rds:*:*:subgrp:{prefix}-*"),
+        _tagged_on_request(),
+    ),
+    Rule(
+        "RdsTagNewProxies",
+        ("rds:AddTagsToResource",),
+        ("arn:aws:rds:*:*:db-proxy:*", "arn:aws:rds:*:*:db-proxy-endpoint:*"),
+        {"Null": {f"aws:RequestTag/{OWNER_TAG}": "false", f"aws:ResourceTag/{OWNER_TAG}": "true"}},
     ),
     Rule(
         "RdsManageOwn",
@@ -235,39 +259,49 @@ RULES: tuple[Rule, ...] = (
         ("rds:RegisterDBProxyTargets", "rds:DeregisterDBProxyTargets", "rds:ModifyDBProxyTargetGroup"),
         ("arn:aws:rds:*:*:target-group:*",),
     ),
-    Rule("RdsIamAuthentication", ("rds-db:connect",), ("arn:aws:rds-db:*:*:dbuser:*/*",)),
-    # Secrets Manager: our secrets by the ownership tag; the master user secrets RDS manages.
+    # IAM database authentication: the operator logs in with IAM tokens through RDS Proxies only.
+    Rule("RdsIamAuthenticationThroughProxies", ("rds-db:connect",), ("arn:aws:rds-db:*:*:dbuser:prx-*/*",)),
+    # Secrets Manager: only under our name prefix; values and changes only with our owner tag.
     Rule("SecretsManagerRandomPasswords", ("secretsmanager:GetRandomPassword",), ("*",)),
     Rule(
         "SecretsManagerCreateOwn",
         ("secretsmanager:CreateSecret", "secretsmanager:TagResource"),
-        ("*",),
+        (_SECRETS_OWN_NAMES,),
         _tagged_on_request(),
+    ),
+    # Metadata reads by name, untagged: observing a secret that does not exist yet (or one left
+    # untagged) must answer NotFound or show its tags, not AccessDenied. No values.
+    Rule(
+        "SecretsManagerDescribeOwnNames",
+        ("secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds"),
+        (_SECRETS_OWN_NAMES,),
     ),
     Rule(
         "SecretsManagerManageOwn",
         ("secretsmanager:*",),
-        ("*",),
-        _owned(),
-        exclude=("secretsmanager:CreateSecret", "secretsmanager:GetRandomPassword"),
-    ),
-    # Reads by our name prefix, untagged: observing a secret that does not exist yet (or one left
-    # untagged) must answer NotFound or show its tags, not AccessDenied, or the engine cannot decide.
-    Rule(
-        "SecretsManagerReadOwnNames",
-        ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds"),
-        ("arn:aws:secretsmanager:*:*:secret:upskill/*",),
-    ),
-    Rule(
-        "SecretsManagerRdsMasterSecrets",
-        (
-            "secretsmanager:DescribeSecret",
-            "secretsmanager:GetSecretValue",
+        (_SECRETS_OWN_NAMES,),
+        _owned(f"secretsmanager:ResourceTag/{OWNER_TAG}"),
+        exclude=(
             "secretsmanager:CreateSecret",
-            "secretsmanager:RotateSecret",
-            "secretsmanager:TagResource",
+            "secretsmanager:GetRandomPassword",
+            "secretsmanager:Describe*",
+            "secretsmanager:List*",
         ),
-        ("arn:aws:secretsmanager:*:*:secret:rds!*",),
+    ),
+    # The master user secrets RDS manages (rds!cluster-<id>): RDS tags each with the cluster it
+    # belongs to; read and rotate only those of our clusters. RDS itself creates and tags them
+    # for CreateDBCluster/ModifyDBCluster (a forward access session): never the operator directly.
+    Rule(
+        "SecretsManagerOurClustersMasterSecrets",
+        ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:RotateSecret"),
+        (_RDS_MASTER_SECRETS,),
+        {"StringLike": {"secretsmanager:ResourceTag/aws:rds:primaryDBClusterArn": _OUR_CLUSTERS}},
+    ),
+    Rule(
+        "SecretsManagerRdsCreatesMasterSecrets",
+        ("secretsmanager:CreateSecret", "secretsmanager:TagResource", "secretsmanager:RotateSecret"),
+        (_RDS_MASTER_SECRETS,),
+        {"Bool": {"aws:ViaAWSService": "true"}},
     ),
 )
 
@@ -318,6 +352,15 @@ def _matches(action: str, rule: Rule) -> bool:
     return any(fnmatch.fnmatchcase(action, pattern) for pattern in rule.actions)
 
 
+def _fill(value: Any, prefix: str) -> Any:
+    """``{prefix}`` replaced in every string of a condition block (copied)."""
+    if isinstance(value, str):
+        return value.format(prefix=prefix)
+    if isinstance(value, Mapping):
+        return {k: _fill(v, prefix) for k, v in value.items()}
+    return [_fill(v, prefix) for v in value]
+
+
 def document(prefix: str = "upskill", actions: set[str] | None = None) -> dict[str, Any]:
     """The IAM policy document for AWS names starting with ``prefix``."""
     wanted = required_actions() if actions is None else actions
@@ -335,7 +378,7 @@ def document(prefix: str = "upskill", actions: set[str] | None = None) -> dict[s
             "Resource": [r.format(prefix=prefix) for r in rule.resources],
         }
         if rule.condition:
-            statement["Condition"] = {k: dict(v) for k, v in rule.condition.items()}
+            statement["Condition"] = _fill(rule.condition, prefix)
         statements.append(statement)
     unplaced = sorted(wanted - placed)
     if unplaced:
@@ -362,8 +405,19 @@ def diff(policy: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     return sorted(need - have), sorted(have - need)
 
 
+def _check_boundary(policy_file: Path, prefix: str) -> int:
+    path = policy_file.parent / boundary.FILE_NAME
+    if not path.exists() or path.read_text(encoding="utf-8") != boundary.render(prefix):
+        print(f"{path} is stale: run `upskill-operator iam-policy --write {policy_file}`", file=sys.stderr)
+        return 1
+    return 0
+
+
 def run(prefix: str = "upskill", *, write: Path | None = None, check: Path | None = None) -> int:
-    """Print the policy, write it to ``write``, or compare it with ``check`` (exit status 1 when stale)."""
+    """Print the policy, write it (and the roles' boundary beside it) to ``write``, or compare with ``check``.
+
+    Exit status 1 when the policy or the boundary file next to it is stale.
+    """
     text = render(prefix)
     if check is not None:
         committed = check.read_text(encoding="utf-8")
@@ -375,12 +429,15 @@ def run(prefix: str = "upskill", *, write: Path | None = None, check: Path | Non
         if committed != text:
             print(f"{check} is stale: run `upskill-operator iam-policy --write {check}`", file=sys.stderr)
             return 1
+        if _check_boundary(check, prefix):
+            return 1
         print(f"{check} is up to date ({len(granted(json.loads(committed)))} actions)")
         return 0
     if write is not None:
         write.parent.mkdir(parents=True, exist_ok=True)
         write.write_text(text, encoding="utf-8")
-        print(f"wrote {write}")
+        (write.parent / boundary.FILE_NAME).write_text(boundary.render(prefix), encoding="utf-8")
+        print(f"wrote {write} and {boundary.FILE_NAME}")
         return 0
     sys.stdout.write(text)
     return 0

@@ -27,6 +27,7 @@ from typing import Any
 import boto3
 
 from upskill_operator.sandbox import dynamodb_extension, secrets_extension
+from upskill_operator.sandbox.iam_enforcer import IamEnforcer
 from upskill_operator.sandbox.moto_app import ExtendedMotoServer, RdsEmulation
 
 __all__ = ["KMS_ALIAS", "SANDBOX_TAG", "MotoServer", "Seed", "aws_env"]
@@ -83,11 +84,18 @@ class MotoServer:
 
     ``port=0`` picks a free port (tests); the sandbox passes a stable one so the
     endpoint it prints stays the same between runs. ``rds`` holds the RDS extension's
-    knobs; they may be changed while the server runs.
+    knobs; they may be changed while the server runs. With ``enforcer``, requests signed by IAM
+    principals of the emulated account are authorised against their policies (:mod:`.iam_enforcer`).
     """
 
     def __init__(
-        self, port: int = 0, *, host: str = "127.0.0.1", quiet: bool = True, pending_describes: int = 0
+        self,
+        port: int = 0,
+        *,
+        host: str = "127.0.0.1",
+        quiet: bool = True,
+        pending_describes: int = 0,
+        enforcer: IamEnforcer | None = None,
     ) -> None:
         self._host = host
         self._port = port
@@ -95,6 +103,7 @@ class MotoServer:
         self._server: ExtendedMotoServer | None = None
         self._url: str | None = None
         self.rds = RdsEmulation(pending_describes=pending_describes)
+        self.enforcer = enforcer
 
     @property
     def url(self) -> str:
@@ -112,10 +121,14 @@ class MotoServer:
         _check_port_free(self._host, self._port)
         secrets_extension.install()  # AWS's behaviour where moto's Secrets Manager differs (see that module)
         dynamodb_extension.install()  # and where its DynamoDB does (a deleted table's system backup)
-        server = ExtendedMotoServer(self.rds, ip_address=self._host, port=self._port, verbose=not self._quiet)
+        server = ExtendedMotoServer(
+            self.rds, ip_address=self._host, port=self._port, verbose=not self._quiet, enforcer=self.enforcer
+        )
         server.start()
         host, port = server.get_host_and_port()
         self._server, self._url = server, f"http://{host}:{port}"
+        if self.enforcer is not None:
+            self.enforcer.url = self._url
         return self
 
     def stop(self) -> None:

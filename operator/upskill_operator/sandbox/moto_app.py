@@ -19,6 +19,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 
 from upskill_operator.sandbox.kms_extension import KmsExtension
+from upskill_operator.sandbox.iam_enforcer import IamEnforcer
 from upskill_operator.sandbox.rds_snapshots import make_rds_response
 
 __all__ = ["ExtendedMotoServer", "RdsEmulation"]
@@ -47,11 +48,14 @@ class RdsEmulation:
 
 
 class ExtendedMotoServer(ThreadedMotoServer):
-    """``ThreadedMotoServer`` whose RDS endpoint is served by the extension."""
+    """``ThreadedMotoServer`` whose RDS endpoint is served by the extension (and IAM enforced, when asked)."""
 
-    def __init__(self, emulation: RdsEmulation, ip_address: str, port: int, verbose: bool) -> None:
+    def __init__(
+        self, emulation: RdsEmulation, ip_address: str, port: int, verbose: bool, enforcer: IamEnforcer | None = None
+    ) -> None:
         super().__init__(ip_address=ip_address, port=port, verbose=verbose)
         self.emulation = emulation
+        self.enforcer = enforcer
         self._response = make_rds_response(emulation)
 
     def _create_app(self, service: Any) -> Any:
@@ -63,7 +67,9 @@ class ExtendedMotoServer(ThreadedMotoServer):
         return app
 
     def _server_entry(self) -> None:
-        app = DomainDispatcherApplication(self._create_app)
+        app: Any = DomainDispatcherApplication(self._create_app)
+        if self.enforcer is not None:
+            app = self.enforcer.wrap(app)
         self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()
         self._server.serve_forever()

@@ -57,7 +57,7 @@ def build(ctx: Context) -> Engine:
             ClusterAdapter(rds, kms, prefix),
             InstancesAdapter(rds, prefix),
             ProxyUsersAdapter(list_secrets, SecretsManager(ctx.aws), kms),
-            ProxyRoleAdapter(Iam(ctx.aws), kms, prefix),
+            ProxyRoleAdapter(Iam(ctx.aws), kms, prefix, ctx.settings.proxy_role_boundary_arn),
             ProxyAdapter(proxies, prefix),
             ProxyTargetAdapter(proxies, prefix),
             ProxyEndpointAdapter(proxies, prefix),
