@@ -40,8 +40,8 @@ NAMESPACE = "enforced-iam"
 POLICY = Path(__file__).resolve().parents[2] / "manifests" / "iam" / "policy.json"
 PLURALS = {k.kind: k.plural for k in KINDS}
 _DB_URL_ROTATION = (
-    "a database URL's rotation (RDS rotates the master secret); not run here: the bed's RDS rotation still "
-    "half-applies (issue 14, outcome 5, another helper's fix)"
+    "a database URL's rotation (RDS rotates the master secret): not part of this run; the bed's RDS rotation "
+    "is covered without enforcement by tests/e2e/test_master_rotation.py"
 )
 EXPLAINED: dict[tuple[str, str], str] = {
     ("Ec2IngressRules", "ec2:AuthorizeSecurityGroupIngress"): "AWS authorises the security-group-rule resource "
@@ -50,6 +50,12 @@ EXPLAINED: dict[tuple[str, str], str] = {
     "an IAM token (presigned locally, no AWS request); the bed's proxies are PostgreSQL: see test_iam_conditions.py",
     ("RdsManageOwn", "rds:DeregisterDBProxyTargets"): "the bed authorises the target group (RdsProxyTargetGroups); "
     "AWS also names the proxy's cluster, which is ours and tagged",
+    ("RdsProxyTargetGroups", "rds:DeregisterDBProxyTargets"): "called when a spec turns its proxy off; deleting "
+    "a database deletes its proxy, which takes its targets with it",
+    ("DynamoDBListBackups", "dynamodb:ListBackups"): "names the latest backup of a table that status records and "
+    "AWS no longer has (tests/e2e/test_data_gone.py); nothing is lost in this run",
+    ("StsCallerIdentity", "sts:GetCallerIdentity"): "asked only for a KMS key given as an ARN (the stack names "
+    "an alias); AWS authorises it for every principal",
     ("IamProxyRolesUnderBoundary", "iam:UpdateAssumeRolePolicy"): "repairs a proxy role's trust someone changed",
     ("RdsManageOwn", "rds:ModifyDBSubnetGroup"): "the stack never changes its subnets",
     ("RdsManageOwn", "rds:ModifyDBProxyEndpoint"): "the stack never changes a proxy endpoint's security groups",
@@ -98,7 +104,7 @@ DATABASE_CHANGES: dict[str, dict[str, Any]] = {
         "capacity": {"serverless": {"maxACU": 8}},
         "proxy": {"borrowTimeoutSeconds": 10, "idleClientTimeoutSeconds": 900},
     },
-    "course-db": {"capacity": {"provisioned": {"instanceClass": "db.t4g.medium"}}},
+    "course-db": {"capacity": {"provisioned": {"instanceClass": "db.r6g.large"}}},
 }
 
 

@@ -18,8 +18,8 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from upskill_operator.sandbox.kms_extension import KmsExtension
 from upskill_operator.sandbox.iam_enforcer import IamEnforcer
+from upskill_operator.sandbox.kms_extension import KmsExtension
 from upskill_operator.sandbox.rds_snapshots import make_rds_response
 
 __all__ = ["ExtendedMotoServer", "RdsEmulation"]
