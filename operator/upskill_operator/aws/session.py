@@ -86,6 +86,9 @@ class AwsClients:
         self._lock = threading.Lock()
 
     def client(self, service: str) -> Any:
+        built = self._clients.get(service)  # the hot path: no lock once the client exists
+        if built is not None:
+            return built
         with self._lock:
             if service not in self._clients:
                 client = self._session.client(
