@@ -40,7 +40,7 @@ class Facade:
 
     @property
     def _client(self) -> Any:
-        """The service's boto3 client, built on first use: a table-only fleet never builds ec2 or rds (16 MiB for ec2)."""
+        """The service's boto3 client, built on first use: a table-only fleet never builds ec2's (16 MiB)."""
         return self._clients.client(self.service)
 
     def call(self, operation: str, **params: Any) -> dict[str, Any]:

@@ -100,6 +100,11 @@ class AwsClients:
                 self._clients[service] = client
             return self._clients[service]
 
+    @property
+    def built(self) -> frozenset[str]:
+        """The services whose client exists so far (each is built when first called)."""
+        return frozenset(self._clients)
+
     def limiter(self, service: str) -> RateLimiter | None:
         rate = self.settings.calls_per_second.get(service)
         if not rate:
