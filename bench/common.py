@@ -52,7 +52,11 @@ class Bed:
         if not self.stopped:
             self.stopped = True
             self.process.terminate()
-            self.process.wait(30)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:  # kopf's graceful exit can outlast 30 s with 1,000 timers
+                self.process.kill()
+                self.process.wait(30)
 
     def rss(self) -> int:
         return int(psutil.Process(self.process.pid).memory_info().rss)
@@ -145,7 +149,19 @@ def _profile(pid: int) -> subprocess.Popen[bytes] | None:
     if not target:
         return None
     spy = Path(sys.executable).with_name("py-spy")
-    args = [str(spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "50", "-o", f"{target}.{pid}"]
+    args = [
+        str(spy),
+        "record",
+        "--nonblocking",
+        "--pid",
+        str(pid),
+        "--format",
+        "raw",
+        "--rate",
+        "25",
+        "-o",
+        f"{target}.{pid}",
+    ]
     return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
