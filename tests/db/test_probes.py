@@ -223,3 +223,24 @@ async def test_probes_reuse_one_session_and_replace_it_when_it_is_killed(pg_serv
     finally:
         await probes.close()
     assert probe_backends(pg_server) == set()
+
+
+async def test_a_held_session_is_still_retired_at_the_pools_max_lifetime(pg_server: str) -> None:
+    prober = PostgresProber("proxy", pg_server)
+    prober.pool.max_lifetime = 0.5  # an hour by default: as an app's pool would, the probe reconnects then
+    probes = probe_set("lifetime", prober, slo=5.0)
+    try:
+        await probes.run_once()
+        first = probe_backends(pg_server)
+        await asyncio.sleep(0.7)
+        await probes.run_once()
+        assert probes.states["proxy"].last_failure is None
+        again = await eventually(lambda: _changed(pg_server, first))
+        assert again, "the probe moved to a new session once the old one outlived max_lifetime"
+    finally:
+        await probes.close()
+
+
+async def _changed(url: str, before: set[int]) -> bool:
+    now = probe_backends(url)
+    return len(now) == 1 and now != before

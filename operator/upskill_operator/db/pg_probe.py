@@ -71,6 +71,7 @@ class PostgresProber:
         self._opened = False
         self._conn: psycopg.AsyncConnection[Any] | None = None
         """The pool's one connection, held between probes: a probe is one round trip, no pool hand-over."""
+        self._due_back = 0.0
         self.pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
             conninfo,
             connection_class=_recording(self._last_connect_error),
@@ -121,6 +122,7 @@ class PostgresProber:
             self._conn = await self.pool.getconn(timeout=self._timeout)
         except PoolTimeout:
             raise self._connect_failure() from None
+        self._due_back = time.monotonic() + self.pool.max_lifetime
         return self._conn
 
     async def _release(self) -> None:
@@ -130,6 +132,8 @@ class PostgresProber:
             await self.pool.putconn(conn)
 
     async def probe(self) -> float:
+        if self._conn is not None and time.monotonic() >= self._due_back:
+            await self._release()  # past the pool's max_lifetime: the pool retires it and connects afresh
         conn = self._conn or await self._checkout()
         answered = False
         try:
