@@ -28,6 +28,8 @@ from typing import Any
 import psutil
 
 from upskill_operator import crds
+from upskill_operator.aws.session import RateLimiter
+from upskill_operator.config import AwsSettings
 from upskill_operator.sandbox.aws import MotoServer, aws_env
 from upskill_operator.sandbox.kube import KubeServer
 
@@ -198,6 +200,18 @@ def print_table(headers: list[str], rows: list[list[str]]) -> None:
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in rows:
         print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+
+
+LIMITERS = {service: RateLimiter(rate) for service, rate in AwsSettings().calls_per_second.items()}
+"""The operator's client-side limits, applied to every baseline too (one bucket per service, as there)."""
+
+
+def limited(client: Any, service: str) -> Any:
+    """``client`` under the operator's own client-side rate limit for ``service``."""
+    limiter = LIMITERS.get(service)
+    if limiter is not None:
+        client.meta.events.register("before-send", lambda **_: limiter.acquire())
+    return client
 
 
 def load() -> str:

@@ -40,18 +40,15 @@ from typing import Any
 import boto3
 
 from upskill_operator import kubectl_yaml
-from upskill_operator.aws.session import RateLimiter
 from upskill_operator.config import AwsSettings, Settings
 
-from common import REGION, Bed, bed, load, print_table, ratios, record, wait
+from common import REGION, Bed, bed, limited, load, print_table, ratios, record, wait
 
 NAMESPACE = "bench"
 EXAMPLES = Path(__file__).parents[1] / "manifests/examples/upskill-stack"
 STEADY_RESYNC = 4.0
 """Database resync while measuring calls per resync (short, so a few rounds take seconds)."""
 RDS_LIMIT = 12.0
-LIMITERS = {service: RateLimiter(rate) for service, rate in AwsSettings().calls_per_second.items()}
-"""The operator's client-side limits, applied to the baseline too (one bucket per service, as there)."""
 _PASSES = re.compile(r'^upskill_reconcile_total\{kind="UpskillDatabase",result="ready"\} ([0-9.e+]+)$', re.M)
 
 
@@ -86,7 +83,7 @@ def operator_seconds(state: Bed, which: str, copies: int) -> list[float]:
 def direct_boto3(url: str, which: str, name: str) -> float:
     """The operator's creates, in its order, with plain boto3 (the emulator is instant: no waits)."""
     spec = doc(which, name)["spec"]
-    c = {s: _limited(boto3.client(s, endpoint_url=url, region_name=REGION), s) for s in ("rds", "ec2", "iam", "kms")}
+    c = {s: limited(boto3.client(s, endpoint_url=url, region_name=REGION), s) for s in ("rds", "ec2", "iam", "kms")}
     tags = [{"Key": "upskill.io/owner", "Value": f"{NAMESPACE}/{name}"}]
     started = time.perf_counter()
     subnets = c["ec2"].describe_subnets(Filters=[{"Name": "tag:tier", "Values": ["private"]}])["Subnets"]
@@ -184,13 +181,6 @@ def direct_boto3(url: str, which: str, name: str) -> float:
             Tags=tags,
         )
     return time.perf_counter() - started
-
-
-def _limited(client: Any, service: str) -> Any:
-    limiter = LIMITERS.get(service)
-    if limiter is not None:
-        client.meta.events.register("before-send", lambda **_: limiter.acquire())
-    return client
 
 
 def passes(state: Bed) -> int:

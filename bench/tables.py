@@ -5,7 +5,8 @@
 Per N, the operator applies N tables and the script waits for all Ready; then it measures two
 steady-state resyncs; then it STOPS the operator and runs the direct boto3 baseline on the same,
 now idle, emulators: the same creates, TTL and PITR updates, from a thread pool of the operator's
-worker count (``Settings.workers``), as a good script would. The ratio is printed both ways, with
+worker count (``Settings.workers``) under the operator's client-side rate limit, as a good script
+would. The ratio is printed both ways, with
 the machine's load average before and after each side. Figures go to ``.bench/figures.json``.
 
 AWS calls are every HTTP attempt (the operator's ``upskill_aws_api_attempts_total``); Kubernetes
@@ -24,7 +25,7 @@ import boto3
 
 from upskill_operator.config import Settings
 
-from common import REGION, Bed, bed, load, print_table, ratios, ready_count, record, wait
+from common import REGION, Bed, bed, limited, load, print_table, ratios, ready_count, record, wait
 
 NAMESPACE = "bench"
 RESYNC_SECONDS = 30.0
@@ -72,7 +73,7 @@ def create_one(client: Any, name: str) -> None:
 
 def direct_boto3(url: str, count: int, workers: int) -> float:
     """The same tables with plain boto3, ``workers`` at a time (one client, shared: boto3 clients are thread-safe)."""
-    ddb = boto3.client("dynamodb", endpoint_url=url, region_name=REGION)
+    ddb = limited(boto3.client("dynamodb", endpoint_url=url, region_name=REGION), "dynamodb")
     ddb.list_tables()  # build the client's endpoint and credentials before the clock starts
     started = time.perf_counter()
     with ThreadPoolExecutor(workers) as pool:
