@@ -46,7 +46,8 @@ unit: $(STAMP)
 crds: $(STAMP)  ## Regenerate crds/ from the models
 	$(BIN)/upskill-operator crds
 
-bench: $(STAMP)
+bench: $(STAMP)  ## Every benchmark, then one summary table of each figure against its target
+	rm -f .bench/figures.json
 	$(BIN)/python bench/tables.py
 	$(BIN)/python bench/probes.py
 	$(BIN)/python bench/secret_sync.py
@@ -54,6 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/faults.py
 	$(BIN)/python bench/stuck_recovery.py
 	$(BIN)/python bench/load.py --quick
+	$(BIN)/python bench/summary.py
 
 bench-load: $(STAMP)  ## The promised scale: 1,000 tables, 200 databases, 300 secrets (about 7 minutes)
 	$(BIN)/python bench/load.py

@@ -188,3 +188,59 @@ async def test_one_connection_per_endpoint_and_none_left_after_close(pg_server: 
     assert await eventually(gone, 5)
     assert len(asyncio.all_tasks()) == tasks_before
     assert threading.active_count() == threads_before
+
+
+def probe_backends(url: str) -> set[int]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", (APP,)).fetchall()
+        return {int(r[0]) for r in rows}
+
+
+async def test_probes_reuse_one_session_and_replace_it_when_it_is_killed(pg_server: str) -> None:
+    probes = probe_set("reuse", PostgresProber("proxy", pg_server), slo=5.0)
+    try:
+        await probes.run_once()
+        first = probe_backends(pg_server)
+        for _ in range(20):
+            await probes.run_once()
+        assert probe_backends(pg_server) == first, "every probe ran on the same server session"
+        assert len(first) == 1
+
+        with psycopg.connect(pg_server, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (next(iter(first)),))
+        await probes.run_once()  # the held session is gone: this probe fails, and gives it back to the pool
+        assert probes.states["proxy"].last_failure is not None
+        assert probes.states["proxy"].last_failure.reason == "unavailable"
+
+        async def recovered() -> bool:
+            await probes.run_once()
+            return probes.states["proxy"].last_failure is None
+
+        assert await eventually(recovered)
+        again = probe_backends(pg_server)
+        assert len(again) == 1
+        assert again != first, "a new session replaced the killed one"
+    finally:
+        await probes.close()
+    assert probe_backends(pg_server) == set()
+
+
+async def test_a_held_session_is_still_retired_at_the_pools_max_lifetime(pg_server: str) -> None:
+    prober = PostgresProber("proxy", pg_server)
+    prober.pool.max_lifetime = 0.5  # an hour by default: as an app's pool would, the probe reconnects then
+    probes = probe_set("lifetime", prober, slo=5.0)
+    try:
+        await probes.run_once()
+        first = probe_backends(pg_server)
+        await asyncio.sleep(0.7)
+        await probes.run_once()
+        assert probes.states["proxy"].last_failure is None
+        again = await eventually(lambda: _changed(pg_server, first))
+        assert again, "the probe moved to a new session once the old one outlived max_lifetime"
+    finally:
+        await probes.close()
+
+
+async def _changed(url: str, before: set[int]) -> bool:
+    now = probe_backends(url)
+    return len(now) == 1 and now != before

@@ -34,9 +34,14 @@ class Facade:
     safe_messages: ClassVar[bool] = True
 
     def __init__(self, clients: AwsClients) -> None:
-        self._client = clients.client(self.service)
+        self._clients = clients
         self._limiter = clients.limiter(self.service)
         self.region: str = clients.settings.region
+
+    @property
+    def _client(self) -> Any:
+        """The service's boto3 client, built on first use: a table-only fleet never builds ec2's (16 MiB)."""
+        return self._clients.client(self.service)
 
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
         """Call one AWS operation; raise NotFound, Terminal or Recoverable errors."""

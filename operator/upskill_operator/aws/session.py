@@ -86,6 +86,9 @@ class AwsClients:
         self._lock = threading.Lock()
 
     def client(self, service: str) -> Any:
+        built = self._clients.get(service)  # the hot path: no lock once the client exists
+        if built is not None:
+            return built
         with self._lock:
             if service not in self._clients:
                 client = self._session.client(
@@ -96,6 +99,11 @@ class AwsClients:
                 client.meta.events.register("before-send", _notify)
                 self._clients[service] = client
             return self._clients[service]
+
+    @property
+    def built(self) -> frozenset[str]:
+        """The services whose client exists so far (each is built when first called)."""
+        return frozenset(self._clients)
 
     def limiter(self, service: str) -> RateLimiter | None:
         rate = self.settings.calls_per_second.get(service)

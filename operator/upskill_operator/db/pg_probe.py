@@ -1,7 +1,8 @@
 """The PostgreSQL prober: ``SELECT 1`` through a one-connection psycopg pool.
 
-The pool keeps exactly one connection per endpoint and replaces it when it breaks, so a probe
-measures a round trip on a warm connection, as an app through RDS Proxy would see it. The
+The pool keeps exactly one connection per endpoint and replaces it when it breaks; the prober holds
+that connection between probes and gives it back to the pool only when a probe fails, so a probe
+is one round trip on a warm connection, as an app through RDS Proxy would see it. The
 connection runs in autocommit with server-side prepares off: one probe is one round trip, and
 it never leaves a transaction open. ``connect_timeout`` and ``statement_timeout`` bound the
 server side; :class:`~upskill_operator.db.probe.ProbeSet` bounds the client side.
@@ -68,6 +69,9 @@ class PostgresProber:
         self._extra = connect_kwargs
         self._last_connect_error: list[BaseException] = []
         self._opened = False
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+        """The pool's one connection, held between probes: a probe is one round trip, no pool hand-over."""
+        self._due_back = 0.0
         self.pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
             conninfo,
             connection_class=_recording(self._last_connect_error),
@@ -105,23 +109,53 @@ class PostgresProber:
         reason = "auth" if sqlstate.startswith("28") else "connect"
         return ProbeFailure(reason, f"cannot connect: {_first_line(last)}")
 
-    async def probe(self) -> float:
+    @property
+    def connection(self) -> psycopg.AsyncConnection[Any] | None:
+        """The connection held between probes (None before the first probe and after a failure)."""
+        return self._conn
+
+    async def _checkout(self) -> psycopg.AsyncConnection[Any]:
         if not self._opened:
             await self.pool.open(wait=False)
             self._opened = True
         try:
-            async with self.pool.connection(timeout=self._timeout) as conn:
-                started = time.perf_counter()
-                await conn.execute(self._query)
-                return time.perf_counter() - started
+            self._conn = await self.pool.getconn(timeout=self._timeout)
         except PoolTimeout:
             raise self._connect_failure() from None
-        except psycopg.errors.QueryCanceled:
-            raise ProbeFailure("timeout", f"statement_timeout ({self._timeout:g}s) cancelled the probe") from None
-        except psycopg.OperationalError as exc:
-            raise ProbeFailure("unavailable", f"connection lost: {_first_line(exc)}") from None
+        self._due_back = time.monotonic() + self.pool.max_lifetime
+        return self._conn
+
+    async def _release(self) -> None:
+        """Give the held connection back: the pool keeps it if it is still good, or replaces it."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await self.pool.putconn(conn)
+
+    async def probe(self) -> float:
+        if self._conn is not None and time.monotonic() >= self._due_back:
+            await self._release()  # past the pool's max_lifetime: the pool retires it and connects afresh
+        conn = self._conn or await self._checkout()
+        answered = False
+        try:
+            started = time.perf_counter()
+            await conn.execute(self._query)
+            elapsed = time.perf_counter() - started
+            answered = True
+            return elapsed
         except psycopg.Error as exc:
-            raise ProbeFailure("query", f"{exc.sqlstate or 'error'}: {_first_line(exc)}") from None
+            raise _failure(exc, self._timeout) from None
+        finally:
+            if not answered:  # failed or cancelled: the pool checks the connection and replaces it if broken
+                await self._release()
 
     async def close(self) -> None:
+        await self._release()
         await self.pool.close(timeout=self._timeout)
+
+
+def _failure(exc: psycopg.Error, timeout: float) -> ProbeFailure:
+    if isinstance(exc, psycopg.errors.QueryCanceled):
+        return ProbeFailure("timeout", f"statement_timeout ({timeout:g}s) cancelled the probe")
+    if isinstance(exc, psycopg.OperationalError):
+        return ProbeFailure("unavailable", f"connection lost: {_first_line(exc)}")
+    return ProbeFailure("query", f"{exc.sqlstate or 'error'}: {_first_line(exc)}")
