@@ -91,6 +91,14 @@ class Settings(BaseModel):
         "ten RDS reads, and RDS allows about 12 per second per account: 500 databases every 20 minutes use "
         "about a third of that.",
     )
+    deep_read_every: int = Field(
+        6,
+        ge=1,
+        description="Deep reads at least every this many resyncs of an object: a table's TTL, backups and tags, a "
+        "database's network, role and proxy parts. Every resync makes the cheap reads (DescribeTable; the cluster and "
+        "its instances), and a spec change, a change those show, or a write makes the deep reads at once; 1 reads "
+        "everything on every pass. Drift in a deep-read field is repaired within this many resync intervals.",
+    )
     migrations_dir: str | None = Field(
         None, description="Folder of the built-in migration sets (betterauth/, course/); None finds ./migrations."
     )
@@ -161,6 +169,7 @@ class Settings(BaseModel):
             "kubeconfig",
             "workers",
             "max_steps_per_pass",
+            "deep_read_every",
             "secret_tick_seconds",
             "migrations_dir",
             "probe_timeout_seconds",

@@ -35,7 +35,12 @@ def build(ctx: Context) -> Engine:
     region = ctx.settings.aws.region
     return ctx.engine(
         [
-            TableAdapter(DynamoDB(ctx.aws), Kms.in_own_account(ctx.aws), ctx.settings.name_prefix),
+            TableAdapter(
+                DynamoDB(ctx.aws),
+                Kms.in_own_account(ctx.aws),
+                ctx.settings.name_prefix,
+                deep_read_seconds=ctx.deep_read_seconds("UpskillTable"),
+            ),
             ConnectionConfigMapAdapter(ctx.kube, _connection(region)),
         ]
     )
