@@ -87,9 +87,8 @@ class Settings(BaseModel):
     )
     kind_resync_seconds: dict[str, Annotated[float, Field(gt=0)]] = Field(
         default_factory=lambda: {"UpskillDatabase": 1200.0},
-        description="Drift check interval per kind, overriding resync_seconds. A database resync costs about "
-        "ten RDS reads, and RDS allows about 12 per second per account: 500 databases every 20 minutes use "
-        "about a third of that.",
+        description="Drift check interval per kind, overriding resync_seconds. A database resync costs two "
+        "RDS reads, plus its deep reads every deep_read_every resyncs; RDS allows about 12 per second per account.",
     )
     deep_read_every: int = Field(
         6,

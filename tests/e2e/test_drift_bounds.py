@@ -10,6 +10,7 @@ loaded machine), timed from the change.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -71,13 +72,15 @@ def test_table_drift_in_every_field_is_repaired_within_the_bound(bed: Bed, opera
 
     repaired_within(
         {
-            "ttl": lambda: ddb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]["TimeToLiveStatus"]
-            == "ENABLED",
-            "pointInTimeRecovery": lambda: pitr()["PointInTimeRecoveryStatus"] == "ENABLED"
-            and pitr()["RecoveryPeriodInDays"] == 14,
+            "ttl": lambda: (
+                ddb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]["TimeToLiveStatus"] == "ENABLED"
+            ),
+            "pointInTimeRecovery": lambda: (
+                pitr()["PointInTimeRecoveryStatus"] == "ENABLED" and pitr()["RecoveryPeriodInDays"] == 14
+            ),
             "tags": lambda: tags(ddb.list_tags_of_resource(ResourceArn=arn)["Tags"]).get("team") == "learning",
-            "stream": lambda: not (ddb.describe_table(TableName=table)["Table"].get("StreamSpecification") or {}).get(
-                "StreamEnabled"
+            "stream": lambda: (
+                not (ddb.describe_table(TableName=table)["Table"].get("StreamSpecification") or {}).get("StreamEnabled")
             ),
         },
         bound(bed, "UpskillTable"),
@@ -102,10 +105,12 @@ def test_table_drift_only_deep_reads_see_waits_for_them(bed: Bed, operator: Oper
         TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False}
     )
     wait_for(
-        lambda: ddb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"][
-            "PointInTimeRecoveryDescription"
-        ]["PointInTimeRecoveryStatus"]
-        == "ENABLED",
+        lambda: (
+            ddb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"][
+                "PointInTimeRecoveryDescription"
+            ]["PointInTimeRecoveryStatus"]
+            == "ENABLED"
+        ),
         bound(bed, "UpskillTable") + MARGIN,
         "PITR repaired",
     )
@@ -130,6 +135,7 @@ def test_database_drift_in_every_part_is_repaired_within_the_bound(bed: Bed, db_
     writer = next(i for i in aws.instances(name) if i["DBInstanceIdentifier"].endswith("-0"))
 
     aws.rds.modify_db_cluster(DBClusterIdentifier=ident, BackupRetentionPeriod=1, ApplyImmediately=True)
+    aws.rds.remove_tags_from_resource(ResourceName=cluster["DBClusterArn"], TagKeys=["team"])
     aws.rds.remove_tags_from_resource(ResourceName=writer["DBInstanceArn"], TagKeys=["team"])
     aws.rds.remove_tags_from_resource(ResourceName=group["DBSubnetGroupArn"], TagKeys=["team"])
     aws.ec2.authorize_security_group_ingress(
@@ -139,7 +145,9 @@ def test_database_drift_in_every_part_is_repaired_within_the_bound(bed: Bed, db_
     aws.iam.put_role_policy(
         RoleName=role_name,
         PolicyName="upskill-proxy-master-secret",
-        PolicyDocument='{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}',
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+        ),
     )
     aws.rds.modify_db_proxy(DBProxyName=ident, RequireTLS=False, IdleClientTimeout=60)
     aws.rds.modify_db_proxy_target_group(
@@ -157,14 +165,18 @@ def test_database_drift_in_every_part_is_repaired_within_the_bound(bed: Bed, db_
     repaired_within(
         {
             "cluster.backup": lambda: aws.cluster(name)["BackupRetentionPeriod"] == 7,
+            "cluster.tags": lambda: tags(aws.cluster(name)["TagList"]).get("team") == "learning",
             "instance.tags": lambda: arn_tags(writer["DBInstanceArn"]).get("team") == "learning",
             "subnetGroup.tags": lambda: arn_tags(group["DBSubnetGroupArn"]).get("team") == "learning",
-            "securityGroup.rules": lambda: [r["FromPort"] for r in aws.security_groups(name)[0]["IpPermissions"]]
-            == [5432],
-            "role.policy": lambda: policy_actions()[0] == "secretsmanager:GetSecretValue"
-            and "s3:*" not in policy_actions(),
-            "proxy.fields": lambda: (aws.proxy(name)["RequireTLS"], aws.proxy(name)["IdleClientTimeout"])
-            == (True, 1800),
+            "securityGroup.rules": lambda: (
+                [r["FromPort"] for r in aws.security_groups(name)[0]["IpPermissions"]] == [5432]
+            ),
+            "role.policy": lambda: (
+                policy_actions()[0] == "secretsmanager:GetSecretValue" and "s3:*" not in policy_actions()
+            ),
+            "proxy.fields": lambda: (
+                (aws.proxy(name)["RequireTLS"], aws.proxy(name)["IdleClientTimeout"]) == (True, 1800)
+            ),
             "proxy.pool": lambda: aws.pool(name)["ConnectionBorrowTimeout"] == 5,
             "endpoint.tags": lambda: arn_tags(endpoint["DBProxyEndpointArn"]).get("team") == "learning",
         },
