@@ -5,9 +5,10 @@ DescribeContinuousBackups, ListTagsOfResource) and no writes; a KMS alias in
 the spec costs one DescribeKey per cache period. With ``deep_read_seconds``,
 the last three are remembered between passes (:mod:`.table_reads`), so a
 steady-state resync is one DescribeTable and a deep read comes every
-``deep_read_every`` resyncs, on a spec change, or when DescribeTable changed. The comparison itself lives in
-:mod:`.table_state` and :mod:`.table_diff` (pure, unit-tested); this module only
-does the I/O and hands the plan it observed to ``update``.
+``deep_read_every`` resyncs, on a spec change, or when DescribeTable changed.
+The comparison itself lives in :mod:`.table_state` and :mod:`.table_diff`
+(pure, unit-tested); this module only does the I/O and hands the plan it
+observed to ``update``.
 """
 
 from __future__ import annotations
