@@ -93,7 +93,8 @@ class Settings(BaseModel):
     deep_read_every: int = Field(
         6,
         ge=1,
-        description="Deep reads at least every this many resyncs of an object: a table's TTL, backups and tags, a "
+        description="Deep reads on every this-many-th pass of an object (each resync is one, and at the latest after "
+        "this many resync intervals plus one): a table's TTL, backups and tags, a "
         "database's network, role and proxy parts. Every resync makes the cheap reads (DescribeTable; the cluster and "
         "its instances), and a spec change, a change those show, or a write makes the deep reads at once; 1 reads "
         "everything on every pass. Drift in a deep-read field is repaired within this many resync intervals.",

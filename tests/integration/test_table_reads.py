@@ -1,6 +1,7 @@
 """An UpskillTable's reads with the deep-read memory on, as the operator wires it, against a moto server.
 
-One adapter lives across passes (as in the operator) and its memory runs on a clock the test moves:
+One adapter lives across passes (as in the operator), a deep read every EVERY passes and its memory
+on a clock the test moves (the backstop for late passes):
 creation takes six calls, a steady-state resync one DescribeTable, and drift in a field only the
 deep reads see is repaired on the first pass once the deep read is due, never later.
 """
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.adapters.read_memory import Memory
+from upskill_operator.adapters.read_memory import Cadence, Memory
 from upskill_operator.adapters.table import TableAdapter
 from upskill_operator.aws.dynamodb import DynamoDB
 from upskill_operator.aws.kms import Kms
@@ -22,7 +23,9 @@ from upskill_operator.reconcile.outcome import State
 from integration.conftest import CallCounter
 from integration.table_driver import PREFIX, TABLE, Driver, base_spec
 
-DEEP = 100.0
+EVERY = 4
+"""A deep read every fourth pass (``deep_read_every`` 4)."""
+LATEST = 100.0
 DESCRIBE = ("dynamodb", "DescribeTable")
 DEEP_READS = [
     ("dynamodb", "DescribeTimeToLive"),
@@ -38,8 +41,8 @@ class RememberingDriver(Driver):
     now: list[float] = field(default_factory=lambda: [0.0])
 
     def __post_init__(self) -> None:
-        self.adapter = TableAdapter(self.dynamodb, self.kms, PREFIX, deep_read_seconds=DEEP)
-        self.adapter.reads = Memory(DEEP, clock=lambda: self.now[0])
+        self.adapter = TableAdapter(self.dynamodb, self.kms, PREFIX, deep_reads=Cadence(LATEST, EVERY - 1))
+        self.adapter.reads = Memory(LATEST, clock=lambda: self.now[0], max_uses=EVERY - 1)
 
     @property
     def engine(self) -> Engine:
@@ -84,15 +87,25 @@ def test_create_to_ready_takes_six_calls_and_leaves_every_field_set(
 
 def test_steady_state_is_one_read_until_the_deep_read_is_due(driver: RememberingDriver, calls: CallCounter) -> None:
     ready(driver)
+    ready(driver)  # creation used some of the memory: start counting from a deep read
+    while calls.calls[-1] == DESCRIBE:
+        ready(driver)
     calls.clear()
-    for _ in range(3):
-        ready(driver.later(DEEP / 4))
-    assert calls.calls == [DESCRIBE] * 3
+    for _ in range(EVERY - 1):
+        ready(driver)
+    assert calls.calls == [DESCRIBE] * (EVERY - 1)
 
     calls.clear()
-    ready(driver.later(DEEP / 4))  # now DEEP after the last deep read
+    ready(driver)  # the EVERY-th pass after the last deep read
     assert calls.calls == [DESCRIBE, *DEEP_READS]
     assert calls.writes() == []
+
+
+def test_a_late_pass_makes_the_deep_reads(driver: RememberingDriver, calls: CallCounter) -> None:
+    ready(driver)
+    calls.clear()
+    ready(driver.later(LATEST))
+    assert calls.calls == [DESCRIBE, *DEEP_READS]
 
 
 def test_drift_only_deep_reads_see_is_repaired_once_they_are_due(
@@ -109,10 +122,12 @@ def test_drift_only_deep_reads_see_is_repaired_once_they_are_due(
     boto_dynamodb.tag_resource(ResourceArn=arn, Tags=[{"Key": "team", "Value": "someone-else"}])
 
     calls.clear()
-    ready(driver.later(DEEP / 2))  # not due yet: DescribeTable shows nothing of it
-    assert calls.calls == [DESCRIBE]
-
-    ready(driver.later(DEEP / 2))
+    passes = 0
+    while not calls.writes():
+        ready(driver)
+        passes += 1
+    assert 1 <= passes <= EVERY
+    assert calls.calls[: passes - 1] == [DESCRIBE] * (passes - 1)  # DescribeTable shows nothing of it
     assert sorted(calls.writes()) == [
         ("dynamodb", "TagResource"),
         ("dynamodb", "UpdateContinuousBackups"),
@@ -136,7 +151,7 @@ def test_a_change_describe_table_shows_makes_every_read_at_once(
     )
     calls.clear()
 
-    ready(driver.later(1))  # long before the deep read is due
+    ready(driver)  # long before the deep read is due
 
     assert calls.calls[:4] == [DESCRIBE, *DEEP_READS]
     assert sorted(calls.writes()) == [("dynamodb", "UpdateContinuousBackups"), ("dynamodb", "UpdateTable")]
@@ -152,7 +167,7 @@ def test_a_spec_change_makes_every_read(driver: RememberingDriver, calls: CallCo
     )
     calls.clear()
 
-    ready(driver.later(1).change(tags={"team": "growth", "tier": "gold"}))
+    ready(driver.change(tags={"team": "growth", "tier": "gold"}))
 
     assert calls.calls[:4] == [DESCRIBE, *DEEP_READS]
     assert sorted(calls.writes()) == [("dynamodb", "TagResource"), ("dynamodb", "UpdateContinuousBackups")]

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from upskill_operator.adapters.cadenced import Cadenced
-from upskill_operator.adapters.read_memory import Memory, deep_read_seconds
+from upskill_operator.adapters.read_memory import Cadence, Memory, cadence
 from upskill_operator.models.common import Model
 from upskill_operator.reconcile.engine import Engine
 from upskill_operator.reconcile.outcome import State
@@ -36,22 +36,31 @@ class Clock:
         return self.now
 
 
-def cadenced(*observations: Observation, max_age: float = 10.0) -> tuple[Cadenced, FakeAdapter, Clock]:
+def cadenced(*observations: Observation, max_age: float = 10.0, uses: int = 5) -> tuple[Cadenced, FakeAdapter, Clock]:
     clock = Clock()
     inner = FakeAdapter(observations=list(observations))
-    return Cadenced(inner, Memory[Observation](max_age, clock=clock)), inner, clock
+    return Cadenced(inner, Memory[Observation](max_age, clock=clock, max_uses=uses)), inner, clock
 
 
-def test_deep_reads_come_every_nth_resync() -> None:
-    assert deep_read_seconds(6, 300) == 1650  # the sixth resync at 1,800 s reads; the fifth at 1,500 s does not
-    assert deep_read_seconds(1, 300) == 150  # every pass
+def test_deep_reads_come_every_nth_pass_and_after_n_plus_one_resyncs_at_the_latest() -> None:
+    assert cadence(6, 300) == Cadence(max_age=2100, max_uses=5)
+    assert cadence(1, 300) == Cadence(max_age=0, max_uses=0)  # every pass
 
 
-def test_a_settled_observation_is_reused_until_it_is_due() -> None:
-    step, inner, clock = cadenced(SYNCED)
+def test_a_settled_observation_is_reused_for_n_minus_one_passes() -> None:
+    step, inner, _ = cadenced(SYNCED, uses=2)
     for _ in range(3):
         assert step.observe(target(), {}) == SYNCED
-        clock.now += 3
+    assert inner.calls == ["observe"]
+    step.observe(target(), {})  # the third pass after the read
+    assert inner.calls == ["observe", "observe"]
+
+
+def test_a_late_pass_reads_again_after_max_age() -> None:
+    step, inner, clock = cadenced(SYNCED)
+    step.observe(target(), {})
+    clock.now += 9
+    step.observe(target(), {})
     assert inner.calls == ["observe"]
     clock.now += 1  # 10 s after the read
     step.observe(target(), {})

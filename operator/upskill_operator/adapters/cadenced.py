@@ -4,7 +4,8 @@ Wraps any adapter (a database's subnet group, security group, proxy role, proxy,
 endpoint). An observation that found the object ours (or nothing wanted), up to date, settled and
 without conflicts is remembered under the spec's generation and a digest of the outputs the earlier
 steps handed it (the cluster, its instances, the network...). A later pass reuses it, without any
-AWS call, while it is younger than the memory's ``max_age`` and that key is unchanged: a spec
+AWS call, for ``deep_read_every - 1`` passes (and no longer than the memory's ``max_age``) while that
+key is unchanged: a spec
 change, a change the cheap reads of the earlier steps saw, or any write of this step (create,
 update, delete) makes the next pass read it again. A deletion always reads.
 """

@@ -20,7 +20,7 @@ from typing import Any
 from upskill_operator.adapters.data_gone import table_gone
 from upskill_operator.adapters.kms_key import spec_key_arn
 from upskill_operator.adapters.naming import aws_name, rival_namespaces
-from upskill_operator.adapters.read_memory import Memory
+from upskill_operator.adapters.read_memory import Cadence, Memory
 from upskill_operator.adapters.table_diff import Plan, plan_changes
 from upskill_operator.adapters.table_reads import TableReads, after_create, fingerprint, settled_ttl
 from upskill_operator.adapters.table_state import (
@@ -66,12 +66,13 @@ class TableAdapter:
     name = "table"
     owner_field = "spec.tableName"
 
-    def __init__(self, dynamodb: DynamoDB, kms: Kms, name_prefix: str, deep_read_seconds: float = 0.0) -> None:
+    def __init__(self, dynamodb: DynamoDB, kms: Kms, name_prefix: str, deep_reads: Cadence | None = None) -> None:
         self.dynamodb = dynamodb
         self.kms = kms
         self.name_prefix = name_prefix
-        self.reads = Memory[TableReads](deep_read_seconds)
-        """The deep reads of each table (by uid) while they stand; 0 s reads everything on every pass."""
+        deep_reads = deep_reads or Cadence(0.0, 0)
+        self.reads = Memory[TableReads](deep_reads.max_age, max_uses=deep_reads.max_uses)
+        """The deep reads of each table (by uid) while they stand; without a cadence, every read every pass."""
 
     def table_name(self, target: Target) -> str:
         """``spec.tableName``, or ``<prefix>-<namespace>-<name>`` (hashed when too long)."""
@@ -142,7 +143,7 @@ class TableAdapter:
         tags = reads.tags if reads is not None and reads.tags is not None else None
         tags = tags if tags is not None else self.dynamodb.list_tags_of_resource(raw["TableArn"])
         carried = TableReads(target.generation, shown, settled_ttl(ttl), backups, tags)
-        self.reads.remember(target.uid, "", carried, read_at=known.read_at if reads is not None and known else None)
+        self.reads.remember(target.uid, "", carried, carried=known if reads is not None else None)
         return raw, ttl, backups, tags
 
     def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
@@ -156,7 +157,7 @@ class TableAdapter:
     def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
         """Apply the observed plan: tags, TTL, PITR, then at most one UpdateTable."""
         table, plan = self._current(target, outputs, observed)
-        known = self.reads.recall(target.uid)
+        known = self.reads.peek(target.uid)
         self.reads.forget(target.uid)  # until every write below went through
         backups = None
         if plan.tags_to_remove:
@@ -183,7 +184,7 @@ class TableAdapter:
                     backups=backups or (None if plan.pitr is not None else reads.backups),
                     tags=None if plan.tags_to_set or plan.tags_to_remove else reads.tags,
                 ),
-                read_at=known.read_at,
+                carried=known,
             )
 
     def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:

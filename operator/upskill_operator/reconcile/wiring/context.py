@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from upskill_operator.adapters.read_memory import deep_read_seconds
+from upskill_operator.adapters.read_memory import Cadence, cadence
 from upskill_operator.aws.session import AwsClients
 from upskill_operator.config import Settings
 from upskill_operator.kube.client import Kube
@@ -29,7 +29,9 @@ class Context:
             adopt_scopes=self.settings.adopt_scopes,
         )
 
-    def deep_read_seconds(self, kind: str) -> float:
-        """How long a deep read of an object of ``kind`` is trusted: ``deep_read_every`` of its resyncs."""
-        interval = self.settings.kind_resync_seconds.get(kind, self.settings.resync_seconds)
-        return deep_read_seconds(self.settings.deep_read_every, interval)
+    def deep_reads(self, kind: str) -> Cadence:
+        """How long a deep read of an object of ``kind`` stands: ``deep_read_every`` of its passes."""
+        return cadence(self.settings.deep_read_every, self.resync_seconds(kind))
+
+    def resync_seconds(self, kind: str) -> float:
+        return self.settings.kind_resync_seconds.get(kind, self.settings.resync_seconds)

@@ -52,11 +52,11 @@ def build(ctx: Context) -> Engine:
     def list_secrets(namespace: str) -> list[dict[str, Any]]:
         return objects.list(API_GROUP, API_VERSION, namespace, secret.KIND.plural)
 
-    deep = ctx.deep_read_seconds("UpskillDatabase")
+    deep = ctx.deep_reads("UpskillDatabase")
 
     def slow(adapter: Adapter) -> Adapter:
-        """Observed deeply every ``deep_read_every`` resyncs, or when the spec or an earlier step changes."""
-        return Cadenced(adapter, Memory[Observation](deep))
+        """Observed deeply every ``deep_read_every`` passes, or when the spec or an earlier step changes."""
+        return Cadenced(adapter, Memory[Observation](deep.max_age, max_uses=deep.max_uses))
 
     return ctx.engine(
         [

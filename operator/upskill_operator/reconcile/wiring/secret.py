@@ -52,7 +52,7 @@ def build(ctx: Context) -> Engine:
             KmsKeyAdapter(kms, "spec.kmsKeyId", lambda target: secret_spec(target).kms_key_id),
             SourceAdapter(kube_secrets, database),
             SecretsManagerAdapter(
-                secrets, kms, rds, ctx.settings.name_prefix, value_seconds=ctx.deep_read_seconds("UpskillSecret")
+                secrets, kms, rds, ctx.settings.name_prefix, value_seconds=6 * ctx.resync_seconds("UpskillSecret")
             ),
             ProxyAccessAdapter(objects),
             KubeSecretSyncAdapter(kube_secrets),

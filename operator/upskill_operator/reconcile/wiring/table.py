@@ -39,7 +39,7 @@ def build(ctx: Context) -> Engine:
                 DynamoDB(ctx.aws),
                 Kms.in_own_account(ctx.aws),
                 ctx.settings.name_prefix,
-                deep_read_seconds=ctx.deep_read_seconds("UpskillTable"),
+                deep_reads=ctx.deep_reads("UpskillTable"),
             ),
             ConnectionConfigMapAdapter(ctx.kube, _connection(region)),
         ]
