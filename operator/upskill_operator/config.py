@@ -87,9 +87,17 @@ class Settings(BaseModel):
     )
     kind_resync_seconds: dict[str, Annotated[float, Field(gt=0)]] = Field(
         default_factory=lambda: {"UpskillDatabase": 1200.0},
-        description="Drift check interval per kind, overriding resync_seconds. A database resync costs about "
-        "ten RDS reads, and RDS allows about 12 per second per account: 500 databases every 20 minutes use "
-        "about a third of that.",
+        description="Drift check interval per kind, overriding resync_seconds. A database resync costs two "
+        "RDS reads, plus its deep reads every deep_read_every resyncs; RDS allows about 12 per second per account.",
+    )
+    deep_read_every: int = Field(
+        6,
+        ge=1,
+        description="Deep reads on every this-many-th pass of an object (each resync is one, and at the latest after "
+        "this many resync intervals plus one): a table's TTL, backups and tags, a "
+        "database's network, role and proxy parts. Every resync makes the cheap reads (DescribeTable; the cluster and "
+        "its instances), and a spec change, a change those show, or a write makes the deep reads at once; 1 reads "
+        "everything on every pass. Drift in a deep-read field is repaired within this many resync intervals.",
     )
     migrations_dir: str | None = Field(
         None, description="Folder of the built-in migration sets (betterauth/, course/); None finds ./migrations."
@@ -161,6 +169,7 @@ class Settings(BaseModel):
             "kubeconfig",
             "workers",
             "max_steps_per_pass",
+            "deep_read_every",
             "secret_tick_seconds",
             "migrations_dir",
             "probe_timeout_seconds",

@@ -155,6 +155,7 @@ def bed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bed]:
             metrics_port=0,
             resync_seconds=3,
             requeue_seconds=0.5,
+            deep_read_every=2,  # deep reads every other resync: drift only they see is repaired within 6 s
         )
         ATTEMPT_OBSERVERS.append(calls)
         bed = Bed(aws=aws, kube=kube, settings=settings, calls=calls)

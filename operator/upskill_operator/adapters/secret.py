@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from upskill_operator.adapters.data_gone import secret_gone
+from upskill_operator.adapters.read_memory import Memory
 from upskill_operator.adapters.secret_login import AppCredentials, LoginFacts, Logins
 from upskill_operator.adapters.secret_rotation import (
     AsyncRotation,
@@ -90,6 +91,7 @@ class SecretsManagerAdapter:
         name_prefix: str,
         clock: Callable[[], dt.datetime] = _utcnow,
         logins: Logins | None = None,
+        value_seconds: float = 0.0,
     ) -> None:
         self.secrets = secrets
         self.kms = kms
@@ -97,6 +99,10 @@ class SecretsManagerAdapter:
         self.credentials = AppCredentials(secrets, logins or Logins())
         self.name_prefix = name_prefix
         self._clock = clock
+        self._values = Memory[Current](value_seconds)
+        """The AWSCURRENT value by secret ARN, under its version id. A version's value never changes in
+        Secrets Manager (a new value is a new version), so while DescribeSecret shows the same AWSCURRENT
+        version no GetSecretValue is needed; the age limit only bounds what stays in memory."""
         self._inflight: dict[str, tuple[InFlight, str | None]] = {}
         """Asynchronous rotations requested by this process, by uid: (when, the request answered)."""
 
@@ -242,6 +248,8 @@ class SecretsManagerAdapter:
         spec = secret_spec(target)
         self._inflight.pop(target.uid, None)
         name = self.secret_name(target)
+        if isinstance(observed, SecretObservation) and observed.secret is not None:
+            self._values.forget(observed.secret.arn)
         if spec.force_delete:
             self.secrets.delete_secret(name, force=True)
         else:
@@ -266,11 +274,17 @@ class SecretsManagerAdapter:
     def _current(self, observed: ObservedSecret) -> Current | None:
         if observed.current_id is None:
             return None
+        known = self._values.recall(observed.arn, observed.current_id)
+        if known is not None:
+            return replace(known.value, previous_id=observed.previous_id)
         try:
             found = self.secrets.get_secret_value(observed.arn, version_id=observed.current_id)
         except NotFoundError:
             return None  # a version without a value (an interrupted rotation): write one
-        return Current(found.version_id, found.value, found.created, observed.previous_id)
+        current = Current(found.version_id, found.value, found.created, observed.previous_id)
+        if found.version_id == observed.current_id:
+            self._values.remember(observed.arn, found.version_id, current)
+        return current
 
     def _facts(
         self,

@@ -1,10 +1,14 @@
 """UpskillTable's adapter: one DynamoDB table, billed on demand.
 
-Observe makes exactly four reads (DescribeTable, DescribeTimeToLive,
+Observe makes up to four reads (DescribeTable, DescribeTimeToLive,
 DescribeContinuousBackups, ListTagsOfResource) and no writes; a KMS alias in
-the spec costs one DescribeKey per cache period. The comparison itself lives in
-:mod:`.table_state` and :mod:`.table_diff` (pure, unit-tested); this module only
-does the I/O and hands the plan it observed to ``update``.
+the spec costs one DescribeKey per cache period. With ``deep_read_seconds``,
+the last three are remembered between passes (:mod:`.table_reads`), so a
+steady-state resync is one DescribeTable and a deep read comes every
+``deep_read_every`` resyncs, on a spec change, or when DescribeTable changed.
+The comparison itself lives in :mod:`.table_state` and :mod:`.table_diff`
+(pure, unit-tested); this module only does the I/O and hands the plan it
+observed to ``update``.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from typing import Any
 from upskill_operator.adapters.data_gone import table_gone
 from upskill_operator.adapters.kms_key import spec_key_arn
 from upskill_operator.adapters.naming import aws_name, rival_namespaces
+from upskill_operator.adapters.read_memory import Cadence, Memory
 from upskill_operator.adapters.table_diff import Plan, plan_changes
+from upskill_operator.adapters.table_reads import TableReads, after_create, fingerprint, settled_ttl
 from upskill_operator.adapters.table_state import (
     ObservedTable,
     TableState,
@@ -60,10 +66,13 @@ class TableAdapter:
     name = "table"
     owner_field = "spec.tableName"
 
-    def __init__(self, dynamodb: DynamoDB, kms: Kms, name_prefix: str) -> None:
+    def __init__(self, dynamodb: DynamoDB, kms: Kms, name_prefix: str, deep_reads: Cadence | None = None) -> None:
         self.dynamodb = dynamodb
         self.kms = kms
         self.name_prefix = name_prefix
+        deep_reads = deep_reads or Cadence(0.0, 0)
+        self.reads = Memory[TableReads](deep_reads.max_age, max_uses=deep_reads.max_uses)
+        """The deep reads of each table (by uid) while they stand; without a cadence, every read every pass."""
 
     def table_name(self, target: Target) -> str:
         """``spec.tableName``, or ``<prefix>-<namespace>-<name>`` (hashed when too long)."""
@@ -91,11 +100,9 @@ class TableAdapter:
                 reason="ImmutableField",
             )
         try:
-            raw = self.dynamodb.describe_table(name)
-            ttl = self.dynamodb.describe_time_to_live(name)
-            backups = self.dynamodb.describe_continuous_backups(name)
-            tags = self.dynamodb.list_tags_of_resource(raw["TableArn"])
+            raw, ttl, backups, tags = self._read(target, name)
         except NotFoundError:  # also when it vanished between two reads
+            self.reads.forget(target.uid)
             lost = table_gone(name, self.dynamodb.list_backups(name)) if _existed(target) else None
             return TableObservation(exists=False, up_to_date=False, outputs={"tableName": name}, gone=lost)
         observed = observed_with_key_arn(observed_table(raw, ttl, backups, tags), self.kms)
@@ -117,14 +124,42 @@ class TableAdapter:
             plan=plan,
         )
 
+    def _read(
+        self, target: Target, name: str
+    ) -> tuple[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any], Mapping[str, str]]:
+        """DescribeTable (or the CreateTable answer just received), then each deep read that does not stand."""
+        known = self.reads.recall(target.uid)
+        reads = known.value if known is not None and known.value.generation == target.generation else None
+        raw = reads.created if reads is not None and reads.created is not None else None
+        if raw is None:
+            raw = self.dynamodb.describe_table(name)
+        shown = fingerprint(raw)
+        if reads is not None and reads.fingerprint not in (None, shown):
+            reads = None  # DescribeTable changed behind our back: read everything
+        ttl = reads.ttl if reads is not None and reads.ttl is not None else None
+        ttl = ttl if ttl is not None else self.dynamodb.describe_time_to_live(name)
+        backups = reads.backups if reads is not None and reads.backups is not None else None
+        backups = backups if backups is not None else self.dynamodb.describe_continuous_backups(name)
+        tags = reads.tags if reads is not None and reads.tags is not None else None
+        tags = tags if tags is not None else self.dynamodb.list_tags_of_resource(raw["TableArn"])
+        carried = TableReads(target.generation, shown, settled_ttl(ttl), backups, tags)
+        self.reads.remember(target.uid, "", carried, carried=known if reads is not None else None)
+        return raw, ttl, backups, tags
+
     def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
         """One CreateTable with keys, indexes, stream, SSE, deletion protection and tags; TTL and PITR follow."""
         name = self.table_name(target)
-        self.dynamodb.create_table(name, **create_request(self._desired(target, name)))
+        desired = self._desired(target, name)
+        self.reads.forget(target.uid)
+        created = self.dynamodb.create_table(name, **create_request(desired))
+        self.reads.remember(target.uid, "", after_create(target.generation, created, desired.tags))
 
     def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
         """Apply the observed plan: tags, TTL, PITR, then at most one UpdateTable."""
         table, plan = self._current(target, outputs, observed)
+        known = self.reads.peek(target.uid)
+        self.reads.forget(target.uid)  # until every write below went through
+        backups = None
         if plan.tags_to_remove:
             self.dynamodb.untag_resource(table.arn, plan.tags_to_remove)
         if plan.tags_to_set:
@@ -132,9 +167,25 @@ class TableAdapter:
         if plan.ttl is not None:
             self.dynamodb.update_time_to_live(table.name, enabled=plan.ttl[0], attribute_name=plan.ttl[1])
         if plan.pitr is not None:
-            self.dynamodb.update_continuous_backups(table.name, enabled=plan.pitr[0], recovery_period_days=plan.pitr[1])
+            backups = self.dynamodb.update_continuous_backups(
+                table.name, enabled=plan.pitr[0], recovery_period_days=plan.pitr[1]
+            )
         if plan.table_update is not None:
             self.dynamodb.update_table(table.name, **plan.table_update.arguments())
+        if known is not None:  # what the writes did not touch still stands; what they did is read again
+            reads = known.value
+            self.reads.remember(
+                target.uid,
+                "",
+                replace(
+                    reads,
+                    fingerprint=None if plan.table_update is not None else reads.fingerprint,
+                    ttl=None if plan.ttl is not None else reads.ttl,
+                    backups=backups or (None if plan.pitr is not None else reads.backups),
+                    tags=None if plan.tags_to_set or plan.tags_to_remove else reads.tags,
+                ),
+                carried=known,
+            )
 
     def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
         """Delete the table; AWS deletion protection is turned off first.
@@ -145,6 +196,7 @@ class TableAdapter:
         if policy != "Delete":
             raise TerminalError(f"deletionPolicy {policy} is not supported for tables", reason="UnsupportedPolicy")
         table, _ = self._current(target, outputs, observed)
+        self.reads.forget(target.uid)
         if table.deletion_protection:
             self.dynamodb.update_table(table.name, deletion_protection=False)
         self.dynamodb.delete_table(table.name)

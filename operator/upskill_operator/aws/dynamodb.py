@@ -154,12 +154,18 @@ class DynamoDB(Facade):
 
     def update_continuous_backups(
         self, table_name: str, *, enabled: bool, recovery_period_days: int | None = None
-    ) -> None:
-        """Turn point-in-time recovery on (with its period, 1-35 days) or off."""
+    ) -> AwsDict:
+        """Turn point-in-time recovery on (with its period, 1-35 days) or off.
+
+        Returns the ``ContinuousBackupsDescription`` AWS answers with: the state after the change, the
+        same shape DescribeContinuousBackups gives, so the caller need not read it again.
+        """
         spec: AwsDict = {"PointInTimeRecoveryEnabled": enabled}
         if enabled and recovery_period_days is not None:
             spec["RecoveryPeriodInDays"] = recovery_period_days
-        self.call("UpdateContinuousBackups", TableName=table_name, PointInTimeRecoverySpecification=spec)
+        response = self.call("UpdateContinuousBackups", TableName=table_name, PointInTimeRecoverySpecification=spec)
+        description: AwsDict = response.get("ContinuousBackupsDescription") or {}
+        return description
 
     def get_item(
         self, table_name: str, key: Mapping[str, Mapping[str, Any]], *, consistent: bool = False

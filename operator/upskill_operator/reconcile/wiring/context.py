@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from upskill_operator.adapters.read_memory import Cadence, cadence
 from upskill_operator.aws.session import AwsClients
 from upskill_operator.config import Settings
 from upskill_operator.kube.client import Kube
@@ -27,3 +28,10 @@ class Context:
             requeue_seconds=self.settings.requeue_seconds,
             adopt_scopes=self.settings.adopt_scopes,
         )
+
+    def deep_reads(self, kind: str) -> Cadence:
+        """How long a deep read of an object of ``kind`` stands: ``deep_read_every`` of its passes."""
+        return cadence(self.settings.deep_read_every, self.resync_seconds(kind))
+
+    def resync_seconds(self, kind: str) -> float:
+        return self.settings.kind_resync_seconds.get(kind, self.settings.resync_seconds)

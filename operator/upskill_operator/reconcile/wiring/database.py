@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from upskill_operator.adapters.cadenced import Cadenced
 from upskill_operator.adapters.db_cluster import ClusterAdapter
 from upskill_operator.adapters.db_common import database_spec
 from upskill_operator.adapters.db_instances import InstancesAdapter
@@ -26,6 +27,7 @@ from upskill_operator.adapters.proxy_endpoint import ProxyEndpointAdapter
 from upskill_operator.adapters.proxy_role import ProxyRoleAdapter
 from upskill_operator.adapters.proxy_target import ProxyTargetAdapter
 from upskill_operator.adapters.proxy_users import ProxyUsersAdapter
+from upskill_operator.adapters.read_memory import Memory
 from upskill_operator.aws.ec2 import Ec2
 from upskill_operator.aws.iam import Iam
 from upskill_operator.aws.kms import Kms
@@ -36,6 +38,7 @@ from upskill_operator.kube.custom_objects import CustomObjects
 from upskill_operator.models import secret
 from upskill_operator.models.common import API_GROUP, API_VERSION
 from upskill_operator.reconcile.engine import Engine
+from upskill_operator.reconcile.protocol import Adapter, Observation
 from upskill_operator.reconcile.wiring.context import Context
 
 __all__ = ["build"]
@@ -49,17 +52,23 @@ def build(ctx: Context) -> Engine:
     def list_secrets(namespace: str) -> list[dict[str, Any]]:
         return objects.list(API_GROUP, API_VERSION, namespace, secret.KIND.plural)
 
+    deep = ctx.deep_reads("UpskillDatabase")
+
+    def slow(adapter: Adapter) -> Adapter:
+        """Observed deeply every ``deep_read_every`` passes, or when the spec or an earlier step changes."""
+        return Cadenced(adapter, Memory[Observation](deep.max_age, max_uses=deep.max_uses))
+
     return ctx.engine(
         [
             KmsKeyAdapter(kms, "spec.kmsKeyId", lambda target: database_spec(target).kms_key_id),
-            SubnetGroupAdapter(rds, ec2, prefix),
-            SecurityGroupAdapter(ec2, prefix),
-            ClusterAdapter(rds, kms, prefix),
+            slow(SubnetGroupAdapter(rds, ec2, prefix)),
+            slow(SecurityGroupAdapter(ec2, prefix)),
+            ClusterAdapter(rds, kms, prefix),  # the cheap reads, every pass: the data and its instances
             InstancesAdapter(rds, prefix),
             ProxyUsersAdapter(list_secrets, SecretsManager(ctx.aws), kms),
-            ProxyRoleAdapter(Iam(ctx.aws), kms, prefix, ctx.settings.proxy_role_boundary_arn),
-            ProxyAdapter(proxies, prefix),
-            ProxyTargetAdapter(proxies, prefix),
-            ProxyEndpointAdapter(proxies, prefix),
+            slow(ProxyRoleAdapter(Iam(ctx.aws), kms, prefix, ctx.settings.proxy_role_boundary_arn)),
+            slow(ProxyAdapter(proxies, prefix)),
+            slow(ProxyTargetAdapter(proxies, prefix)),
+            slow(ProxyEndpointAdapter(proxies, prefix)),
         ]
     )

@@ -51,7 +51,9 @@ def build(ctx: Context) -> Engine:
         [
             KmsKeyAdapter(kms, "spec.kmsKeyId", lambda target: secret_spec(target).kms_key_id),
             SourceAdapter(kube_secrets, database),
-            SecretsManagerAdapter(secrets, kms, rds, ctx.settings.name_prefix),
+            SecretsManagerAdapter(
+                secrets, kms, rds, ctx.settings.name_prefix, value_seconds=6 * ctx.resync_seconds("UpskillSecret")
+            ),
             ProxyAccessAdapter(objects),
             KubeSecretSyncAdapter(kube_secrets),
             RestartAdapter(Workloads(ctx.kube)),

@@ -35,7 +35,12 @@ def build(ctx: Context) -> Engine:
     region = ctx.settings.aws.region
     return ctx.engine(
         [
-            TableAdapter(DynamoDB(ctx.aws), Kms.in_own_account(ctx.aws), ctx.settings.name_prefix),
+            TableAdapter(
+                DynamoDB(ctx.aws),
+                Kms.in_own_account(ctx.aws),
+                ctx.settings.name_prefix,
+                deep_reads=ctx.deep_reads("UpskillTable"),
+            ),
             ConnectionConfigMapAdapter(ctx.kube, _connection(region)),
         ]
     )
