@@ -132,3 +132,36 @@ def test_steady_state_writes_nothing_to_kubernetes_or_aws(bed: Bed, operator: Op
         for name, (plural, _) in docs.items():
             bed.delete(plural, name)
         wait_for(lambda: all(bed.get(p, n) is None for n, (p, _) in docs.items()), 120, "the stack deleted")
+
+
+def table_writes(bed: Bed, name: str) -> list[tuple[str, str]]:
+    """Writes the emulator served on one UpskillTable (the object and its /status), the user's create aside."""
+    own = (f"/upskilltables/{name}", f"/upskilltables/{name}/status")
+    return [(m, p.rsplit("/", 1)[-1]) for m, p in bed.kube.requests.snapshot() if m in WRITES and p.endswith(own)]
+
+
+def test_a_table_costs_two_writes_to_create_and_one_to_change(bed: Bed) -> None:
+    saved = bed.settings
+    bed.settings = saved.model_copy(update={"resync_seconds": 600.0})  # creation and change only
+    bed.start_operator()
+    names = [f"writes-{i}-{uuid.uuid4().hex[:6]}" for i in range(3)]
+    try:
+        bed.kube.requests.clear()
+        for name in names:
+            bed.apply(table_doc(name))
+        wait_for(lambda: all(is_ready(bed.get(KINDS["table"], n)) for n in names), 30, "tables Ready")
+        time.sleep(1.0)  # anything kopf still had to write after Ready
+        for name in names:  # the finalizer first (crash safety), then status with kopf's diff base
+            assert table_writes(bed, name) == [("PATCH", name), ("PATCH", "status")]
+
+        bed.kube.requests.clear()
+        bed.apply(table_doc(names[0], tags={"team": "platform"}))
+        wait_for(lambda: is_ready(obj := bed.get(KINDS["table"], names[0])) and obj["metadata"]["generation"] == 2, 30)
+        time.sleep(1.0)
+        assert table_writes(bed, names[0]) == [("PATCH", names[0]), ("PATCH", "status")]  # the user's, then ours
+    finally:
+        for name in names:
+            bed.delete(KINDS["table"], name)
+        wait_for(lambda: all(bed.get(KINDS["table"], n) is None for n in names), 30, "tables deleted")
+        bed.stop_operator()
+        bed.settings = saved
