@@ -7,7 +7,7 @@ emulator served on the object or its /status, counted from its request log; the 
 is not counted), then over several short resyncs with nothing changing: Kubernetes writes per object
 per resync (the object, its status), Events posted per object per resync, and AWS writes and reads
 per object per resync (the operator's own ``upskill_aws_api_attempts_total``, by service: dynamodb
-for tables, secretsmanager for secrets, rds, ec2 and iam for databases).
+for tables, secrets-manager for secrets, rds, ec2 and iam for databases).
 
 To compare with another revision, run this file with that revision's ``operator/`` first on
 ``PYTHONPATH`` (the operator subprocess inherits it).
@@ -34,7 +34,7 @@ EXAMPLES = Path(__file__).parents[1] / "manifests/examples/upskill-stack"
 WRITES = ("PATCH", "PUT", "DELETE")
 SERVICES = {
     "UpskillTable": ("dynamodb",),
-    "UpskillSecret": ("secretsmanager",),
+    "UpskillSecret": ("secrets-manager",),
     "UpskillDatabase": ("rds", "ec2", "iam"),
 }
 PLURALS = {"UpskillTable": "upskilltables", "UpskillSecret": "upskillsecrets", "UpskillDatabase": "upskilldatabases"}
