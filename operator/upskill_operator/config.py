@@ -104,7 +104,10 @@ class Settings(BaseModel):
     )
     probe_timeout_seconds: float = Field(5.0, gt=0, description="Connect, statement and client timeout of a probe.")
     probe_status_seconds: float = Field(
-        60.0, gt=0, description="Write status.latency at most this often, unless LatencyWithinSLO changes."
+        300.0,
+        gt=0,
+        description="Write status.latency at most this often, unless LatencyWithinSLO changes: status is "
+        "state, the live latency is in upskill_probe_latency_seconds.",
     )
     probe_interval_seconds: float | None = Field(
         None, gt=0, description="Override every resource's probe.intervalSeconds (tests and the sandbox)."

@@ -18,6 +18,7 @@ __all__ = [
     "LATENCY_BUCKETS",
     "RECONCILE_SECONDS",
     "RECONCILE_TOTAL",
+    "RESOURCE_LAST_PASS",
     "RESOURCE_READY",
     "SECRET_VERSION_CREATED",
     "forget_resource",
@@ -53,6 +54,12 @@ RESOURCE_READY = Gauge(
     "1 when the custom resource's Ready condition is True, else 0.",
     ["kind", "namespace", "name"],
 )
+RESOURCE_LAST_PASS = Gauge(
+    "upskill_resource_last_pass_timestamp_seconds",
+    "When the last reconcile pass of the custom resource ended, as Unix time (status.lastSyncTime "
+    "moves only when a pass changes status).",
+    ["kind", "namespace", "name"],
+)
 
 
 SECRET_VERSION_CREATED = Gauge(
@@ -67,6 +74,8 @@ def forget_resource(kind: str, namespace: str, name: str) -> None:
     """Drop the per-resource series of a deleted resource."""
     with contextlib.suppress(KeyError):
         RESOURCE_READY.remove(kind, namespace, name)
+    with contextlib.suppress(KeyError):
+        RESOURCE_LAST_PASS.remove(kind, namespace, name)
     with contextlib.suppress(KeyError):
         SECRET_VERSION_CREATED.remove(namespace, name)
 

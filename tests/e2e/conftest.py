@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import kubernetes
 import pytest
+from prometheus_client import REGISTRY
 
 from upskill_operator import crds
 from upskill_operator.aws.policy import facades
 from upskill_operator.aws.session import ATTEMPT_OBSERVERS
 from upskill_operator.config import AwsSettings, Settings
 from upskill_operator.kube.client import load_configuration
+from upskill_operator.models import KINDS
 from upskill_operator.models.common import API_GROUP, API_VERSION
 from upskill_operator.sandbox.aws import MotoServer, aws_env
 from upskill_operator.sandbox.iam_enforcer import IamEnforcer
@@ -106,6 +108,29 @@ def wait_for(check: Callable[[], Any], timeout: float = 30.0, what: str = "condi
             return last
         time.sleep(0.1)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
+
+
+def last_pass(plural: str, name: str) -> float | None:
+    """When the operator (a thread of this process) last ended a pass of the object, from its metrics.
+
+    Status is no pass counter: a pass that changes nothing writes nothing (not even lastSyncTime).
+    """
+    kind = next(info.kind for info in KINDS if info.plural == plural)
+    labels = {"kind": kind, "namespace": NAMESPACE, "name": name}
+    return REGISTRY.get_sample_value("upskill_resource_last_pass_timestamp_seconds", labels)
+
+
+def passes_of(plural: str, name: str, count: int, timeout: float = 30.0) -> None:
+    """Wait until the object has had ``count`` more passes."""
+    seen = [last_pass(plural, name)]
+
+    def more() -> bool:
+        stamp = last_pass(plural, name)
+        if stamp != seen[-1]:
+            seen.append(stamp)
+        return len(seen) > count
+
+    wait_for(more, timeout, f"{count} more passes of {name}")
 
 
 def condition(obj: dict[str, Any] | None, ctype: str) -> dict[str, Any]:

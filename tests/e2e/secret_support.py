@@ -19,7 +19,7 @@ from prometheus_client import REGISTRY
 from upskill_operator import handlers
 from upskill_operator.sandbox.operator_thread import OperatorThread
 
-from e2e.conftest import API, NAMESPACE, REGION, Bed, condition, is_ready, wait_for
+from e2e.conftest import API, NAMESPACE, REGION, Bed, condition, is_ready, passes_of, wait_for
 from unit.crd_support import example
 
 PLURAL = "upskillsecrets"
@@ -83,16 +83,8 @@ def terminal(bed: Bed, name: str, timeout: float = 30) -> dict[str, Any]:
 
 
 def settle(bed: Bed, name: str, passes: int = 2) -> None:
-    """Wait until the resource has had ``passes`` more passes (each stamps status.lastSyncTime)."""
-    seen = [bed.get(PLURAL, name)["status"].get("lastSyncTime")]
-
-    def another() -> bool:
-        stamp = bed.get(PLURAL, name)["status"].get("lastSyncTime")
-        if stamp != seen[-1]:
-            seen.append(stamp)
-        return len(seen) > passes
-
-    wait_for(another, 30, f"{passes} more passes of {name}")
+    """Wait until the resource has had ``passes`` more passes."""
+    passes_of(PLURAL, name, passes)
 
 
 def kube_secret(bed: Bed, name: str) -> dict[str, Any] | None:

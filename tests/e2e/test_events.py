@@ -16,7 +16,7 @@ import pytest
 from upskill_operator.sandbox import secrets_extension
 from upskill_operator.sandbox.operator_thread import OperatorThread
 
-from e2e.conftest import NAMESPACE, REGION, Bed, wait_for
+from e2e.conftest import NAMESPACE, REGION, Bed, passes_of, wait_for
 from e2e.secret_support import PLURAL as SECRETS
 from e2e.secret_support import aws_name, deployment, secret_doc, secrets_operator
 from e2e.secret_support import ready as secret_ready
@@ -58,29 +58,15 @@ def posted(bed: Bed, kind: str, name: str, reason: str, timeout: float = 20) -> 
     )
 
 
-def status_writes(bed: Bed, name: str) -> int:
-    """The operator's status writes to one table: one per pass that ends Terminal, blocked or Ready."""
-    return bed.kube.requests.count("PATCH", rf"/{TABLES}/{name}/status$")
-
-
 def quiet_over(bed: Bed, name: str, count: int, events: list[tuple[str, str, str]], what: str) -> None:
-    """``count`` more passes of a table that end Terminal or blocked (each writes status) post no Event."""
-    before = status_writes(bed, name)
-    wait_for(lambda: status_writes(bed, name) >= before + count, 60, f"{count} more passes of {name}")
+    """``count`` more passes of a table that end Terminal or blocked post no Event."""
+    passes_of(TABLES, name, count, 60)
     assert summary(bed, "UpskillTable", name) == events, what
 
 
 def resynced(bed: Bed, plural: str, name: str, count: int) -> None:
-    """Wait for ``count`` more passes of this object (each stamps a new status.lastSyncTime)."""
-    seen = [bed.get(plural, name)["status"]["lastSyncTime"]]  # type: ignore[index]
-
-    def more() -> bool:
-        stamp = bed.get(plural, name)["status"]["lastSyncTime"]  # type: ignore[index]
-        if stamp != seen[-1]:
-            seen.append(stamp)
-        return len(seen) > count
-
-    wait_for(more, 60, f"{count} more passes of {name}")
+    """Wait for ``count`` more passes of this object."""
+    passes_of(plural, name, count, 60)
 
 
 def test_a_new_table_posts_created_then_ready_and_a_resync_loop_posts_nothing(

@@ -16,7 +16,10 @@ from upskill_operator.handlers.resource import REQUEUE_PREFIX
 from upskill_operator.kube.client import load_configuration
 from upskill_operator.reconcile.factory import build_runtime
 
-__all__ = ["EVENT_SOURCE", "register", "serve_metrics"]
+__all__ = ["EVENT_SOURCE", "STORAGE_PREFIX", "ProgressAnnotations", "StatusDiffBase", "register", "serve_metrics"]
+
+STORAGE_PREFIX = "upskill.io"
+"""The prefix of kopf's progress annotations (``upskill.io/<handler>``) on our objects."""
 
 EVENT_SOURCE = "upskill-operator"
 """reportingComponent and source.component of the operator's Events."""
@@ -40,6 +43,41 @@ def _connection_info(settings: Settings) -> kopf.ConnectionInfo:
     )
 
 
+class StatusDiffBase(kopf.MultiDiffBaseStorage):
+    """kopf's diff base in ``status.lastHandledConfiguration``, read from the annotation earlier versions wrote.
+
+    In an annotation, the diff base costs a PATCH of the object after every handled change, besides
+    the status PATCH; in status, it goes out in the status PATCH kopf makes anyway. A resource from
+    an earlier version has only the annotation: it is read (so no change is replayed) and left
+    alone; the next handled change writes the diff base here.
+    """
+
+    def __init__(self) -> None:
+        status = kopf.StatusDiffBaseStorage(field="status.lastHandledConfiguration")
+        super().__init__(
+            [status, kopf.AnnotationsDiffBaseStorage(prefix=STORAGE_PREFIX, key="last-handled-configuration")]
+        )
+        self.status = status
+
+    def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: kopf.BodyEssence) -> None:
+        self.status.store(body=body, patch=patch, essence=essence)
+
+
+class ProgressAnnotations(kopf.AnnotationsProgressStorage):
+    """kopf's progress records in ``upskill.io/<handler>`` annotations, without kopf's prefix marker.
+
+    kopf also writes ``upskill.io/kopf-managed: yes`` the first time it stores progress, which on a
+    new object is its first handled pass: an object PATCH of its own, after the finalizer's and
+    besides the status PATCH. The marker tells *other* kopf-based operators to leave these
+    annotations out of what they diff; this operator leaves them out by prefix (kopf clears a
+    progress storage's own prefix from both sides of every diff), and no other operator handles
+    our kinds. Without it a resource costs two writes to be created: the finalizer, then status.
+    """
+
+    def _store_marker(self, prefix: str, patch: kopf.Patch, body: kopf.Body) -> None:
+        return None
+
+
 def serve_metrics(config: Settings) -> WSGIServer | None:
     """Start the Prometheus server on ``metrics_address:metrics_port``; None when the port is 0."""
     if not config.metrics_port:
@@ -55,10 +93,8 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
 
     def startup(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
         settings.persistence.finalizer = config.finalizer
-        settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="upskill.io")
-        settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-            prefix="upskill.io", key="last-handled-configuration"
-        )
+        settings.persistence.progress_storage = ProgressAnnotations(prefix=STORAGE_PREFIX)
+        settings.persistence.diffbase_storage = StatusDiffBase()
         settings.execution.max_workers = config.workers
         # kopf's log lines never become Events (kopf would repeat one on every retry); the handlers post
         # the operator's own, once per transition (handlers/events.py), shown as "From upskill-operator".

@@ -9,7 +9,8 @@ a second operator replica, or the CLI, harmless), and reports:
   line of a failing statement, a changed checksum, an unreachable database).
 
 After a success it checks again at the kind's resync interval (a new file in a ConfigMap is
-applied then) or at once when spec.migrations or the endpoint changes. After a failure it
+applied then) or at once when spec.migrations or the endpoint changes; a check that finds
+nothing new writes nothing. After a failure it
 retries with exponential backoff, capped at five minutes: a broken file never makes a hot loop.
 """
 
@@ -28,7 +29,7 @@ from upskill_operator.adapters.db_migrations import apply_database_migrations
 from upskill_operator.db.migrations import MigrationReport
 from upskill_operator.db.probe import Verdict, merge_condition, shows
 from upskill_operator.errors import OperatorError, RecoverableError
-from upskill_operator.handlers.status import now
+from upskill_operator.handlers.status import now, same_status
 from upskill_operator.kube.custom_status import update_status
 from upskill_operator.models.common import API_GROUP, API_VERSION, KindInfo
 from upskill_operator.reconcile.factory import Runtime
@@ -114,6 +115,8 @@ class _Migrator:
             }
             if report is not None:
                 patch["migrations"] = {"applied": report.applied_total, "latest": report.latest}
+            if all(same_status(status.get(key), value) for key, value in patch.items()):
+                return None  # a check that found nothing new: status already says so
             return patch
 
         kube = self.runtime.kube

@@ -21,7 +21,7 @@ import kopf
 from upskill_operator import metrics
 from upskill_operator.config import Settings
 from upskill_operator.handlers import events
-from upskill_operator.handlers.status import status_patch
+from upskill_operator.handlers.status import STAMPS, changes, status_patch
 from upskill_operator.models.common import API_GROUP, API_VERSION, KindInfo
 from upskill_operator.models.validation import validate_spec
 from upskill_operator.reconcile.events import NO_EVENTS, EventBuffer, EventSink
@@ -29,7 +29,7 @@ from upskill_operator.reconcile.factory import Runtime
 from upskill_operator.reconcile.outcome import Outcome, State
 from upskill_operator.reconcile.protocol import Target
 
-__all__ = ["REQUEUE_PREFIX", "register", "remember_written", "run_pass", "snapshot_of", "target_of"]
+__all__ = ["REQUEUE_PREFIX", "register", "remember_written", "run_pass", "snapshot_of", "target_of", "to_write"]
 
 REQUEUE_PREFIX = "Requeued: "
 _MAX_BACKOFF = 300.0
@@ -66,13 +66,31 @@ def snapshot_of(body: kopf.Body, memo: kopf.Memo) -> kopf.Body:
     say) would act on status older than what this process just wrote, and could repeat a write,
     such as asking AWS to rotate twice. Until the body shows our last write (its lastSyncTime),
     the status we wrote is laid over the one we read.
+
+    A steady pass writes nothing (see :func:`to_write`), so its time stamps stay in this process:
+    the latest of each is laid over the status too, so that a clock that reads them (an
+    UpskillSecret's refresh interval) counts from the last pass, not from the last write.
     """
     raw = copy.deepcopy(dict(body))
     written: dict[str, Any] = memo.get("written_status") or {}
     status = raw.get("status") or {}
     if written and status.get("lastSyncTime") != written.get("lastSyncTime"):
-        raw["status"] = {**status, **written}
+        status = {**status, **written}
+    stamps: dict[str, str] = memo.get("pass_stamps") or {}
+    newer = {key: value for key, value in stamps.items() if str(status.get(key) or "") < value}
+    if status or newer:
+        raw["status"] = {**status, **newer}
     return kopf.Body(cast(kopf.RawBody, raw))
+
+
+def to_write(body: kopf.Body, memo: kopf.Memo, status: dict[str, Any]) -> dict[str, Any]:
+    """The part of a pass's ``status`` that changes what the API server holds (nothing at steady state).
+
+    It is compared with the body as kopf last saw it, not with the snapshot and its overlay: a
+    status write that was lost (a 409 kopf gave up on) is then written again by the next pass.
+    """
+    memo["pass_stamps"] = {key: str(status[key]) for key in STAMPS if status.get(key)}
+    return remember_written(memo, changes(body.get("status"), status))
 
 
 def remember_written(memo: kopf.Memo, status: dict[str, Any]) -> dict[str, Any]:
@@ -126,8 +144,8 @@ def register(registry: kopf.OperatorRegistry, info: KindInfo, settings: Settings
                 outcome = await runtime.run(info.kind, partial(engine.reconcile, target))
         metrics.RECONCILE_SECONDS.labels(info.kind).observe(time.perf_counter() - started)
         metrics.RECONCILE_TOTAL.labels(info.kind, outcome.state.value).inc()
-        status = remember_written(memo, status_patch(info, snapshot, outcome))
-        patch.status.update(status)
+        status = status_patch(info, snapshot, outcome)
+        patch.status.update(to_write(body, memo, status))
         events.post(snapshot, memo, buffer, status)
         _settle(outcome, memo, runtime.settings)
 
@@ -147,7 +165,7 @@ def register(registry: kopf.OperatorRegistry, info: KindInfo, settings: Settings
             events.post(body, memo, buffer, {})
             return
         status = status_patch(info, body, outcome, deleting=True)
-        patch.status.update(status)
+        patch.status.update(changes(body.get("status"), status))
         events.post(body, memo, buffer, status)
         _settle(outcome, memo, runtime.settings)
 

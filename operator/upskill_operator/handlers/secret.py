@@ -20,7 +20,7 @@ from upskill_operator import metrics
 from upskill_operator.adapters.secret_timing import due
 from upskill_operator.config import Settings
 from upskill_operator.handlers import events
-from upskill_operator.handlers.resource import remember_written, snapshot_of, target_of
+from upskill_operator.handlers.resource import snapshot_of, target_of, to_write
 from upskill_operator.handlers.status import status_patch
 from upskill_operator.models import secret
 from upskill_operator.models.common import API_GROUP, API_VERSION
@@ -61,8 +61,8 @@ def register(registry: kopf.OperatorRegistry, settings: Settings) -> None:
             outcome = await runtime.run(INFO.kind, partial(engine.reconcile, target))
         metrics.RECONCILE_SECONDS.labels(INFO.kind).observe(time.perf_counter() - started)
         metrics.RECONCILE_TOTAL.labels(INFO.kind, outcome.state.value).inc()
-        status = remember_written(memo, status_patch(INFO, snapshot, outcome))
-        patch.status.update(status)
+        status = status_patch(INFO, snapshot, outcome)
+        patch.status.update(to_write(body, memo, status))
         events.post(snapshot, memo, buffer, status)
         logger.debug(f"{reason}: {outcome.state.value} ({outcome.reason})")
 

@@ -1,8 +1,16 @@
-"""Write an engine outcome into ``status`` and the per-resource metrics."""
+"""Write an engine outcome into ``status`` and the per-resource metrics.
+
+Status is state, not a heartbeat: :func:`changes` keeps only what differs from the status the
+API server holds, and a pass whose only news is its own time (``lastSyncTime``, and an
+UpskillSecret's ``lastRefreshTime``) writes nothing at all. Those stamps therefore say when a
+pass last *changed* status; when passes last ran is in the metrics
+(``upskill_reconcile_total``, ``upskill_resource_last_pass_timestamp_seconds``).
+"""
 
 from __future__ import annotations
 
 import datetime
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,7 +19,10 @@ from upskill_operator.models.common import KindInfo
 from upskill_operator.reconcile.conditions import phase_for, render
 from upskill_operator.reconcile.outcome import Outcome, State
 
-__all__ = ["now", "status_patch"]
+__all__ = ["STAMPS", "changes", "now", "same_status", "status_patch"]
+
+STAMPS = frozenset({"lastSyncTime", "lastRefreshTime"})
+"""Status fields that only say when a pass ran: never a reason to write on their own."""
 
 
 def now() -> str:
@@ -41,5 +52,31 @@ def status_patch(
         stamp_seconds = datetime.datetime.fromisoformat(str(created).replace("Z", "+00:00")).timestamp()
         metrics.SECRET_VERSION_CREATED.labels(meta.get("namespace", ""), meta.get("name", "")).set(stamp_seconds)
     ready = 1.0 if outcome.state is State.READY else 0.0
-    metrics.RESOURCE_READY.labels(info.kind, meta.get("namespace", ""), meta.get("name", "")).set(ready)
+    labels = (info.kind, meta.get("namespace", ""), meta.get("name", ""))
+    metrics.RESOURCE_READY.labels(*labels).set(ready)
+    metrics.RESOURCE_LAST_PASS.labels(*labels).set(time.time())
     return patch
+
+
+def _normal(value: Any) -> Any:
+    """``value`` as a merge patch leaves it: no nulls in objects, and conditions keyed by type (order is noise)."""
+    if isinstance(value, Mapping):
+        return {k: _normal(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        items = [_normal(v) for v in value]
+        if items and all(isinstance(i, dict) and "type" in i for i in items):
+            return {str(i["type"]): i for i in items}
+        return items
+    return value
+
+
+def same_status(before: Any, after: Any) -> bool:
+    """Whether writing ``after`` over ``before`` (one status field, merge-patched) would change nothing."""
+    return bool(_normal(before) == _normal(after))
+
+
+def changes(current: Mapping[str, Any] | None, patch: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of ``patch`` that change ``current``; empty when nothing but the :data:`STAMPS` would."""
+    status = current or {}
+    delta = {key: value for key, value in patch.items() if not same_status(status.get(key), value)}
+    return delta if set(delta) - STAMPS else {}

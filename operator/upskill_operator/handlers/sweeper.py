@@ -1,8 +1,8 @@
 """The stuck-object sweeper: wakes kopf for objects whose wake-up was lost to a 409 Conflict.
 
-kopf 1.45 writes what a pass produced in up to three PATCHes: the body (its diff base
-``upskill.io/last-handled-configuration``, progress records, the finalizer) and then
-``/status``. When one answers 409, kopf logs "Throttling ... APIConflictError", sleeps, and
+kopf 1.45 writes what a pass produced in up to three PATCHes: the body (progress records,
+the finalizer) and then ``/status`` (with its diff base, ``status.lastHandledConfiguration``;
+see lifecycle.py). When one answers 409, kopf logs "Throttling ... APIConflictError", sleeps, and
 goes back to waiting for the object's next watch event. The lost PATCH was that event, so
 none comes: measured on our emulator, a 409 on the status PATCH after a spec change leaves the
 change applied in AWS, the diff base recording it as handled, and ``status.observedGeneration``

@@ -258,7 +258,16 @@ class ResourceStatus(StatusModel):
     )
     observed_generation: int | None = Field(None, description="The last metadata.generation reconciled.")
     phase: Phase | None = Field(None, description="Pending, Creating, Ready, Updating, Deleting or Failed.")
-    last_sync_time: str | None = Field(None, description="When AWS was last observed (RFC 3339).")
+    last_sync_time: str | None = Field(
+        None,
+        description="When a pass last changed status (RFC 3339). Passes that find nothing to change write "
+        "nothing; upskill_resource_last_pass_timestamp_seconds says when the last one ran.",
+    )
+    last_handled_configuration: str | None = Field(
+        None,
+        description="The spec (and labels and annotations) the operator last handled, as JSON: kopf's diff "
+        "base, kept in status so that it goes out in the same write as the status itself.",
+    )
     message: str | None = Field(None, description="What the operator is doing or waiting for.")
     data_object_gone: DataObjectGone | None = Field(
         None,
