@@ -68,10 +68,16 @@ class Bed:
         return float(times.user + times.system)
 
     def kube_writes(self, plural: str) -> int:
-        """Writes (POST, PUT, PATCH, DELETE) the operator sent to objects of ``plural``, status included."""
-        pattern = re.compile(rf"/{plural}(/|$)")
+        """Writes (PUT, PATCH, DELETE) the operator sent to objects of ``plural``, status included.
+
+        A POST to the collection is the benchmark's own create (the operator never creates its custom objects),
+        so it is not counted: the figure is the operator's writes alone.
+        """
+        pattern, create = re.compile(rf"/{plural}(/|$)"), re.compile(rf"/{plural}/?$")
         return sum(
-            1 for m, p in self.kube.requests.snapshot() if m in ("POST", "PUT", "PATCH", "DELETE") and pattern.search(p)
+            1
+            for m, p in self.kube.requests.snapshot()
+            if m in ("POST", "PUT", "PATCH", "DELETE") and pattern.search(p) and not (m == "POST" and create.search(p))
         )
 
     def attempts(self) -> Counter[tuple[str, str]]:
