@@ -41,28 +41,22 @@ PLURALS = {"UpskillTable": "upskilltables", "UpskillSecret": "upskillsecrets", "
 READS = ("Describe", "List", "Get")
 
 
+def resource(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": "upskill.io/v1alpha1", "kind": kind, "metadata": {"name": name}, "spec": spec}
+
+
 def table(i: int) -> dict[str, Any]:
     spec = {
         "keys": {"partition": {"name": "pk", "type": "S"}},
         "ttlAttribute": "expiresAt",
         "deletionProtection": False,
     }
-    return {
-        "apiVersion": "upskill.io/v1alpha1",
-        "kind": "UpskillTable",
-        "metadata": {"name": f"t{i:03d}"},
-        "spec": spec,
-    }
+    return resource("UpskillTable", f"t{i:03d}", spec)
 
 
 def secret(i: int) -> dict[str, Any]:
     spec = {"source": {"generate": {"length": 32}}, "target": {"secretName": f"env-{i:03d}", "key": "TOKEN"}}
-    return {
-        "apiVersion": "upskill.io/v1alpha1",
-        "kind": "UpskillSecret",
-        "metadata": {"name": f"s{i:03d}"},
-        "spec": spec,
-    }
+    return resource("UpskillSecret", f"s{i:03d}", spec)
 
 
 def database(which: str) -> dict[str, Any]:

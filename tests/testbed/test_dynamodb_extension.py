@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,12 +10,6 @@ from botocore.exceptions import ClientError
 from upskill_operator.sandbox.aws import MotoServer
 
 REGION = "us-east-1"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[MotoServer]:
-    with MotoServer() as aws:
-        yield aws
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -13,12 +12,6 @@ from botocore.exceptions import ClientError
 from upskill_operator.sandbox.aws import MotoServer, Seed
 
 REGION = "us-east-1"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[MotoServer]:
-    with MotoServer() as aws:
-        yield aws
 
 
 @pytest.fixture

@@ -14,12 +14,6 @@ from upskill_operator.sandbox.aws import MotoServer, Seed
 REGION = "us-east-1"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[MotoServer]:
-    with MotoServer() as aws:
-        yield aws
-
-
 @pytest.fixture
 def seed(server: MotoServer) -> Iterator[Seed]:
     server.reset()

@@ -5,9 +5,8 @@ endpoint). An observation that found the object ours (or nothing wanted), up to 
 without conflicts is remembered under the spec's generation and a digest of the outputs the earlier
 steps handed it (the cluster, its instances, the network...). A later pass reuses it, without any
 AWS call, for ``deep_read_every - 1`` passes (and no longer than the memory's ``max_age``) while that
-key is unchanged: a spec
-change, a change the cheap reads of the earlier steps saw, or any write of this step (create,
-update, delete) makes the next pass read it again. A deletion always reads.
+key is unchanged: a spec change, a change the cheap reads of the earlier steps saw, or any write of
+this step (create, update, delete) makes the next pass read it again. A deletion always reads.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from upskill_operator.adapters.read_memory import Memory
-from upskill_operator.reconcile.protocol import Adapter, DeletionPolicy, Observation, Target
+from upskill_operator.reconcile.protocol import Adapter, Claim, DeletionPolicy, Observation, Target
 
 __all__ = ["Cadenced", "inputs_key"]
 
@@ -57,7 +56,8 @@ class Cadenced:
         return observed
 
     def _settled(self, target: Target, observed: Observation) -> bool:
-        ours = self.inner.owner_field is None or not observed.exists or observed.owner == target.owner
+        claimed = target.claim(observed.owner, observed.naming)  # remember only what is ours, not what we may adopt
+        ours = self.inner.owner_field is None or not observed.exists or claimed is Claim.OURS
         return ours and observed.up_to_date and not (observed.pending or observed.conflicts or observed.unwanted)
 
     def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
