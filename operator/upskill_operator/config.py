@@ -85,6 +85,11 @@ class Settings(BaseModel):
         description="Where to connect instead of an AWS endpoint: host glob (e.g. *.rds.amazonaws.com) -> "
         "host[:port] or a unix socket directory[:port]. First match wins; see upskill_operator.endpoints.",
     )
+    endpoint_map_file: str | None = Field(
+        None,
+        description="JSON file of more endpoint map entries (exact host or glob -> host:port), consulted before "
+        "endpoint_map and re-read when it changes: the sandbox writes one entry per emulated RDS endpoint.",
+    )
     kind_resync_seconds: dict[str, Annotated[float, Field(gt=0)]] = Field(
         default_factory=lambda: {"UpskillDatabase": 1200.0},
         description="Drift check interval per kind, overriding resync_seconds. A database resync costs two "
@@ -116,6 +121,11 @@ class Settings(BaseModel):
         None,
         description="CA bundle (e.g. AWS's global-bundle.pem) to verify database certificates (sslmode "
         "verify-full) when the operator connects for probes and migrations; None only requires TLS.",
+    )
+    app_ca_path: str | None = Field(
+        None,
+        description="Where apps find the database CA bundle (the upskill-db-ca ConfigMap's ca.pem as mounted); "
+        "delivered URLs then carry sslmode=verify-full&sslrootcert=<this path>. None: sslmode=require.",
     )
     secret_tick_seconds: float = Field(
         10.0, gt=0, description="How often each UpskillSecret checks (from status alone) for a due refresh or rotation."
@@ -179,6 +189,8 @@ class Settings(BaseModel):
             "probe_status_seconds",
             "probe_interval_seconds",
             "db_ca_bundle",
+            "app_ca_path",
+            "endpoint_map_file",
             "webhook_port",
             "webhook_address",
             "webhook_certfile",
