@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: sandbox test lint unit crds bench bench-load clean lock iam-policy promtool
+.PHONY: sandbox test lint unit crds bench bench-load clean lock iam-policy promtool node-clients
 
 # The runtime dependencies are installed at the versions the image ships (requirements.lock).
 $(STAMP): pyproject.toml requirements.lock
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml requirements.lock
 sandbox: $(STAMP)  ## Run the whole stack on emulators until Ctrl-C (ARGS=--once to exit when Ready)
 	$(BIN)/upskill-operator sandbox $(ARGS)
 
-test: $(STAMP) lint promtool  ## Lint, then the whole suite (unit, emulator end-to-end, kind when Docker works)
+test: $(STAMP) lint promtool node-clients  ## Lint, then the whole suite (unit, emulator end-to-end, kind when Docker works)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(ARGS)
 
 lint: $(STAMP)  ## ruff, mypy, import-linter and the CRD staleness check
@@ -33,6 +33,17 @@ promtool:
 	@command -v promtool >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null) ; } \
 	  || echo "promtool is not available: the Prometheus rule tests will be skipped"
+
+# The real clients (BetterAuth, Kysely, node-pg, AWS SDK) of tests/e2e/test_app_clients.py: `npm ci` once per
+# lockfile change. Without node and npm those tests skip and say why.
+NODE_STAMP := tests/clients/node_modules/.installed
+$(NODE_STAMP): tests/clients/package.json tests/clients/package-lock.json
+	cd tests/clients && npm ci --no-audit --no-fund
+	touch $@
+
+node-clients:
+	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(NODE_STAMP); \
+	  else echo "node or npm is not installed: the real-client tests (tests/e2e/test_app_clients.py) will be skipped"; fi
 
 lock: $(STAMP)  ## Re-pin requirements.lock (the image's runtime dependencies) from the venv
 	$(BIN)/python tests/delivery/lockfile.py
