@@ -68,7 +68,9 @@ def app_database(stack: Stack) -> Iterator[str]:
     """A database owned by upskill_admin, the master user the UpskillDatabase names; its name."""
     name = f"app_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(stack.pg_server, autocommit=True) as admin:
-        verb = "ALTER" if admin.execute("SELECT 1 FROM pg_roles WHERE rolname = 'upskill_admin'").fetchone() else "CREATE"
+        verb = (
+            "ALTER" if admin.execute("SELECT 1 FROM pg_roles WHERE rolname = 'upskill_admin'").fetchone() else "CREATE"
+        )
         admin.execute(sql.SQL(verb + " ROLE upskill_admin LOGIN PASSWORD {}").format(sql.Literal(PASSWORD)))
         admin.execute(sql.SQL("CREATE DATABASE {} OWNER upskill_admin").format(sql.Identifier(name)))
     try:

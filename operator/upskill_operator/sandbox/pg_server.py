@@ -13,6 +13,7 @@ handler may call it (it is idempotent).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -35,7 +36,7 @@ ADMIN_USER = "bed_admin"
 REPLICATOR = "replicator"
 PRIMARY_PORT = 5432
 STANDBY_PORT = 5433
-SOCKET_ROOT = "/tmp"
+SOCKET_ROOT = "/tmp"  # noqa: S108 - mkdtemp makes a private folder in it
 """Short on purpose: a unix socket path must stay under 107 bytes."""
 
 
@@ -93,14 +94,17 @@ class BedServers:
                 os.chown(path, *self.ids)
 
     def _tool(self, name: str, *args: str, env: dict[str, str] | None = None) -> None:
-        if self.ids is None:
-            ids: dict[str, int] = {}
-        else:
-            ids = {"user": self.ids[0], "group": self.ids[1]}
+        user, group = self.ids if self.ids is not None else (None, None)
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         full_env.update({"LC_ALL": "C", **(env or {})})
-        done = subprocess.run(
-            [str(self.bin_dir / name), *args], capture_output=True, text=True, env=full_env, cwd=self.base, **ids
+        done = subprocess.run(  # noqa: S603 - our own binaries, argument lists
+            [str(self.bin_dir / name), *args],
+            capture_output=True,
+            text=True,
+            env=full_env,
+            cwd=self.base,
+            user=user,
+            group=group,
         )
         if done.returncode != 0:
             raise RuntimeError(f"{name} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
@@ -172,10 +176,8 @@ class BedServers:
         """Fast shutdown of every started server (standby first), then delete the folders."""
         while self.running:
             data = self.running.pop()
-            try:
+            with contextlib.suppress(RuntimeError):  # already gone: nothing left to stop
                 self._tool("pg_ctl", "-D", str(data), "-m", "fast", "-w", "-t", "30", "stop")
-            except RuntimeError:
-                pass  # already gone: nothing left to stop
         shutil.rmtree(self.base, ignore_errors=True)
 
 

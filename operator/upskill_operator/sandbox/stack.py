@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
+
+import yaml
 
 from upskill_operator import crds, kubectl_yaml
 from upskill_operator.config import AwsSettings, Settings
@@ -29,9 +33,11 @@ from upskill_operator.sandbox.operator_thread import OperatorThread
 from upskill_operator.sandbox.postgres import postgres
 from upskill_operator.sandbox.rds_backer import ClusterBacker
 
-__all__ = ["SandboxOptions", "find_manifests", "load_manifests", "run"]
+__all__ = ["EXTENSION", "SandboxOptions", "add_sandbox_extension", "find_manifests", "load_manifests", "run"]
 
 REGION = "us-east-1"
+EXTENSION = "upskill.io/sandbox"
+"""The kubeconfig context extension that tells ``upskill-operator check`` where the bed's AWS and CA are."""
 PENDING_DESCRIBES = 2
 """Describes an RDS resource stays creating/modifying, so the table shows which step is waiting."""
 
@@ -86,6 +92,27 @@ def _current(kube: KubeServer, applied: list[dict[str, Any]]) -> list[dict[str, 
     return out
 
 
+def add_sandbox_extension(kubeconfig: Path, values: dict[str, Any]) -> None:
+    """Add the ``upskill.io/sandbox`` extension to the kubeconfig's current context."""
+    config = yaml.safe_load(kubeconfig.read_text())
+    for entry in config["contexts"]:
+        if entry["name"] == config["current-context"]:
+            extensions = [e for e in entry["context"].get("extensions", []) if e.get("name") != EXTENSION]
+            entry["context"]["extensions"] = [*extensions, {"name": EXTENSION, "extension": values}]
+    kubeconfig.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def _socket_of(pg_url: str) -> str:
+    from psycopg.conninfo import conninfo_to_dict
+
+    info = conninfo_to_dict(pg_url)
+    return f"host={info.get('host')} port={info.get('port')}"
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # unwinds every context manager, as Ctrl-C does
+
+
 def _banner(
     kube: KubeServer, kubeconfig: Path, aws: MotoServer, pg_url: str, options: SandboxOptions, backer: ClusterBacker
 ) -> str:
@@ -95,7 +122,7 @@ def _banner(
             f"  Kubernetes  KUBECONFIG={kubeconfig}   (then: kubectl get utable,udb,usecret -A)",
             f"  AWS         AWS_ENDPOINT_URL={aws.url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
             f"AWS_REGION={REGION} AWS_DEFAULT_REGION={REGION}",
-            f"  PostgreSQL  {pg_url}",
+            f"  PostgreSQL  {_socket_of(pg_url)} (unix socket, SCRAM logins only)",
             f"  Databases   *.rds.amazonaws.com -> {backer.endpoint_map()['*.rds.amazonaws.com']}"
             " (a database per emulated cluster; password in its master secret)",
             f"  Metrics     http://127.0.0.1:{options.metrics_port}/metrics" if options.metrics_port else "",
@@ -135,6 +162,18 @@ def _log_to(path: Path) -> None:
 
 
 def run(options: SandboxOptions) -> int:
+    """Run the sandbox until Ctrl-C or SIGTERM (or, with ``once``, until all is Ready); stop all it started."""
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        return _run(options)
+    except KeyboardInterrupt:
+        print("\nstopping the sandbox", flush=True)
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(options: SandboxOptions) -> int:
     manifests = load_manifests(find_manifests(options.manifests))
     workdir = options.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -148,6 +187,10 @@ def run(options: SandboxOptions) -> int:
         os.environ.update(aws_env(aws.url, REGION))  # the operator uses the normal credential chain
         aws.seed(REGION)
         kubeconfig = kube.write_kubeconfig(workdir / "kubeconfig")
+        add_sandbox_extension(
+            kubeconfig,
+            {"awsEndpointUrl": aws.url, "region": REGION, "accessKeyId": "testing", "secretAccessKey": "testing"},
+        )
         for text in crds.render_all().values():
             kube.apply_yaml(text)
         for namespace in sorted({d["metadata"].get("namespace", "default") for d in manifests}):
@@ -165,8 +208,4 @@ def run(options: SandboxOptions) -> int:
         with OperatorThread(settings):
             applied = [kube.apply_manifest(doc) for doc in manifests]
             print(_banner(kube, kubeconfig, aws, pg_url, options, backer), flush=True)
-            try:
-                return _watch(kube, applied, options)
-            except KeyboardInterrupt:
-                print("\nstopping the sandbox")
-                return 0
+            return _watch(kube, applied, options)
