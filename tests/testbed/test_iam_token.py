@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from upskill_operator.sandbox.iam_token import TokenRefused, verify_token
+from upskill_operator.sandbox.iam_token import TokenRefusedError, verify_token
 
 KEYS = {"AKIDFRONTS": "fronts-secret-key"}
 HOST = "127.0.0.1:5433"
@@ -17,9 +17,7 @@ HOST = "127.0.0.1:5433"
 def token(host: str = "127.0.0.1", port: int = 5433, user: str = "alice", region: str = "eu-west-1", **kw: Any) -> str:
     key = kw.pop("key", "AKIDFRONTS")
     secret = kw.pop("secret", KEYS.get(key, "other"))
-    client = boto3.client(
-        "rds", region_name=region, aws_access_key_id=key, aws_secret_access_key=secret, **kw
-    )
+    client = boto3.client("rds", region_name=region, aws_access_key_id=key, aws_secret_access_key=secret, **kw)
     return str(client.generate_db_auth_token(host, port, user))
 
 
@@ -54,7 +52,7 @@ def test_a_boto3_token_passes_with_and_without_a_session_token() -> None:
 )
 def test_a_wrong_token_is_refused(value: Any, why: str) -> None:
     made = value()
-    with pytest.raises(TokenRefused, match=why) as refused:
+    with pytest.raises(TokenRefusedError, match=why) as refused:
         check(made)
     assert made not in str(refused.value)
 
@@ -62,8 +60,8 @@ def test_a_wrong_token_is_refused(value: Any, why: str) -> None:
 def test_an_expired_or_future_token_is_refused() -> None:
     made = token()
     now = datetime.datetime.now(datetime.UTC)
-    with pytest.raises(TokenRefused, match="expired"):
+    with pytest.raises(TokenRefusedError, match="expired"):
         check(made, now=now + datetime.timedelta(seconds=901))
-    with pytest.raises(TokenRefused, match="future"):
+    with pytest.raises(TokenRefusedError, match="future"):
         check(made, now=now - datetime.timedelta(minutes=6))
     check(made, now=now + datetime.timedelta(seconds=890))

@@ -18,24 +18,24 @@ from botocore.auth import SIGV4_TIMESTAMP, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-__all__ = ["MAX_EXPIRES", "SKEW", "TokenRefused", "verify_token"]
+__all__ = ["MAX_EXPIRES", "SKEW", "TokenRefusedError", "verify_token"]
 
 MAX_EXPIRES = 900
 SKEW = datetime.timedelta(minutes=5)
 
 
-class TokenRefused(Exception):
+class TokenRefusedError(Exception):
     """Why a token was refused (never contains the token)."""
 
 
 def _fields(token: str) -> tuple[str, dict[str, str]]:
     netloc, sep, query = token.partition("/?")
     if not sep or not netloc:
-        raise TokenRefused("not an IAM auth token")
+        raise TokenRefusedError("not an IAM auth token")
     pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=False)
     fields = dict(pairs)
     if len(fields) != len(pairs):
-        raise TokenRefused("repeated token parameter")
+        raise TokenRefusedError("repeated token parameter")
     return netloc, fields
 
 
@@ -48,43 +48,45 @@ def verify_token(
     keys: Mapping[str, str],
     now: datetime.datetime | None = None,
 ) -> None:
-    """Raise :class:`TokenRefused` unless ``token`` is a valid ``connect`` for ``user`` at one of ``hosts``."""
+    """Raise :class:`TokenRefusedError` unless ``token`` is a valid ``connect`` for ``user`` at one of ``hosts``."""
     netloc, fields = _fields(token)
     if netloc.lower() not in [h.lower() for h in hosts]:
-        raise TokenRefused("the token was signed for another host or port")
+        raise TokenRefusedError("the token was signed for another host or port")
     if fields.get("Action") != "connect":
-        raise TokenRefused("the token's Action is not connect")
+        raise TokenRefusedError("the token's Action is not connect")
     if fields.get("DBUser") != user:
-        raise TokenRefused("the token was signed for another user")
+        raise TokenRefusedError("the token was signed for another user")
     if fields.get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256" or fields.get("X-Amz-SignedHeaders") != "host":
-        raise TokenRefused("the token is not a SigV4 presigned request signing the host")
+        raise TokenRefusedError("the token is not a SigV4 presigned request signing the host")
     scope = fields.get("X-Amz-Credential", "").split("/")
     if len(scope) != 5 or scope[4] != "aws4_request":
-        raise TokenRefused("malformed credential scope")
+        raise TokenRefusedError("malformed credential scope")
     key_id, day, scope_region, service = scope[:4]
     if service != "rds-db":
-        raise TokenRefused("the token was signed for another service than rds-db")
+        raise TokenRefusedError("the token was signed for another service than rds-db")
     if scope_region != region:
-        raise TokenRefused("the token was signed for another region")
+        raise TokenRefusedError("the token was signed for another region")
     secret = keys.get(key_id)
     if secret is None:
-        raise TokenRefused("the token's access key is not known")
+        raise TokenRefusedError("the token's access key is not known")
     try:
         signed = datetime.datetime.strptime(fields.get("X-Amz-Date", ""), SIGV4_TIMESTAMP).replace(tzinfo=datetime.UTC)
         expires = int(fields.get("X-Amz-Expires", ""))
     except ValueError:
-        raise TokenRefused("malformed X-Amz-Date or X-Amz-Expires") from None
+        raise TokenRefusedError("malformed X-Amz-Date or X-Amz-Expires") from None
     if signed.strftime("%Y%m%d") != day:
-        raise TokenRefused("the credential scope's date is not the signing date")
+        raise TokenRefusedError("the credential scope's date is not the signing date")
     if not 0 < expires <= MAX_EXPIRES:
-        raise TokenRefused(f"X-Amz-Expires must be 1 to {MAX_EXPIRES} seconds")
+        raise TokenRefusedError(f"X-Amz-Expires must be 1 to {MAX_EXPIRES} seconds")
     now = now or datetime.datetime.now(datetime.UTC)
     if signed > now + SKEW:
-        raise TokenRefused("the token is dated in the future")
+        raise TokenRefusedError("the token is dated in the future")
     if now > signed + datetime.timedelta(seconds=expires):
-        raise TokenRefused("the token has expired")
-    if not hmac.compare_digest(_signature(netloc, fields, key_id, secret, region, signed, expires), fields.get("X-Amz-Signature", "")):
-        raise TokenRefused("the token's signature does not match")
+        raise TokenRefusedError("the token has expired")
+    if not hmac.compare_digest(
+        _signature(netloc, fields, key_id, secret, region, signed, expires), fields.get("X-Amz-Signature", "")
+    ):
+        raise TokenRefusedError("the token's signature does not match")
 
 
 def _signature(
