@@ -9,7 +9,6 @@ reach them. :meth:`stop` is idempotent and safe from a signal handler.
 
 from __future__ import annotations
 
-import importlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,6 +16,7 @@ from types import TracebackType
 from typing import Any
 
 from upskill_operator.sandbox.dataplane_types import Backends, TlsFiles
+from upskill_operator.sandbox.pg_front import Fronts
 from upskill_operator.sandbox.pg_server import bed_servers
 from upskill_operator.sandbox.rds_backer import ClusterBacker
 from upskill_operator.sandbox.tls import make_tls_files
@@ -35,7 +35,7 @@ class DataPlane:
         self.standby = standby
         self.map_file = self.workdir / "endpoints.json"
         self._servers: Any = None
-        self._fronts: Any = None
+        self._fronts: Fronts | None = None
         self.backer: ClusterBacker | None = None
         self.backends: Backends | None = None
         self.tls: TlsFiles | None = None
@@ -48,8 +48,7 @@ class DataPlane:
             self._servers = bed_servers(standby=self.standby)
             self.backends, _ = self._servers.__enter__()
             self.backer = ClusterBacker(self.backends.admin_conninfo()).start()
-            fronts = importlib.import_module("upskill_operator.sandbox.pg_front").Fronts
-            self._fronts = fronts(self.backends, self.tls, self.map_file, SIGNING_KEYS)
+            self._fronts = Fronts(self.backends, self.tls, self.map_file, SIGNING_KEYS)
             self._fronts.__enter__()
         except BaseException:
             self.stop()
