@@ -1,10 +1,10 @@
 """``upskill-operator sandbox``: the whole stack on one machine, no AWS account and no cluster.
 
 It starts emulated AWS (a moto server), an emulated Kubernetes API (our kmock
-extension) and PostgreSQL, installs the CRDs, runs the real operator against
-them, applies the example stack and shows every resource until it is Ready. Every emulated
-Aurora cluster is backed by a database on that PostgreSQL (:mod:`.rds_backer`), and the
-operator's ``endpoint_map`` sends the clusters' host names there.
+extension) and the database data plane (:mod:`.dataplane`: PostgreSQL with a streaming standby,
+a TLS front per emulated RDS endpoint), installs the CRDs, runs the real operator against them,
+applies the example stack and shows every resource until it is Ready. The values the operator
+delivers point at the fronts on 127.0.0.1, so an app on the same machine uses them as they are.
 """
 
 from __future__ import annotations
@@ -27,11 +27,10 @@ from upskill_operator.config import AwsSettings, Settings
 from upskill_operator.models import KINDS
 from upskill_operator.models.common import API_GROUP, API_VERSION
 from upskill_operator.sandbox.aws import MotoServer, aws_env
+from upskill_operator.sandbox.dataplane import DataPlane
 from upskill_operator.sandbox.display import not_ready, render_table
 from upskill_operator.sandbox.kube import KubeServer
 from upskill_operator.sandbox.operator_thread import OperatorThread
-from upskill_operator.sandbox.postgres import postgres
-from upskill_operator.sandbox.rds_backer import ClusterBacker
 
 __all__ = ["EXTENSION", "SandboxOptions", "add_sandbox_extension", "find_manifests", "load_manifests", "run"]
 
@@ -102,31 +101,30 @@ def add_sandbox_extension(kubeconfig: Path, values: dict[str, Any]) -> None:
     kubeconfig.write_text(yaml.safe_dump(config, sort_keys=False))
 
 
-def _socket_of(pg_url: str) -> str:
-    from psycopg.conninfo import conninfo_to_dict
-
-    info = conninfo_to_dict(pg_url)
-    return f"host={info.get('host')} port={info.get('port')}"
-
-
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # unwinds every context manager, as Ctrl-C does
 
 
-def _banner(
-    kube: KubeServer, kubeconfig: Path, aws: MotoServer, pg_url: str, options: SandboxOptions, backer: ClusterBacker
-) -> str:
+def _banner(kubeconfig: Path, aws: MotoServer, plane: DataPlane, options: SandboxOptions) -> str:
+    ca = plane.settings_overrides()["db_ca_bundle"]
+    servers = plane.backends
+    standby = f", standby {servers.standby.host}:{servers.standby.port}" if servers and servers.standby else ""
+    primary = f"{servers.primary.host}:{servers.primary.port}" if servers else "?"
     return "\n".join(
-        [
+        line
+        for line in [
             "upskill sandbox is up:",
-            f"  Kubernetes  KUBECONFIG={kubeconfig}   (then: kubectl get utable,udb,usecret -A)",
-            f"  AWS         AWS_ENDPOINT_URL={aws.url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
-            f"AWS_REGION={REGION} AWS_DEFAULT_REGION={REGION}",
-            f"  PostgreSQL  {_socket_of(pg_url)} (unix socket, SCRAM logins only)",
-            f"  Databases   *.rds.amazonaws.com -> {backer.endpoint_map()['*.rds.amazonaws.com']}"
-            " (a database per emulated cluster; password in its master secret)",
+            f"  Kubernetes  export KUBECONFIG={kubeconfig}   (then: kubectl get utable,udb,usecret -A)",
+            f"  AWS         export AWS_ENDPOINT_URL={aws.url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
+            f"AWS_REGION={REGION}",
+            f"  PostgreSQL  primary {primary}{standby} (unix sockets, SCRAM only), behind one TLS listener per RDS "
+            f"endpoint on 127.0.0.1 (map: {plane.map_file})",
+            f"  Apps        connect with the delivered values as they are (CA: {ca}), e.g.",
+            "              kubectl -n upskill get secret web-env -o jsonpath='{.data.COURSE_DB_URL}' | base64 -d",
+            "              upskill-operator check   (tests every delivered value the way apps use it)",
             f"  Metrics     http://127.0.0.1:{options.metrics_port}/metrics" if options.metrics_port else "",
         ]
+        if line
     )
 
 
@@ -181,15 +179,21 @@ def _run(options: SandboxOptions) -> int:
     with (
         MotoServer(port=options.aws_port, pending_describes=PENDING_DESCRIBES) as aws,
         KubeServer(port=options.kube_port) as kube,
-        postgres(workdir) as pg_url,
-        ClusterBacker(pg_url) as backer,
+        DataPlane(workdir) as plane,
     ):
         os.environ.update(aws_env(aws.url, REGION))  # the operator uses the normal credential chain
         aws.seed(REGION)
         kubeconfig = kube.write_kubeconfig(workdir / "kubeconfig")
         add_sandbox_extension(
             kubeconfig,
-            {"awsEndpointUrl": aws.url, "region": REGION, "accessKeyId": "testing", "secretAccessKey": "testing"},
+            {
+                "awsEndpointUrl": aws.url,
+                "region": REGION,
+                "accessKeyId": "testing",
+                "secretAccessKey": "testing",
+                "endpointMapFile": str(plane.map_file),
+                "caBundle": plane.settings_overrides()["db_ca_bundle"],
+            },
         )
         for text in crds.render_all().values():
             kube.apply_yaml(text)
@@ -202,10 +206,10 @@ def _run(options: SandboxOptions) -> int:
             metrics_address="127.0.0.1",
             resync_seconds=60,
             requeue_seconds=1,
-            endpoint_map=backer.endpoint_map(),
             kind_resync_seconds={},
+            **plane.settings_overrides(),
         )
         with OperatorThread(settings):
             applied = [kube.apply_manifest(doc) for doc in manifests]
-            print(_banner(kube, kubeconfig, aws, pg_url, options, backer), flush=True)
+            print(_banner(kubeconfig, aws, plane, options), flush=True)
             return _watch(kube, applied, options)
