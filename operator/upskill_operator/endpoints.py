@@ -2,7 +2,8 @@
 
 ``status.endpoints`` always holds the host names AWS reports. Code that opens a connection
 (migrations, probes, the database URLs built for apps) passes them through :func:`resolve`,
-which applies ``Settings.endpoint_map``: an ordered map of host globs to a replacement
+which applies ``Settings.endpoint_map_file`` (a JSON object of exact hosts or globs, consulted
+first, re-read when its mtime changes) and then ``Settings.endpoint_map``: an ordered map of host globs to a replacement
 ``host[:port]``, ``[ipv6]:port`` or unix socket directory (``/run/pg`` or ``/run/pg:5433``).
 The first glob that matches wins; without a match the host and port are returned unchanged.
 
@@ -14,11 +15,43 @@ also how a cluster is reached through an SSH tunnel or a local port-forward.
 from __future__ import annotations
 
 import fnmatch
+import json
+import os
+import threading
 from collections.abc import Mapping
 
 from upskill_operator.config import Settings
 
-__all__ = ["parse_target", "resolve"]
+__all__ = ["map_file_entries", "parse_target", "resolve"]
+
+_cache: dict[str, tuple[tuple[int, int], dict[str, str]]] = {}
+_lock = threading.Lock()
+
+
+def map_file_entries(path: str | None) -> dict[str, str]:
+    """The JSON object in ``Settings.endpoint_map_file`` (re-read when its mtime changes; missing = empty)."""
+    if not path:
+        return {}
+    try:
+        info = os.stat(path)
+        mtime = (info.st_mtime_ns, info.st_ino)
+    except FileNotFoundError:
+        return {}
+    with _lock:
+        cached = _cache.get(path)
+        if cached is not None and cached[0] == mtime:
+            return cached[1]
+    try:
+        with open(path, encoding="utf-8") as handle:
+            loaded = json.load(handle)
+    except FileNotFoundError:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{path}: the endpoint map file must hold a JSON object")
+    entries = {str(k): str(v) for k, v in loaded.items()}
+    with _lock:
+        _cache[path] = (mtime, entries)
+    return entries
 
 
 def parse_target(target: str, default_port: int) -> tuple[str, int]:
@@ -40,8 +73,14 @@ def resolve(host: str, port: int, settings: Settings | Mapping[str, str]) -> tup
 
     A unix socket directory comes back as the host (psycopg and libpq accept it as such).
     """
-    mapping = settings.endpoint_map if isinstance(settings, Settings) else settings
+    if isinstance(settings, Settings):
+        mapping = {**map_file_entries(settings.endpoint_map_file)}
+        mapping.update({k: v for k, v in settings.endpoint_map.items() if k not in mapping})
+    else:
+        mapping = dict(settings)
     name = host.lower().rstrip(".")
+    if name in mapping:  # an exact host of the map file wins over globs
+        return parse_target(mapping[name], port)
     for pattern, target in mapping.items():
         if fnmatch.fnmatchcase(name, pattern.lower()):
             return parse_target(target, port)

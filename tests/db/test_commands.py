@@ -68,8 +68,10 @@ def app_database(stack: Stack) -> Iterator[str]:
     """A database owned by upskill_admin, the master user the UpskillDatabase names; its name."""
     name = f"app_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(stack.pg_server, autocommit=True) as admin:
-        if not admin.execute("SELECT 1 FROM pg_roles WHERE rolname = 'upskill_admin'").fetchone():
-            admin.execute("CREATE ROLE upskill_admin LOGIN")
+        verb = (
+            "ALTER" if admin.execute("SELECT 1 FROM pg_roles WHERE rolname = 'upskill_admin'").fetchone() else "CREATE"
+        )
+        admin.execute(sql.SQL(verb + " ROLE upskill_admin LOGIN PASSWORD {}").format(sql.Literal(PASSWORD)))
         admin.execute(sql.SQL("CREATE DATABASE {} OWNER upskill_admin").format(sql.Identifier(name)))
     try:
         yield name
@@ -127,7 +129,7 @@ def tables(stack: Stack, dbname: str) -> set[str]:
 def test_migrate_a_url_prints_one_line_per_file_and_hides_the_password(
     stack: Stack, app_database: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    url = make_conninfo(stack.pg_server, dbname=app_database, password=PASSWORD)
+    url = make_conninfo(stack.pg_server, dbname=app_database, user="upskill_admin", password=PASSWORD)
     assert main(["migrate", "--database-url", url, "--set", "course", "--dry-run"]) == 0
     assert main(["migrate", "--database-url", url, "--set", "course"]) == 0
     out = capsys.readouterr().out

@@ -1,7 +1,7 @@
 """Application login roles against real PostgreSQL: create, re-password, and test a password.
 
-The ``password_auth`` fixture makes the server check the passwords of ``app_*`` roles
-(see :mod:`db.password_auth`).
+The test server checks every login with SCRAM (``pg_hba.conf`` has no ``trust`` line), so a
+wrong password is PostgreSQL's refusal, not ours.
 """
 
 from __future__ import annotations
@@ -16,18 +16,11 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from pydantic import SecretStr
 
-from db.password_auth import app_roles_need_passwords
 from upskill_operator.db.roles import RoleError, ensure_login_role, password_works
 
 
-@pytest.fixture(scope="module")
-def password_auth(pg_server: str) -> Iterator[None]:
-    with app_roles_need_passwords(pg_server):
-        yield
-
-
 @pytest.fixture
-def target(database: str, password_auth: None) -> tuple[dict[str, Any], str, str, SecretStr]:
+def target(database: str) -> tuple[dict[str, Any], str, str, SecretStr]:
     """(server keywords, dbname, master user, master password) for a fresh database."""
     params = conninfo_to_dict(database)
     dbname = str(params.pop("dbname"))

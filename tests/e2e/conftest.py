@@ -22,10 +22,10 @@ from upskill_operator.kube.client import load_configuration
 from upskill_operator.models import KINDS
 from upskill_operator.models.common import API_GROUP, API_VERSION
 from upskill_operator.sandbox.aws import MotoServer, aws_env
+from upskill_operator.sandbox.dataplane import DataPlane
 from upskill_operator.sandbox.iam_enforcer import IamEnforcer
 from upskill_operator.sandbox.kube import KubeServer
 from upskill_operator.sandbox.operator_thread import OperatorThread
-from upskill_operator.sandbox.postgres import postgres
 
 if TYPE_CHECKING:
     from e2e.safety_support import Objects
@@ -161,11 +161,23 @@ def emulators(region: str, enforcer: IamEnforcer | None = None) -> Iterator[tupl
         yield aws, kube
 
 
+PLANES: dict[str, DataPlane] = {}
+"""The data plane of each ``pg_url`` (its superuser's conninfo): :func:`db_support.backed_operator` uses it."""
+
+
 @pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    """A real PostgreSQL (``DATABASE_URL``, or the embedded server) for the tests of one module."""
-    with postgres() as url:
-        yield url
+def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The bed's data plane for the tests of one module: a SCRAM-only primary with a streaming standby
+    (or ``DATABASE_URL``), every emulated cluster backed on it, and a TLS front per emulated RDS endpoint.
+    Yields the bed superuser's conninfo on the primary (tests' own admin checks)."""
+    with DataPlane(tmp_path_factory.mktemp("plane")) as plane:
+        assert plane.backends is not None
+        url = plane.backends.admin_conninfo()
+        PLANES[url] = plane
+        try:
+            yield url
+        finally:
+            PLANES.pop(url, None)
 
 
 @pytest.fixture(scope="session")

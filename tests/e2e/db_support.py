@@ -17,7 +17,6 @@ from typing import Any
 
 from upskill_operator import kubectl_yaml
 from upskill_operator.sandbox.operator_thread import OperatorThread
-from upskill_operator.sandbox.rds_backer import ClusterBacker
 
 from e2e.conftest import API, NAMESPACE, Bed, condition, is_ready, wait_for
 
@@ -141,16 +140,17 @@ class Aws:
 
 @contextmanager
 def backed_operator(bed: Bed, pg_url: str, **update: Any) -> Iterator[OperatorThread]:
-    """The operator with every emulated cluster backed by a database on ``pg_url``, as in ``make sandbox``:
-    the sandbox's ClusterBacker makes them, and ``endpoint_map`` sends the AWS endpoint names there."""
+    """The operator with every emulated cluster backed by a database on ``pg_url``'s data plane, as in
+    ``make sandbox``: its fronts serve each RDS endpoint and ``endpoint_map_file`` sends the AWS names there."""
+    from tests.e2e.conftest import PLANES  # the plane the module's pg_url fixture started
+
     saved = bed.settings
-    with ClusterBacker(pg_url, interval=0.1) as backer:
-        bed.settings = saved.model_copy(update={"endpoint_map": backer.endpoint_map(), **update})
-        try:
-            yield bed.start_operator()
-        finally:
-            bed.stop_operator()
-            bed.settings = saved
+    bed.settings = saved.model_copy(update={**PLANES[pg_url].settings_overrides(), **update})
+    try:
+        yield bed.start_operator()
+    finally:
+        bed.stop_operator()
+        bed.settings = saved
 
 
 @contextmanager

@@ -2,7 +2,7 @@
 
 A real PostgreSQL (embedded, or ``DATABASE_URL``) plays the cluster behind the UpskillDatabase's
 writer endpoint (mapped with ``endpoint_map``), and checks the passwords of ``app_*`` roles
-(:mod:`db.password_auth`), so "the stored password works" is PostgreSQL's verdict, not ours.
+(the test server checks every login with SCRAM), so "the stored password works" is PostgreSQL's verdict, not ours.
 The UpskillDatabase object's status is written by the test (no database controller runs).
 """
 
@@ -19,7 +19,6 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from db.password_auth import app_roles_need_passwords
 from upskill_operator.sandbox.operator_thread import OperatorThread
 from upskill_operator.sandbox.postgres import postgres
 
@@ -50,7 +49,7 @@ MASTER_PASSWORD = "master-Pw-1"
 
 @pytest.fixture(scope="module")
 def pg_admin() -> Iterator[str]:
-    with postgres(Path("/tmp")) as admin, app_roles_need_passwords(admin):
+    with postgres(Path("/tmp")) as admin:
         yield admin
 
 

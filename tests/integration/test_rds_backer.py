@@ -10,7 +10,6 @@ from typing import Any
 import psycopg
 import pytest
 
-from db.password_auth import APP_ROLE_PREFIX, app_roles_need_passwords
 from upskill_operator.endpoints import resolve
 from upskill_operator.sandbox.aws import MotoServer, Seed
 from upskill_operator.sandbox.postgres import postgres
@@ -81,7 +80,7 @@ def test_each_cluster_is_backed_and_reachable_through_its_endpoints(moto: MotoSe
 
 def test_a_rotated_master_password_is_set_on_the_role(moto: MotoServer, seed: Seed, pg_url: str) -> None:
     backer = ClusterBacker(pg_url)
-    cluster = create(moto, seed, "backed-rotated", "backed_rotated", user=f"{APP_ROLE_PREFIX}rotated")
+    cluster = create(moto, seed, "backed-rotated", "backed_rotated", user="app_rotated")
     backer.sync()
     before = credentials(moto, cluster)
     moto.client("rds", REGION).modify_db_cluster(
@@ -90,8 +89,7 @@ def test_a_rotated_master_password_is_set_on_the_role(moto: MotoServer, seed: Se
     backer.sync()
     after = credentials(moto, cluster)
     assert after["password"] != before["password"]  # the backer kept RDS's new password, not the role's old one
-    with app_roles_need_passwords(pg_url):
-        with connect(backer, cluster["Endpoint"], 5432, after, "backed_rotated") as conn:
-            assert conn.execute("SELECT current_user").fetchone() == (f"{APP_ROLE_PREFIX}rotated",)
-        with pytest.raises(psycopg.OperationalError):
-            connect(backer, cluster["Endpoint"], 5432, before, "backed_rotated")
+    with connect(backer, cluster["Endpoint"], 5432, after, "backed_rotated") as conn:  # the server checks SCRAM
+        assert conn.execute("SELECT current_user").fetchone() == ("app_rotated",)
+    with pytest.raises(psycopg.OperationalError):
+        connect(backer, cluster["Endpoint"], 5432, before, "backed_rotated")

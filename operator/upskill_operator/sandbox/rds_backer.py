@@ -86,6 +86,7 @@ class ClusterBacker:
     """Keeps one PostgreSQL role and database per emulated cluster; polls moto in a thread."""
 
     def __init__(self, pg_url: str, interval: float = 0.25) -> None:
+        """``pg_url``: the bed superuser's connection string (:meth:`.Backends.admin_conninfo`)."""
         self.pg_url = pg_url
         self.interval = interval
         self.backed: dict[tuple[str, str, str], BackedCluster] = {}
@@ -103,6 +104,7 @@ class ClusterBacker:
     def sync(self) -> list[BackedCluster]:
         """One pass: back new clusters, drop databases of deleted ones. Returns the clusters backed now."""
         with self._lock, psycopg.connect(self.pg_url, autocommit=True) as conn:
+            conn.execute("SET password_encryption = 'scram-sha-256'")  # also on a DATABASE_URL server
             seen: set[tuple[str, str, str]] = set()
             new: list[BackedCluster] = []
             for account, region, cluster in _clusters():

@@ -1,37 +1,42 @@
 """``upskill-operator sandbox``: the whole stack on one machine, no AWS account and no cluster.
 
 It starts emulated AWS (a moto server), an emulated Kubernetes API (our kmock
-extension) and PostgreSQL, installs the CRDs, runs the real operator against
-them, applies the example stack and shows every resource until it is Ready. Every emulated
-Aurora cluster is backed by a database on that PostgreSQL (:mod:`.rds_backer`), and the
-operator's ``endpoint_map`` sends the clusters' host names there.
+extension) and the database data plane (:mod:`.dataplane`: PostgreSQL with a streaming standby,
+a TLS front per emulated RDS endpoint), installs the CRDs, runs the real operator against them,
+applies the example stack and shows every resource until it is Ready. The values the operator
+delivers point at the fronts on 127.0.0.1, so an app on the same machine uses them as they are.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
+
+import yaml
 
 from upskill_operator import crds, kubectl_yaml
 from upskill_operator.config import AwsSettings, Settings
 from upskill_operator.models import KINDS
 from upskill_operator.models.common import API_GROUP, API_VERSION
 from upskill_operator.sandbox.aws import MotoServer, aws_env
+from upskill_operator.sandbox.dataplane import DataPlane
 from upskill_operator.sandbox.display import not_ready, render_table
 from upskill_operator.sandbox.kube import KubeServer
 from upskill_operator.sandbox.operator_thread import OperatorThread
-from upskill_operator.sandbox.postgres import postgres
-from upskill_operator.sandbox.rds_backer import ClusterBacker
 
-__all__ = ["SandboxOptions", "find_manifests", "load_manifests", "run"]
+__all__ = ["EXTENSION", "SandboxOptions", "add_sandbox_extension", "find_manifests", "load_manifests", "run"]
 
 REGION = "us-east-1"
+EXTENSION = "upskill.io/sandbox"
+"""The kubeconfig context extension that tells ``upskill-operator check`` where the bed's AWS and CA are."""
 PENDING_DESCRIBES = 2
 """Describes an RDS resource stays creating/modifying, so the table shows which step is waiting."""
 
@@ -86,20 +91,40 @@ def _current(kube: KubeServer, applied: list[dict[str, Any]]) -> list[dict[str, 
     return out
 
 
-def _banner(
-    kube: KubeServer, kubeconfig: Path, aws: MotoServer, pg_url: str, options: SandboxOptions, backer: ClusterBacker
-) -> str:
+def add_sandbox_extension(kubeconfig: Path, values: dict[str, Any]) -> None:
+    """Add the ``upskill.io/sandbox`` extension to the kubeconfig's current context."""
+    config = yaml.safe_load(kubeconfig.read_text())
+    for entry in config["contexts"]:
+        if entry["name"] == config["current-context"]:
+            extensions = [e for e in entry["context"].get("extensions", []) if e.get("name") != EXTENSION]
+            entry["context"]["extensions"] = [*extensions, {"name": EXTENSION, "extension": values}]
+    kubeconfig.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # unwinds every context manager, as Ctrl-C does
+
+
+def _banner(kubeconfig: Path, aws: MotoServer, plane: DataPlane, options: SandboxOptions) -> str:
+    ca = plane.settings_overrides()["db_ca_bundle"]
+    servers = plane.backends
+    standby = f", standby {servers.standby.host}:{servers.standby.port}" if servers and servers.standby else ""
+    primary = f"{servers.primary.host}:{servers.primary.port}" if servers else "?"
     return "\n".join(
-        [
+        line
+        for line in [
             "upskill sandbox is up:",
-            f"  Kubernetes  KUBECONFIG={kubeconfig}   (then: kubectl get utable,udb,usecret -A)",
-            f"  AWS         AWS_ENDPOINT_URL={aws.url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
-            f"AWS_REGION={REGION} AWS_DEFAULT_REGION={REGION}",
-            f"  PostgreSQL  {pg_url}",
-            f"  Databases   *.rds.amazonaws.com -> {backer.endpoint_map()['*.rds.amazonaws.com']}"
-            " (a database per emulated cluster; password in its master secret)",
+            f"  Kubernetes  export KUBECONFIG={kubeconfig}   (then: kubectl get utable,udb,usecret -A)",
+            f"  AWS         export AWS_ENDPOINT_URL={aws.url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
+            f"AWS_REGION={REGION}",
+            f"  PostgreSQL  primary {primary}{standby} (unix sockets, SCRAM only), behind one TLS listener per RDS "
+            f"endpoint on 127.0.0.1 (map: {plane.map_file})",
+            f"  Apps        connect with the delivered values as they are (CA: {ca}), e.g.",
+            "              kubectl -n upskill get secret web-env -o jsonpath='{.data.COURSE_DB_URL}' | base64 -d",
+            "              upskill-operator check   (tests every delivered value the way apps use it)",
             f"  Metrics     http://127.0.0.1:{options.metrics_port}/metrics" if options.metrics_port else "",
         ]
+        if line
     )
 
 
@@ -135,6 +160,18 @@ def _log_to(path: Path) -> None:
 
 
 def run(options: SandboxOptions) -> int:
+    """Run the sandbox until Ctrl-C or SIGTERM (or, with ``once``, until all is Ready); stop all it started."""
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        return _run(options)
+    except KeyboardInterrupt:
+        print("\nstopping the sandbox", flush=True)
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(options: SandboxOptions) -> int:
     manifests = load_manifests(find_manifests(options.manifests))
     workdir = options.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -142,12 +179,22 @@ def run(options: SandboxOptions) -> int:
     with (
         MotoServer(port=options.aws_port, pending_describes=PENDING_DESCRIBES) as aws,
         KubeServer(port=options.kube_port) as kube,
-        postgres(workdir) as pg_url,
-        ClusterBacker(pg_url) as backer,
+        DataPlane(workdir) as plane,
     ):
         os.environ.update(aws_env(aws.url, REGION))  # the operator uses the normal credential chain
         aws.seed(REGION)
         kubeconfig = kube.write_kubeconfig(workdir / "kubeconfig")
+        add_sandbox_extension(
+            kubeconfig,
+            {
+                "awsEndpointUrl": aws.url,
+                "region": REGION,
+                "accessKeyId": "testing",
+                "secretAccessKey": "testing",
+                "endpointMapFile": str(plane.map_file),
+                "caBundle": plane.settings_overrides()["db_ca_bundle"],
+            },
+        )
         for text in crds.render_all().values():
             kube.apply_yaml(text)
         for namespace in sorted({d["metadata"].get("namespace", "default") for d in manifests}):
@@ -159,14 +206,10 @@ def run(options: SandboxOptions) -> int:
             metrics_address="127.0.0.1",
             resync_seconds=60,
             requeue_seconds=1,
-            endpoint_map=backer.endpoint_map(),
             kind_resync_seconds={},
+            **plane.settings_overrides(),
         )
         with OperatorThread(settings):
             applied = [kube.apply_manifest(doc) for doc in manifests]
-            print(_banner(kube, kubeconfig, aws, pg_url, options, backer), flush=True)
-            try:
-                return _watch(kube, applied, options)
-            except KeyboardInterrupt:
-                print("\nstopping the sandbox")
-                return 0
+            print(_banner(kubeconfig, aws, plane, options), flush=True)
+            return _watch(kube, applied, options)
