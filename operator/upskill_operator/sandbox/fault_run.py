@@ -31,12 +31,11 @@ from upskill_operator.models import KINDS
 from upskill_operator.models.common import API_GROUP, API_VERSION
 from upskill_operator.sandbox.aws import MotoServer, aws_env
 from upskill_operator.sandbox.call_ledger import CallLedger
+from upskill_operator.sandbox.dataplane import DataPlane
 from upskill_operator.sandbox.faults import FaultInjector
 from upskill_operator.sandbox.kube import KubeServer
 from upskill_operator.sandbox.kube_store import Store
 from upskill_operator.sandbox.operator_thread import OperatorThread
-from upskill_operator.sandbox.postgres import postgres
-from upskill_operator.sandbox.rds_backer import ClusterBacker
 from upskill_operator.sandbox.stack import REGION, find_manifests, load_manifests
 
 __all__ = ["FaultRun", "FaultRunOptions", "fault_run"]
@@ -153,7 +152,7 @@ def _pending(kube: KubeServer, docs: list[dict[str, Any]], plurals: Mapping[str,
     return out
 
 
-def _settings(options: FaultRunOptions, aws: MotoServer, kubeconfig: Path, backer: ClusterBacker) -> Settings:
+def _settings(options: FaultRunOptions, aws: MotoServer, kubeconfig: Path, plane: DataPlane) -> Settings:
     limits = {} if options.calls_per_second is None else {"calls_per_second": dict(options.calls_per_second)}
     return Settings(
         aws=AwsSettings(endpoint_url=aws.url, region=REGION, max_attempts=options.max_attempts, **limits),
@@ -162,7 +161,7 @@ def _settings(options: FaultRunOptions, aws: MotoServer, kubeconfig: Path, backe
         resync_seconds=600,
         kind_resync_seconds={},
         requeue_seconds=options.requeue_seconds,
-        endpoint_map=backer.endpoint_map(),
+        **plane.settings_overrides(),
     )
 
 
@@ -178,8 +177,7 @@ def fault_run(options: FaultRunOptions) -> Iterator[FaultRun]:
         with (
             MotoServer(pending_describes=options.pending_describes) as aws,
             KubeServer() as kube,
-            postgres(workdir) as pg_url,
-            ClusterBacker(pg_url) as backer,
+            DataPlane(workdir) as plane,
             _environment(aws_env(aws.url, REGION)),
         ):
             aws.seed(REGION)
@@ -187,7 +185,7 @@ def fault_run(options: FaultRunOptions) -> Iterator[FaultRun]:
                 kube.apply_yaml(text)
             for namespace in sorted({d["metadata"]["namespace"] for d in docs}):
                 kube.apply_manifest({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
-            settings = _settings(options, aws, kube.write_kubeconfig(workdir / "kubeconfig"), backer)
+            settings = _settings(options, aws, kube.write_kubeconfig(workdir / "kubeconfig"), plane)
             injector = FaultInjector(options.rate, seed=options.seed, kinds=options.kinds)
             ledger = CallLedger(injector, options.max_attempts)
             run = FaultRun(options, aws, kube, settings, ledger, docs)
