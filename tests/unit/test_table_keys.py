@@ -74,7 +74,8 @@ def test_indexes_list_names_keys_and_projection() -> None:
 def test_prefix_goes_on_every_key_and_nothing_before_the_table_exists() -> None:
     prefixed = spec(connection={"configMapName": "m", "keyPrefix": "NOTIFICATIONS_"})
     data = table_config_data(prefixed, OUT, "us-east-1")
-    assert data is not None and data["NOTIFICATIONS_TABLE_NAME"] == "t-1"
+    assert data is not None
+    assert data["NOTIFICATIONS_TABLE_NAME"] == "t-1"
     assert all(key.startswith("NOTIFICATIONS_") for key in data)
     assert table_config_data(prefixed, {}, "us-east-1") is None
 
@@ -87,4 +88,5 @@ def test_a_prefix_that_makes_a_bad_key_is_refused(prefix: str) -> None:
 
 def test_the_longest_prefix_keeps_every_key_valid() -> None:
     data = table_config_data(spec(connection={"configMapName": "m", "keyPrefix": "A" * 235}), OUT, "us-east-1")
-    assert data is not None and max(len(key) for key in data) == 253
+    assert data is not None
+    assert max(len(key) for key in data) == 253
