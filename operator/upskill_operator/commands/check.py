@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from upskill_operator.aws.session import AwsClients
+from upskill_operator.commands.sandbox_context import with_sandbox
 from upskill_operator.config import Settings
 from upskill_operator.db.probe import ProbeSet, ProbeSettings
 from upskill_operator.errors import OperatorError
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     updates: dict[str, Any] = {"probe_timeout_seconds": args.timeout}
     if args.kubeconfig:
         updates["kubeconfig"] = str(args.kubeconfig)
-    settings = settings.model_copy(update=updates)
+    settings = with_sandbox(settings.model_copy(update=updates))
     kube = Kube(load_configuration(settings.kubeconfig))
     try:
         objects = [
