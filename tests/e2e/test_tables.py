@@ -98,6 +98,14 @@ def test_apply_reaches_ready_with_every_field_in_aws(bed: Bed, operator: Operato
         "TABLE_ARN": arn,
         "STREAM_ARN": table["LatestStreamArn"],
         "AWS_REGION": "us-east-1",
+        "PARTITION_KEY": "pk",
+        "PARTITION_KEY_TYPE": "S",
+        "SORT_KEY": "sk",
+        "SORT_KEY_TYPE": "S",
+        "TTL_ATTRIBUTE": "expiresAt",
+        "INDEX_NAMES": "byUser",
+        "INDEXES": '[{"name":"byUser","partitionKey":"userId","partitionKeyType":"S",'
+        '"sortKey":"createdAt","sortKeyType":"N","projection":"ALL"}]',
     }
 
 

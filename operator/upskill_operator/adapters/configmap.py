@@ -2,7 +2,8 @@
 
 It is a Kubernetes object, but it goes through the same observe/create/update/
 delete protocol as the AWS objects, so ownership and deletion follow one set of
-rules. Ownership is an annotation (label values cannot hold ``ns/name``).
+rules. Ownership is an annotation (label values cannot hold ``ns/name``). The ConfigMap is the
+operator's: once its data is known, a key it would not write (an earlier key prefix's) is removed.
 """
 
 from __future__ import annotations
@@ -48,9 +49,11 @@ class ConnectionConfigMapAdapter:
         if found is None:
             return Observation.absent()
         owner = (found.get("metadata", {}).get("annotations") or {}).get(OWNER_TAG)
-        wanted = self._data_fn(target, outputs) or {}
+        wanted = self._data_fn(target, outputs)
         current = found.get("data") or {}
-        stale = tuple(sorted(f"data.{k}" for k, v in wanted.items() if current.get(k) != v))
+        stale = tuple(sorted(f"data.{k}" for k, v in (wanted or {}).items() if current.get(k) != v))
+        if wanted is not None:
+            stale += tuple(sorted(f"data.{k} (removed)" for k in current if k not in wanted))
         return Observation(exists=True, up_to_date=not stale, diff=stale, owner=owner)
 
     def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
@@ -74,7 +77,12 @@ class ConnectionConfigMapAdapter:
     def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
         name = self._map_name(target)
         assert name is not None
-        patch = {"metadata": {"annotations": {OWNER_TAG: target.owner}}, "data": self._data_fn(target, outputs) or {}}
+        wanted = self._data_fn(target, outputs)
+        data: dict[str, str | None] = dict(wanted or {})
+        if wanted is not None:  # a merge patch removes a key set to null
+            found = self._kube.get_config_map(target.namespace, name) or {}
+            data |= {key: None for key in found.get("data") or {} if key not in wanted}
+        patch = {"metadata": {"annotations": {OWNER_TAG: target.owner}}, "data": data}
         self._kube.patch_config_map(target.namespace, name, patch)
 
     def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:

@@ -16,18 +16,21 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from upskill_operator.aws.session import AwsClients
+from upskill_operator.commands.check_values import value_rows
+from upskill_operator.commands.sandbox_context import with_sandbox
 from upskill_operator.config import Settings
 from upskill_operator.db.probe import ProbeSet, ProbeSettings
 from upskill_operator.errors import OperatorError
 from upskill_operator.kube.client import Kube, load_configuration
 from upskill_operator.kube.custom_status import list_custom_objects
+from upskill_operator.kube.secrets import KubeSecrets
 from upskill_operator.models import KINDS
 from upskill_operator.reconcile.wiring.probes import plan_for
 
 __all__ = ["check", "render", "run"]
 
-Row = tuple[str, str, str, str, str, str, str]
-HEADERS: Row = ("KIND", "NAME", "ENDPOINT", "P50 MS", "P99 MS", "SLO MS", "RESULT")
+Row = tuple[str, str, str, str, str, str, str, str]
+HEADERS: Row = ("KIND", "NAME", "ENDPOINT", "SOURCE", "P50 MS", "P99 MS", "SLO MS", "RESULT")
 CHECKED = ("UpskillDatabase", "UpskillTable")
 
 
@@ -40,7 +43,7 @@ async def _check_one(kind: str, body: dict[str, Any], settings: Settings, aws: A
     namespace = body["metadata"].get("namespace", "")
     plan = plan_for(kind, body, settings, aws, force=True)
     if plan is None:
-        return [(kind, name, "-", "-", "-", "-", "FAIL not reachable yet (no endpoint or table in status)")]
+        return [(kind, name, "-", "probe", "-", "-", "-", "FAIL not reachable yet (no endpoint or table in status)")]
     probe = ProbeSettings(
         interval_seconds=0, slo_seconds=plan.settings.slo_seconds, timeout_seconds=settings.probe_timeout_seconds
     )
@@ -59,7 +62,7 @@ async def _check_one(kind: str, body: dict[str, Any], settings: Settings, aws: A
             result = "FAIL slower than the objective"
         else:
             result = "ok"
-        rows.append((kind, name, label, _ms(state.p50), _ms(state.p99), f"{slo * 1000:g}", result))
+        rows.append((kind, name, label, "probe", _ms(state.p50), _ms(state.p99), f"{slo * 1000:g}", result))
     return rows
 
 
@@ -84,8 +87,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     updates: dict[str, Any] = {"probe_timeout_seconds": args.timeout}
     if args.kubeconfig:
         updates["kubeconfig"] = str(args.kubeconfig)
-    settings = settings.model_copy(update=updates)
+    settings = with_sandbox(settings.model_copy(update=updates))
     kube = Kube(load_configuration(settings.kubeconfig))
+    aws = AwsClients(settings.aws)
     try:
         objects = [
             (info.kind, obj)
@@ -93,16 +97,24 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
             if info.kind in CHECKED
             for obj in list_custom_objects(kube, info.plural, args.namespace)
         ]
+        secrets = list_custom_objects(kube, "upskillsecrets", args.namespace)
+        values = [
+            ("UpskillSecret", name, endpoint, source, _ms(result.seconds), "-", "-", result.message)
+            for name, source, endpoint, result in value_rows(secrets, KubeSecrets(kube), settings, aws)
+        ]
     except OperatorError as exc:
         print(f"error: {exc}", file=err)
         return 1
     finally:
         kube.close()
-    if not objects:
-        print(f"nothing to check: no UpskillDatabase or UpskillTable in namespace {args.namespace}", file=err)
+    if not objects and not values:
+        print(
+            f"nothing to check: no UpskillDatabase, UpskillTable or UpskillSecret in namespace {args.namespace}",
+            file=err,
+        )
         return 1
-    rows = asyncio.run(check(objects, settings, AwsClients(settings.aws), args.samples))
+    rows: list[Row] = values + asyncio.run(check(objects, settings, aws, args.samples))
     print(render(rows), file=out)
-    failed = [r for r in rows if r[-1] != "ok"]
+    failed = [r for r in rows if not r[-1].startswith("ok")]
     print(f"{len(rows) - len(failed)} of {len(rows)} endpoints ok", file=out)
     return 1 if failed else 0

@@ -114,13 +114,31 @@ class EncryptionSpec(Model):
     kms_key_id: KmsKeyId = Field(description="Key id, key ARN, alias name or alias ARN.")
 
 
+LONGEST_KEY = "PARTITION_KEY_TYPE"
+"""The longest ConfigMap key the operator writes (see reconcile/wiring/table_keys.py)."""
+KeyPrefix = Annotated[
+    str,
+    Matches(
+        r"^[A-Za-z_][A-Za-z0-9_]*$",
+        "must start an environment variable name (A-Z a-z 0-9 _, no leading digit), e.g. NOTIFICATIONS_",
+        253 - len(LONGEST_KEY),
+    ),
+]
+"""Prepended to every ConfigMap key; short enough that every key stays a valid (253-character) key."""
+
+
 class ConnectionSpec(LocalReference):
-    """Where apps find the table: a ConfigMap with its name, ARNs and region."""
+    """Where apps find the table: a ConfigMap with its names, keys, indexes, ARNs and region."""
 
     referent = "a ConfigMap"
 
     config_map_name: Annotated[str, LocalName("a ConfigMap")] = Field(
         description="ConfigMap to write in the same namespace."
+    )
+    key_prefix: KeyPrefix | None = Field(
+        None,
+        description="Prepended to every key (e.g. NOTIFICATIONS_ gives NOTIFICATIONS_TABLE_NAME), so several tables "
+        "load into one pod with envFrom. Keys of an earlier prefix are removed.",
     )
 
 
