@@ -18,7 +18,7 @@ from typing import Any
 from upskill_operator import kubectl_yaml
 from upskill_operator.sandbox.operator_thread import OperatorThread
 
-from e2e.conftest import API, NAMESPACE, Bed, condition, is_ready, wait_for
+from e2e.conftest import API, NAMESPACE, PLANES, Bed, condition, is_ready, wait_for
 
 EXAMPLES = Path(__file__).parents[2] / "manifests/examples/upskill-stack"
 PLURAL = "upskilldatabases"
@@ -142,8 +142,6 @@ class Aws:
 def backed_operator(bed: Bed, pg_url: str, **update: Any) -> Iterator[OperatorThread]:
     """The operator with every emulated cluster backed by a database on ``pg_url``'s data plane, as in
     ``make sandbox``: its fronts serve each RDS endpoint and ``endpoint_map_file`` sends the AWS names there."""
-    from tests.e2e.conftest import PLANES  # the plane the module's pg_url fixture started
-
     saved = bed.settings
     bed.settings = saved.model_copy(update={**PLANES[pg_url].settings_overrides(), **update})
     try:
