@@ -61,6 +61,7 @@ bench: $(STAMP)  ## Every benchmark, then one summary table of each figure again
 	rm -f .bench/figures.json
 	$(BIN)/python bench/tables.py
 	$(BIN)/python bench/probes.py
+	$(BIN)/python bench/proxy_path.py
 	$(BIN)/python bench/secret_sync.py
 	$(BIN)/python bench/databases.py
 	$(BIN)/python bench/faults.py

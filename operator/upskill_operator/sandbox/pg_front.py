@@ -106,8 +106,10 @@ class Fronts:
                 if close_clients is not None:
                     close_clients()
             self.servers.clear()
-            for task in [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]:
+            sessions = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in sessions:
                 task.cancel()
+            await asyncio.gather(*sessions, return_exceptions=True)
             self.map_file.unlink(missing_ok=True)
 
     # --- endpoints -------------------------------------------------------------------------------
@@ -129,7 +131,8 @@ class Fronts:
         holder: dict[str, Policy] = {}
 
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await serve(reader, writer, holder["policy"])
+            with contextlib.suppress(asyncio.CancelledError):  # stop() cancels sessions: end them quietly
+                await serve(reader, writer, holder["policy"])
 
         server = await asyncio.start_server(handle, LISTEN_HOST, 0)
         port = int(server.sockets[0].getsockname()[1])
