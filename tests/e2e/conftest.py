@@ -27,6 +27,8 @@ from upskill_operator.sandbox.iam_enforcer import IamEnforcer
 from upskill_operator.sandbox.kube import KubeServer
 from upskill_operator.sandbox.operator_thread import OperatorThread
 
+from e2e.planes import PLANES
+
 if TYPE_CHECKING:
     from e2e.safety_support import Objects
 
@@ -159,10 +161,6 @@ def emulators(region: str, enforcer: IamEnforcer | None = None) -> Iterator[tupl
         for text in crds.render_all().values():
             kube.apply_yaml(text)
         yield aws, kube
-
-
-PLANES: dict[str, DataPlane] = {}
-"""The data plane of each ``pg_url`` (its superuser's conninfo): :func:`db_support.backed_operator` uses it."""
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,8 @@ from typing import Any
 from upskill_operator import kubectl_yaml
 from upskill_operator.sandbox.operator_thread import OperatorThread
 
-from e2e.conftest import API, NAMESPACE, PLANES, Bed, condition, is_ready, wait_for
+from e2e.conftest import API, NAMESPACE, Bed, condition, is_ready, wait_for
+from e2e.planes import PLANES
 
 EXAMPLES = Path(__file__).parents[2] / "manifests/examples/upskill-stack"
 PLURAL = "upskilldatabases"

@@ -126,14 +126,14 @@ def bed(server: MotoServer, tmp_path_factory: pytest.TempPathFactory, monkeypatc
                 {"AuthScheme": "SECRETS", "SecretArn": app["ARN"], "IAMAuth": "REQUIRED"},
             ],
             RoleArn="arn:aws:iam::123456789012:role/front-proxy",
-            VpcSubnetIds=[s["SubnetId"] for s in subnets],
+            VpcSubnetIds=subnets,
             RequireTLS=True,
         )["DBProxy"]
         rds.register_db_proxy_targets(DBProxyName="front-proxy", DBClusterIdentifiers=["front-db"])
         read_only = rds.create_db_proxy_endpoint(
             DBProxyName="front-proxy",
             DBProxyEndpointName="front-ro",
-            VpcSubnetIds=[s["SubnetId"] for s in subnets],
+            VpcSubnetIds=subnets,
             TargetRole="READ_ONLY",
         )["DBProxyEndpoint"]
         yield Bed(plane, rds, cluster, master, proxy["Endpoint"], read_only["Endpoint"])
