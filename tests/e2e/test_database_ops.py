@@ -21,6 +21,7 @@ from upskill_operator.sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import Bed, condition, wait_for
 from e2e.db_support import backed_operator, db_doc, get, ready
+from e2e.planes import PLANES
 
 pytestmark = pytest.mark.e2e
 
@@ -51,11 +52,18 @@ def tables(pg_url: str, dbname: str) -> set[str]:
 
 
 def probe_connections(pg_url: str, dbname: str) -> int:
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND datname = %s", (PROBE_APP, dbname)
-        ).fetchone()
-        return int(row[0]) if row else 0
+    """Probe sessions on the primary and on the standby (readers and read-only endpoints land there)."""
+    backends = PLANES[pg_url].backends
+    assert backends is not None
+    total = 0
+    for standby in (False, True) if backends.standby else (False,):
+        with psycopg.connect(backends.admin_conninfo(standby=standby), autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND datname = %s",
+                (PROBE_APP, dbname),
+            ).fetchone()
+            total += int(row[0]) if row else 0
+    return total
 
 
 def cond(bed: Bed, name: str, ctype: str) -> dict[str, Any]:
