@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 __all__ = ["AwsSettings", "Settings"]
 
@@ -46,6 +46,10 @@ class AwsSettings(BaseModel):
         default_factory=lambda: {"rds": 8.0, "dynamodb": 250.0, "secretsmanager": 30.0, "kms": 50.0},
         description="Client-side rate limit per service, so a fleet never storms an account's API quota.",
     )
+    access_key_id: str | None = Field(
+        None, description="Static credentials (the sandbox's); None uses botocore's default credential chain."
+    )
+    secret_access_key: SecretStr | None = Field(None, description="Paired with access_key_id; never logged.")
 
 
 class Settings(BaseModel):

@@ -54,6 +54,8 @@ EXPLAINED: dict[tuple[str, str], str] = {
     "a database deletes its proxy, which takes its targets with it",
     ("DynamoDBListBackups", "dynamodb:ListBackups"): "names the latest backup of a table that status records and "
     "AWS no longer has (tests/e2e/test_data_gone.py); nothing is lost in this run",
+    ("DynamoDBOwnTables", "dynamodb:Query"): "made by `upskill-operator check` (one Query per table and index, "
+    "tests/e2e/test_check_command.py), never by the operator",
     ("StsCallerIdentity", "sts:GetCallerIdentity"): "asked only for a KMS key given as an ARN (the stack names "
     "an alias); AWS authorises it for every principal",
     ("IamProxyRolesUnderBoundary", "iam:UpdateAssumeRolePolicy"): "repairs a proxy role's trust someone changed",

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import yaml
 
+from upskill_operator.aws.session import AwsClients
 from upskill_operator.commands.sandbox_context import EXTENSION, sandbox_extension, with_sandbox
 from upskill_operator.config import Settings
 
 BED = {"awsEndpointUrl": "http://127.0.0.1:5000", "region": "eu-west-1", "endpointMapFile": "/w/map.json",
-       "caBundle": "/w/tls/ca.pem"}  # fmt: skip
+       "caBundle": "/w/tls/ca.pem", "accessKeyId": "AKIDBED", "secretAccessKey": "bed-Secret-Never-Shown"}  # fmt: skip
 
 
 def kubeconfig(tmp_path: Path, current: str = "bed") -> Path:
@@ -29,6 +30,16 @@ def test_the_current_contexts_extension_sets_aws_the_map_and_the_ca(tmp_path: Pa
     assert settings.aws.region == "eu-west-1"
     assert settings.endpoint_map_file == "/w/map.json"
     assert settings.db_ca_bundle == "/w/tls/ca.pem"
+    assert settings.aws.access_key_id == "AKIDBED"
+    assert settings.aws.secret_access_key is not None
+    assert settings.aws.secret_access_key.get_secret_value() == BED["secretAccessKey"]
+    assert BED["secretAccessKey"] not in repr(settings) + str(settings)
+
+
+def test_aws_clients_sign_with_the_extensions_credentials(tmp_path: Path) -> None:
+    settings = with_sandbox(Settings(kubeconfig=str(kubeconfig(tmp_path))), environ={})
+    credentials = AwsClients(settings.aws).client("sts")._request_signer._credentials
+    assert (credentials.access_key, credentials.secret_key) == ("AKIDBED", BED["secretAccessKey"])
 
 
 def test_aws_variables_win_and_other_contexts_are_ignored(tmp_path: Path) -> None:

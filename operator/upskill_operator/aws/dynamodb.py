@@ -1,4 +1,5 @@
-"""The DynamoDB façade: exactly the control-plane calls the table adapter makes, and the probe's one read.
+"""The DynamoDB façade: exactly the control-plane calls the table adapter makes, the probe's read and
+``check``'s Query.
 
 Arguments and results are AWS-shaped dicts (checked against botocore's service
 model, ``dynamodb/2012-08-10``); the adapter layer turns them into its own
@@ -24,7 +25,8 @@ def _tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
 
 
 class DynamoDB(Facade):
-    """Typed DynamoDB control-plane calls (tables, TTL, continuous backups, tags), and the probe's GetItem."""
+    """Typed DynamoDB control-plane calls (tables, TTL, continuous backups, tags), the probe's GetItem and
+    ``check``'s Query."""
 
     service = "dynamodb"
     iam_prefix = "dynamodb"
@@ -38,6 +40,7 @@ class DynamoDB(Facade):
             "GetItem",
             "ListBackups",
             "ListTagsOfResource",
+            "Query",
             "TagResource",
             "UntagResource",
             "UpdateContinuousBackups",
@@ -178,6 +181,23 @@ class DynamoDB(Facade):
         response = self.call("GetItem", TableName=table_name, Key=dict(key), ConsistentRead=consistent)
         item: AwsDict | None = response.get("Item")
         return item
+
+    def query(
+        self, table_name: str, key_name: str, key_value: Mapping[str, Any], *, index_name: str | None = None
+    ) -> list[AwsDict]:
+        """The first page (at most one item) of the items whose partition key ``key_name`` equals ``key_value``
+        (AWS-typed, ``{"S": "x"}``), on the table or on one of its global secondary indexes."""
+        params: AwsDict = {
+            "TableName": table_name,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": key_name},
+            "ExpressionAttributeValues": {":pk": dict(key_value)},
+            "Limit": 1,
+        }
+        if index_name is not None:
+            params["IndexName"] = index_name
+        items: list[AwsDict] = self.call("Query", **params).get("Items", [])
+        return items
 
     def list_tags_of_resource(self, arn: str) -> dict[str, str]:
         """All tags of a table, following NextToken. A repeated key keeps its last value."""

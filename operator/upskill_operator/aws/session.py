@@ -73,7 +73,15 @@ class AwsClients:
 
     def __init__(self, settings: AwsSettings) -> None:
         self.settings = settings
-        self._session = boto3.session.Session(region_name=settings.region)
+        secret = settings.secret_access_key
+        if settings.access_key_id and secret is not None:
+            self._session = boto3.session.Session(
+                region_name=settings.region,
+                aws_access_key_id=settings.access_key_id,
+                aws_secret_access_key=secret.get_secret_value(),
+            )
+        else:
+            self._session = boto3.session.Session(region_name=settings.region)
         self._config = Config(
             retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
             connect_timeout=settings.connect_timeout_seconds,

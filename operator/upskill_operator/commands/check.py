@@ -2,8 +2,10 @@
 
 It connects through every endpoint of every UpskillDatabase (proxy read/write and read-only,
 or the cluster endpoints) and every UpskillTable (a GetItem) in a namespace, a few times each,
-and prints one row per endpoint: p50, p99, the objective and the result. It exits 1 when any
-endpoint fails, is not reachable yet, or has a p99 above its objective (spec.probe.sloMilliseconds,
+and prints one row per endpoint: p50, p99, the objective and the result. It also uses the values apps
+receive: each database UpskillSecret's target Secret (check_values) and each UpskillTable's
+ConfigMap (check_tables: DescribeTable, a Query on the table and on each index), one row per call. It exits 1 when any
+row fails, is not reachable yet, or has a p99 above its objective (spec.probe.sloMilliseconds,
 100 ms when unset), and when there is nothing to check at all.
 """
 
@@ -16,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from upskill_operator.aws.session import AwsClients
+from upskill_operator.commands.check_tables import table_rows
 from upskill_operator.commands.check_values import value_rows
 from upskill_operator.commands.sandbox_context import with_sandbox
 from upskill_operator.config import Settings
@@ -101,6 +104,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         values = [
             ("UpskillSecret", name, endpoint, source, _ms(result.seconds), "-", "-", result.message)
             for name, source, endpoint, result in value_rows(secrets, KubeSecrets(kube), settings, aws)
+        ]
+        tables = [body for kind, body in objects if kind == "UpskillTable"]
+        values += [
+            ("UpskillTable", name, call, source, _ms(result.seconds), "-", "-", result.message)
+            for name, source, call, result in table_rows(tables, kube, aws)
         ]
     except OperatorError as exc:
         print(f"error: {exc}", file=err)

@@ -1,7 +1,8 @@
 """The sandbox's kubeconfig extension ``upskill.io/sandbox``: how ``check`` reaches the bed with only KUBECONFIG.
 
 The sandbox writes, on its current context, ``{awsEndpointUrl, region, accessKeyId, secretAccessKey,
-endpointMapFile, caBundle}``. Read only when no AWS variable is set: a user's own AWS settings win.
+endpointMapFile, caBundle}``; the credentials become ``AwsSettings.access_key_id``/``secret_access_key``.
+Read only when no AWS variable is set: a user's own AWS settings win.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import SecretStr
 
 from upskill_operator.config import Settings
 
@@ -44,9 +46,14 @@ def with_sandbox(settings: Settings, environ: Mapping[str, str] | None = None) -
     found = sandbox_extension(settings.kubeconfig)
     if not found:
         return settings
-    aws = settings.aws.model_copy(
-        update={"endpoint_url": found.get("awsEndpointUrl"), "region": found.get("region") or settings.aws.region}
-    )
+    aws_updates: dict[str, Any] = {
+        "endpoint_url": found.get("awsEndpointUrl"),
+        "region": found.get("region") or settings.aws.region,
+    }
+    if found.get("accessKeyId") and found.get("secretAccessKey"):
+        aws_updates["access_key_id"] = str(found["accessKeyId"])
+        aws_updates["secret_access_key"] = SecretStr(str(found["secretAccessKey"]))
+    aws = settings.aws.model_copy(update=aws_updates)
     updates: dict[str, Any] = {"aws": aws}
     if found.get("endpointMapFile"):
         updates["endpoint_map_file"] = str(found["endpointMapFile"])
