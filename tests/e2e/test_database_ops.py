@@ -103,7 +103,8 @@ def test_examples_get_their_schema_and_report_probe_latency(
     assert {part.split(":")[0] for part in within["message"].split(" <= ")[0].split("; ")} == endpoints
     latency = get(bed, name)["status"]["latency"]  # type: ignore[index]
     assert 0 < latency["p50Ms"] <= latency["p99Ms"] <= 1000
-    assert probe_connections(pg_url, dbname) == len(endpoints)  # one pooled connection per endpoint
+    wanted = len(endpoints)  # one pooled connection per endpoint
+    wait_for(lambda: probe_connections(pg_url, dbname) == wanted, 15, f"{wanted} probe sessions")
 
     bed.delete("upskilldatabases", name)
     wait_for(lambda: get(bed, name) is None, 60, "deleted")
