@@ -8,7 +8,15 @@ from pydantic import AfterValidator
 
 from upskill_operator.models.rules import Matches
 
-__all__ = ["MASTER_USERNAME_MAX", "RESERVED_WORDS", "ApplicationRoleName", "DatabaseName", "GroupRoleName", "MasterUserName", "RoleName"]
+__all__ = [
+    "MASTER_USERNAME_MAX",
+    "RESERVED_WORDS",
+    "ApplicationRoleName",
+    "DatabaseName",
+    "GroupRoleName",
+    "MasterUserName",
+    "RoleName",
+]
 
 RESERVED_WORDS = frozenset(
     """all analyse analyze and any array as asc asymmetric both case cast check collate column constraint create

@@ -34,10 +34,10 @@ from upskill_operator.models.rules import (
 from upskill_operator.models.schedule import Schedule, check_rotation, every_days, parse_schedule
 
 __all__ = [
+    "IAM_HIDDEN_FIELDS",
     "KIND",
     "ROTATE_ANNOTATION",
     "DatabaseSource",
-    "IAM_HIDDEN_FIELDS",
     "FromSecretSource",
     "GenerateSource",
     "KeyMapping",

@@ -6,7 +6,13 @@ from __future__ import annotations
 from upskill_operator import endpoints
 from upskill_operator.adapters.kms_key import KmsKeyAdapter
 from upskill_operator.adapters.secret import SecretsManagerAdapter
-from upskill_operator.adapters.secret_database import Address, DatabaseReader, EndpointResolver
+from upskill_operator.adapters.secret_database import (
+    Address,
+    DatabaseReader,
+    EndpointResolver,
+    app_tls,
+    operator_tls,
+)
 from upskill_operator.adapters.secret_proxy_access import ProxyAccessAdapter
 from upskill_operator.adapters.secret_restart import RestartAdapter
 from upskill_operator.adapters.secret_source import SourceAdapter, secret_spec
@@ -34,7 +40,7 @@ def endpoint_resolver(settings: Settings) -> EndpointResolver:
 
     def resolve(host: str, port: int) -> Address:
         mapped_host, mapped_port = endpoints.resolve(host, port, settings)
-        return Address(mapped_host, mapped_port)
+        return Address(mapped_host, mapped_port, app_tls(settings.app_ca_path))
 
     return resolve
 
@@ -45,7 +51,14 @@ def build(ctx: Context) -> Engine:
     kube_secrets = KubeSecrets(ctx.kube)
     objects = CustomObjects(ctx.kube)
     rds = RdsPasswords(ctx.aws)
-    database = DatabaseReader(objects, secrets, rds, endpoint_resolver(ctx.settings))
+    database = DatabaseReader(
+        objects,
+        secrets,
+        rds,
+        endpoint_resolver(ctx.settings),
+        region=ctx.settings.aws.region,
+        admin_tls=operator_tls(ctx.settings.db_ca_bundle),
+    )
     kms = Kms.in_own_account(ctx.aws)
     return ctx.engine(
         [
