@@ -69,7 +69,7 @@ def app_database(stack: Stack) -> Iterator[str]:
     name = f"app_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(stack.pg_server, autocommit=True) as admin:
         if not admin.execute("SELECT 1 FROM pg_roles WHERE rolname = 'upskill_admin'").fetchone():
-            admin.execute("CREATE ROLE upskill_admin LOGIN")
+            admin.execute("CREATE ROLE upskill_admin LOGIN CREATEROLE")  # as an RDS master user
         admin.execute(sql.SQL("CREATE DATABASE {} OWNER upskill_admin").format(sql.Identifier(name)))
     try:
         yield name
@@ -132,10 +132,11 @@ def test_migrate_a_url_prints_one_line_per_file_and_hides_the_password(
     assert main(["migrate", "--database-url", url, "--set", "course"]) == 0
     out = capsys.readouterr().out
     assert "  pending  0001_courses" in out
-    assert "2 would be applied (dry run)" in out
+    assert "3 would be applied (dry run)" in out
     assert [line.split()[:2] for line in out.splitlines() if line.startswith("  applied")] == [
         ["applied", "0001_courses"],
         ["applied", "0002_enrollments_progress"],
+        ["applied", "0003_app_roles"],
     ]
     assert all(line.endswith(" ms") for line in out.splitlines() if line.startswith("  applied"))
     assert PASSWORD not in out

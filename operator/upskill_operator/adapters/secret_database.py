@@ -29,6 +29,7 @@ from upskill_operator.adapters.proxy_users import mapping
 from upskill_operator.adapters.secret_value import AppUser, DatabaseOrigin, Resolved
 from upskill_operator.aws.rds_passwords import RdsPasswords
 from upskill_operator.aws.secretsmanager import PasswordPolicy, SecretsManager
+from upskill_operator.db.grants import IAM_GROUP
 from upskill_operator.errors import NotFoundError, TerminalError
 from upskill_operator.kube.custom_objects import CustomObjects
 from upskill_operator.models import database
@@ -251,6 +252,8 @@ class DatabaseReader:
         admin = self._resolver(writer, status.port or DEFAULT_PORT)
         admin = Address(admin.host, admin.port, self._admin_tls)
         region = self._region
+        token_login = login == "IAM" and source.endpoint in ("writer", "reader")
+        groups = tuple(dict.fromkeys([*source.member_of, *([IAM_GROUP] if token_login else [])]))
 
         def build(password: SecretStr) -> SecretStr:
             return connection_document(role, password, address, dbname, auth=login, region=region)
@@ -266,6 +269,8 @@ class DatabaseReader:
                 master_user=master[0],
                 master_password=master[1],
                 policy=APP_PASSWORD_POLICY,
+                groups=groups,
+                token_login=token_login,
             ),
             sync_field="url" if source.format == "url" else None,
             hidden=IAM_HIDDEN_FIELDS if login == "IAM" else (),

@@ -90,6 +90,10 @@ class AppUser:
     master_user: str
     master_password: SecretStr = field(repr=False)
     policy: PasswordPolicy
+    groups: tuple[str, ...] = ()
+    """The group roles the operator keeps the role a member of: ``memberOf``, plus rds_iam for token logins."""
+    token_login: bool = False
+    """IAM on a cluster or instance endpoint: the role logs in with a token, so no password is tried."""
 
 
 @dataclass(frozen=True)
