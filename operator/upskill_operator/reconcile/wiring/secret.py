@@ -1,11 +1,13 @@
 """UpskillSecret: check the KMS key, resolve the source, then the Secrets Manager secret, the proxy's
-acceptance (application users on a proxy endpoint), the Kubernetes Secret, the restarts."""
+acceptance (application users on a proxy endpoint), the CA ConfigMap (database sources), the
+Kubernetes Secret, the restarts."""
 
 from __future__ import annotations
 
 from upskill_operator import endpoints
 from upskill_operator.adapters.kms_key import KmsKeyAdapter
 from upskill_operator.adapters.secret import SecretsManagerAdapter
+from upskill_operator.adapters.secret_ca import CaConfigMapAdapter
 from upskill_operator.adapters.secret_database import (
     Address,
     DatabaseReader,
@@ -68,6 +70,7 @@ def build(ctx: Context) -> Engine:
                 secrets, kms, rds, ctx.settings.name_prefix, value_seconds=6 * ctx.resync_seconds("UpskillSecret")
             ),
             ProxyAccessAdapter(objects),
+            CaConfigMapAdapter(ctx.kube, ctx.settings.db_ca_bundle),
             KubeSecretSyncAdapter(kube_secrets),
             RestartAdapter(Workloads(ctx.kube)),
         ]
