@@ -71,7 +71,8 @@ def app_database(stack: Stack) -> Iterator[str]:
         verb = (
             "ALTER" if admin.execute("SELECT 1 FROM pg_roles WHERE rolname = 'upskill_admin'").fetchone() else "CREATE"
         )
-        admin.execute(sql.SQL(verb + " ROLE upskill_admin LOGIN PASSWORD {}").format(sql.Literal(PASSWORD)))
+        # as an RDS master user: it may create roles
+        admin.execute(sql.SQL(verb + " ROLE upskill_admin LOGIN CREATEROLE PASSWORD {}").format(sql.Literal(PASSWORD)))
         admin.execute(sql.SQL("CREATE DATABASE {} OWNER upskill_admin").format(sql.Identifier(name)))
     try:
         yield name
@@ -134,10 +135,11 @@ def test_migrate_a_url_prints_one_line_per_file_and_hides_the_password(
     assert main(["migrate", "--database-url", url, "--set", "course"]) == 0
     out = capsys.readouterr().out
     assert "  pending  0001_courses" in out
-    assert "2 would be applied (dry run)" in out
+    assert "3 would be applied (dry run)" in out
     assert [line.split()[:2] for line in out.splitlines() if line.startswith("  applied")] == [
         ["applied", "0001_courses"],
         ["applied", "0002_enrollments_progress"],
+        ["applied", "0003_app_roles"],
     ]
     assert all(line.endswith(" ms") for line in out.splitlines() if line.startswith("  applied"))
     assert PASSWORD not in out

@@ -41,14 +41,19 @@ def test_both_builtin_sets_apply_cleanly_into_one_database(database: str) -> Non
     auth = apply(database, builtin_set("betterauth"), progress=seen.append)
     course = apply(database, builtin_set("course"), progress=seen.append)
 
-    assert [a.name for a in auth.applied_now] == ["0001_core_schema"]
-    assert [a.name for a in course.applied_now] == ["0001_courses", "0002_enrollments_progress"]
-    assert (course.applied_total, course.latest) == (2, "0002_enrollments_progress")
-    assert [s.name for s in seen] == ["0001_core_schema", "0001_courses", "0002_enrollments_progress"]
+    assert [a.name for a in auth.applied_now] == ["0001_core_schema", "0002_app_role"]
+    assert [a.name for a in course.applied_now] == ["0001_courses", "0002_enrollments_progress", "0003_app_roles"]
+    assert (course.applied_total, course.latest) == (3, "0003_app_roles")
+    names = ["0001_core_schema", "0002_app_role", "0001_courses", "0002_enrollments_progress", "0003_app_roles"]
+    assert [s.name for s in seen] == names
     assert all(s.duration_seconds > 0 for s in seen)
     assert {"user", "session", "account", "verification"} <= tables(database)
     assert {"courses", "lessons", "microlessons", "enrollments", "progress"} <= tables(database)
-    assert history(database, "course") == [("0001", "0001_courses"), ("0002", "0002_enrollments_progress")]
+    assert history(database, "course") == [
+        ("0001", "0001_courses"),
+        ("0002", "0002_enrollments_progress"),
+        ("0003", "0003_app_roles"),
+    ]
     recorded = rows(database, "SELECT checksum, duration_ms, applied_at FROM schema_migrations")
     assert all(len(r[0]) == 64 and r[1] > 0 and r[2] is not None for r in recorded)
 
@@ -58,21 +63,21 @@ def test_rerunning_is_a_no_op(database: str) -> None:
     stamps = rows(database, "SELECT version, applied_at FROM schema_migrations ORDER BY 1")
     second = apply(database, builtin_set("course"))
 
-    assert len(first.applied_now) == 2
+    assert len(first.applied_now) == 3
     assert second.applied_now == ()
-    assert (second.applied_before, second.latest) == (2, "0002_enrollments_progress")
+    assert (second.applied_before, second.latest) == (3, "0003_app_roles")
     assert rows(database, "SELECT version, applied_at FROM schema_migrations ORDER BY 1") == stamps
 
 
 def test_dry_run_lists_pending_files_and_writes_nothing(database: str) -> None:
     before = plan(database, builtin_set("course"))
-    assert [m.name for m in before.pending] == ["0001_courses", "0002_enrollments_progress"]
+    assert [m.name for m in before.pending] == ["0001_courses", "0002_enrollments_progress", "0003_app_roles"]
     assert "schema_migrations" not in tables(database)  # a dry run does not even create the history
 
     apply(database, load_mapping("course", {"0001_courses.sql": builtin_set("course").migrations[0].sql}))
     after = plan(database, builtin_set("course"))
     assert [a.name for a in after.applied] == ["0001_courses"]
-    assert [m.name for m in after.pending] == ["0002_enrollments_progress"]
+    assert [m.name for m in after.pending] == ["0002_enrollments_progress", "0003_app_roles"]
 
 
 def slow_set(marker: str) -> MigrationSet:

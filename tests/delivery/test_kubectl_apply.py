@@ -47,7 +47,7 @@ def _stored(flag: str, tmp_path: Path) -> dict[tuple[str, str], dict[str, Any]]:
 
 def test_apply_f_and_apply_k_store_the_same_objects(tmp_path: Path) -> None:
     by_file, by_kustomize = _stored("-f", tmp_path), _stored("-k", tmp_path)
-    assert len(by_file) == 12  # three CRDs and nine example resources
+    assert len(by_file) == 13  # three CRDs and ten example resources
     assert by_file == by_kustomize
     table_crd = by_file[("CustomResourceDefinition", "upskilltables.upskill.io")]
     key = table_crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["keys"]

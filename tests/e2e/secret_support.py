@@ -251,9 +251,15 @@ def database_status(secret_arn: str, *, ready: bool = True, proxy: str = PROXY, 
     }
 
 
-def apply_database(bed: Bed, name: str, status: dict[str, Any] | None = None, dbname: str = "auth") -> None:
-    """The UpskillDatabase ``name`` with ``status``; its emulated cluster is tagged as that database's."""
+def apply_database(
+    bed: Bed, name: str, status: dict[str, Any] | None = None, dbname: str = "auth", iam_auth: str = "Disabled"
+) -> None:
+    """The UpskillDatabase ``name`` with ``status``; its emulated cluster is tagged as that database's.
+
+    ``iam_auth`` is its spec.proxy.iamAuth: Disabled by default, so the master user's value is a password URL.
+    """
     spec = {**example("UpskillDatabase", "auth-db")["spec"], "databaseName": dbname}
+    spec["proxy"] = {**spec.get("proxy", {}), "iamAuth": iam_auth}
     doc: dict[str, Any] = {"apiVersion": API, "kind": "UpskillDatabase", "metadata": {"name": name}, "spec": spec}
     if status is not None:
         doc["status"] = status

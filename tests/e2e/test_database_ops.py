@@ -94,8 +94,8 @@ def test_examples_get_their_schema_and_report_probe_latency(
         ) from exc
     assert applied["reason"] == "Applied"
     status = get(bed, name)["status"]  # type: ignore[index]
-    migrations = {"auth": "0001_core_schema", "course": "0002_enrollments_progress"}
-    counts = {"auth": 1, "course": 2}
+    migrations = {"auth": "0002_app_role", "course": "0003_app_roles"}
+    counts = {"auth": 2, "course": 3}
     assert status["migrations"] == {"applied": counts[which], "latest": migrations[which]}
     assert expected <= tables(pg_url, dbname)
 

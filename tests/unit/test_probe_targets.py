@@ -211,11 +211,15 @@ def test_plans_need_spec_probe_unless_forced_and_something_to_reach() -> None:
     assert plan_for("UpskillTable", {"spec": {"keys": "broken"}}, settings, aws, force=True) is None
 
 
-def test_a_ca_bundle_turns_on_certificate_verification_for_aws_hosts_only() -> None:
+def test_a_ca_bundle_turns_on_certificate_verification_mapped_hosts_included() -> None:
     settings = Settings(db_ca_bundle="/etc/rds/global-bundle.pem")
     (proxy,) = connections(spec(), STATUS, settings, clients(), labels=("proxy",))
     info = conninfo_to_dict(proxy.conninfo)
     assert (info["sslmode"], info["sslrootcert"]) == ("verify-full", "/etc/rds/global-bundle.pem")
     mapped = settings.model_copy(update={"endpoint_map": {"*": "127.0.0.1:5432"}})
     (tunnel,) = connections(spec(), STATUS, mapped, clients(), labels=("proxy",))
-    assert conninfo_to_dict(tunnel.conninfo)["sslmode"] == "prefer"
+    tunnelled = conninfo_to_dict(tunnel.conninfo)
+    assert (tunnelled["sslmode"], tunnelled["sslrootcert"]) == ("verify-full", "/etc/rds/global-bundle.pem")
+    bare = settings.model_copy(update={"endpoint_map": {"*": "127.0.0.1:5432"}, "db_ca_bundle": None})
+    (plain,) = connections(spec(), STATUS, bare, clients(), labels=("proxy",))
+    assert conninfo_to_dict(plain.conninfo)["sslmode"] == "prefer"

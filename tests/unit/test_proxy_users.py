@@ -23,6 +23,7 @@ def test_candidates_are_app_users_of_this_database_on_a_proxy_endpoint() -> None
         secret("reader", "arn:r", ref="course-db", user="course_reader", endpoint="proxyReadOnly"),
         secret("default", "arn:d", ref="course-db", user="course_app"),  # endpoint defaults to proxy
         secret("master", "arn:m", ref="course-db", endpoint="proxy"),  # the master user: already in Auth
+        secret("worker", "arn:k", ref="course-db", user="progress_worker", auth="IAM"),
         secret("direct", "arn:w", ref="course-db", user="course_app", endpoint="writer"),
         secret("other-db", "arn:o", ref="auth-db", user="auth_app"),
         secret("unsaved", None, ref="course-db", user="course_app"),  # no secret in AWS yet
@@ -36,23 +37,30 @@ def test_candidates_are_app_users_of_this_database_on_a_proxy_endpoint() -> None
         },
         {"metadata": {"name": "no-spec"}, "spec": None},
     ]
-    assert candidates("course-db", objects) == [("default", "arn:d"), ("reader", "arn:r")]
+    assert candidates("course-db", objects) == [
+        ("default", "arn:d", False),
+        ("reader", "arn:r", False),
+        ("worker", "arn:k", True),
+    ]
 
 
-def test_auth_lists_the_master_then_each_user_with_the_same_iam_setting() -> None:
-    users = [ProxyUser("arn:b", "b"), ProxyUser("arn:a", "a")]
+def test_auth_lists_the_master_from_iam_auth_then_each_user_with_its_own_auth() -> None:
+    users = [ProxyUser("arn:b", "b", iam=True), ProxyUser("arn:a", "a")]
     auth = desired_auth(MASTER, "Required", users)
     assert [(a["SecretArn"], a["IAMAuth"]) for a in auth] == [
         (MASTER, "REQUIRED"),
-        ("arn:a", "REQUIRED"),
+        ("arn:a", "DISABLED"),
         ("arn:b", "REQUIRED"),
     ]
+    assert [a["IAMAuth"] for a in desired_auth(MASTER, "Disabled", users)] == ["DISABLED", "DISABLED", "REQUIRED"]
     assert auth[1]["Description"] == "application user (UpskillSecret a)"
     have = {"EngineFamily": "POSTGRESQL", "Auth": desired_auth(MASTER, "Required")}
     diff, changes, _ = proxy_changes(have, {"Auth": auth})
     assert diff == ("proxy auth (spec.proxy.iamAuth, application users)",)
     assert changes == {"Auth": auth}
     assert proxy_changes({**have, "Auth": list(reversed(auth))}, {"Auth": auth})[0] == ()  # order is not drift
+    flipped = [{**a, "IAMAuth": "REQUIRED"} if a["SecretArn"] == "arn:a" else a for a in auth]
+    assert proxy_changes({**have, "Auth": flipped}, {"Auth": auth})[0] != ()  # one user's IAMAuth is drift
 
 
 def test_the_role_reads_exactly_the_accepted_secrets_and_their_keys() -> None:

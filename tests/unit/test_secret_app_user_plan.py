@@ -91,6 +91,14 @@ def test_a_refused_password_is_set_on_the_role_without_a_new_version() -> None:
     assert plan.diff == ("role app_web",)
 
 
+def test_memberships_that_differ_from_member_of_are_resynced_with_the_current_password() -> None:
+    plan = plan_value(facts(value=record("pw1"), login=LoginFacts(current_works=True, groups_ok=False)))
+    assert plan.write is None
+    assert plan.login is not None
+    assert plan.login.promote is None
+    assert plan.diff == ("role app_web memberOf",)
+
+
 def test_a_working_pending_version_is_promoted_rather_than_undone() -> None:
     plan = plan_value(facts(value=record("pw1"), login=LoginFacts(current_works=False, pending_id="pending-id")))
     assert plan.write is None

@@ -123,11 +123,12 @@ def _credential(
 
 
 def _tls(mode: str, ca_bundle: str | None, mapped: bool) -> dict[str, str]:
-    """libpq TLS parameters: verify the certificate when a CA bundle is configured and the host is AWS's."""
-    if mapped:
-        return {"sslmode": "prefer"}  # a tunnel or the sandbox: the certificate cannot name the mapped host
+    """libpq TLS parameters: verify-full whenever a CA bundle is configured (mapped hosts too: the sandbox's
+    certificate names 127.0.0.1); without one, a mapped host (a tunnel) only prefers TLS."""
     if ca_bundle:
         return {"sslmode": "verify-full", "sslrootcert": ca_bundle}
+    if mapped:
+        return {"sslmode": "prefer"}
     return {"sslmode": mode}
 
 

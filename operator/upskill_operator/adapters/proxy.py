@@ -41,13 +41,17 @@ class ProxyObservation(Observation):
 
 
 def desired_auth(secret_arn: str, iam_auth: str, users: Sequence[ProxyUser] = ()) -> list[dict[str, Any]]:
-    """The master user's secret, then each application user's (same IAM authentication setting)."""
-    iam = "REQUIRED" if iam_auth == "Required" else "DISABLED"
-    entries = [(secret_arn, "master user (RDS-managed secret)")]
-    entries += [(user.arn, f"application user (UpskillSecret {user.secret})") for user in sorted(users)]
+    """The master user's secret (``spec.proxy.iamAuth``), then each application user's (its own ``auth``)."""
+    entries = [(secret_arn, "master user (RDS-managed secret)", iam_auth == "Required")]
+    entries += [(user.arn, f"application user (UpskillSecret {user.secret})", user.iam) for user in sorted(users)]
     return [
-        {"AuthScheme": "SECRETS", "SecretArn": arn, "IAMAuth": iam, "Description": description}
-        for arn, description in entries
+        {
+            "AuthScheme": "SECRETS",
+            "SecretArn": arn,
+            "IAMAuth": "REQUIRED" if iam else "DISABLED",
+            "Description": description,
+        }
+        for arn, description, iam in entries
     ]
 
 

@@ -46,11 +46,13 @@ class ProxyUser:
     """The UpskillSecret's name (for the Auth entry's description)."""
     kms_key_arn: str | None = None
     """A customer-managed key encrypting the secret (None: Secrets Manager's own key)."""
+    iam: bool = False
+    """The UpskillSecret says ``auth: IAM``: the Auth entry is ``IAMAuth: REQUIRED``."""
 
 
-def candidates(database: str, objects: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(UpskillSecret name, ARN in its status) of the secrets that ask this database's proxy. Pure."""
-    found: list[tuple[str, str]] = []
+def candidates(database: str, objects: list[dict[str, Any]]) -> list[tuple[str, str, bool]]:
+    """(UpskillSecret name, ARN in its status, auth is IAM) of the secrets that ask this database's proxy. Pure."""
+    found: list[tuple[str, str, bool]] = []
     for obj in objects:  # any shape may be stored where no schema guards the kind: never trust one
         meta, status = mapping(obj, "metadata"), mapping(obj, "status")
         source = mapping(mapping(mapping(obj, "spec"), "source"), "database")
@@ -58,7 +60,7 @@ def candidates(database: str, objects: list[dict[str, Any]]) -> list[tuple[str, 
             continue
         arn = status.get("arn")
         if source.get("endpoint", "proxy") in PROXY_ENDPOINTS and isinstance(arn, str) and arn:
-            found.append((str(meta.get("name")), arn))
+            found.append((str(meta.get("name")), arn, source.get("auth") == "IAM"))
     return sorted(found)
 
 
@@ -81,10 +83,10 @@ class ProxyUsersAdapter(ReadOnlyStep):
     def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
         users: list[ProxyUser] = []
         if database_spec(target).proxy.enabled and not target.deleting:
-            for name, arn in candidates(target.name, self.list_secrets(target.namespace)):
+            for name, arn, iam in candidates(target.name, self.list_secrets(target.namespace)):
                 user = self._verified(target, name, arn)
                 if user is not None:
-                    users.append(user)
+                    users.append(ProxyUser(user.arn, user.secret, user.kms_key_arn, iam=iam))
         return Observation(exists=False, up_to_date=True, outputs={"proxyUsers": tuple(sorted(users))})
 
     def _verified(self, target: Target, name: str, arn: str) -> ProxyUser | None:

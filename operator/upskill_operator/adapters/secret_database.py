@@ -25,15 +25,18 @@ from typing import Any
 from pydantic import SecretStr, ValidationError
 
 from upskill_operator.adapters.master_secret import own_master_secret
+from upskill_operator.adapters.proxy_users import mapping
 from upskill_operator.adapters.secret_value import AppUser, DatabaseOrigin, Resolved
 from upskill_operator.aws.rds_passwords import RdsPasswords
 from upskill_operator.aws.secretsmanager import PasswordPolicy, SecretsManager
+from upskill_operator.db.grants import IAM_GROUP
 from upskill_operator.errors import NotFoundError, TerminalError
 from upskill_operator.kube.custom_objects import CustomObjects
 from upskill_operator.models import database
+from upskill_operator.models import secret as secret_kind
 from upskill_operator.models.common import API_GROUP, API_VERSION
 from upskill_operator.models.database_status import DatabaseStatus
-from upskill_operator.models.secret import DatabaseSource
+from upskill_operator.models.secret import IAM_HIDDEN_FIELDS, DatabaseSource
 
 __all__ = [
     "APP_PASSWORD_POLICY",
@@ -41,8 +44,11 @@ __all__ = [
     "DatabaseReader",
     "EndpointResolver",
     "Waiting",
+    "app_tls",
     "aws_endpoint",
+    "check_auth",
     "connection_document",
+    "operator_tls",
     "postgres_url",
 ]
 
@@ -74,35 +80,59 @@ def aws_endpoint(host: str, port: int) -> Address:
     return Address(host, port)
 
 
-def postgres_url(username: str, password: SecretStr, address: Address, dbname: str) -> SecretStr:
-    """``postgresql://user:pass@host:port/db?sslmode=require``, every part percent-encoded."""
+def app_tls(ca_path: str | None) -> dict[str, str]:
+    """TLS parameters of delivered values: verify the server with the CA mounted at ``ca_path``, else require TLS."""
+    return {"sslmode": "verify-full", "sslrootcert": ca_path} if ca_path else {"sslmode": "require"}
+
+
+def operator_tls(ca_bundle: str | None) -> dict[str, str]:
+    """TLS parameters of the operator's own connections: verify-full with ``Settings.db_ca_bundle`` when set."""
+    return {"sslmode": "verify-full", "sslrootcert": ca_bundle} if ca_bundle else {"sslmode": "require"}
+
+
+def postgres_url(username: str, password: SecretStr | None, address: Address, dbname: str) -> SecretStr:
+    """``postgresql://user:pass@host:port/db?sslmode=...``, every part percent-encoded; no password for IAM."""
     user = urllib.parse.quote(username, safe="")
-    secret = urllib.parse.quote(password.get_secret_value(), safe="")
+    secret = "" if password is None else ":" + urllib.parse.quote(password.get_secret_value(), safe="")
     params = dict(address.params)
     if address.host.startswith("/"):  # a unix socket directory goes in the query, as libpq expects
-        netloc = f"{user}:{secret}@"
+        netloc = f"{user}{secret}@"
         params = {"host": address.host, "port": str(address.port), **params}
     else:
         host = f"[{address.host}]" if ":" in address.host else address.host
-        netloc = f"{user}:{secret}@{host}:{address.port}"
+        netloc = f"{user}{secret}@{host}:{address.port}"
     query = urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
     path = urllib.parse.quote(dbname, safe="")
     return SecretStr(f"postgresql://{netloc}/{path}" + (f"?{query}" if query else ""))
 
 
-def connection_document(username: str, password: SecretStr, address: Address, dbname: str) -> SecretStr:
-    """The JSON form: every connection field, and the URL too."""
-    url = postgres_url(username, password, address, dbname)
-    document = {
+def connection_document(
+    username: str,
+    password: SecretStr,
+    address: Address,
+    dbname: str,
+    *,
+    auth: str = "Password",
+    region: str = "us-east-1",
+    hide: tuple[str, ...] = (),
+) -> SecretStr:
+    """The JSON form: every connection field and the URL (passwordless for IAM), less the ``hide`` fields."""
+    iam = auth == "IAM"
+    url = postgres_url(username, None if iam else password, address, dbname)
+    document: dict[str, Any] = {
         "engine": "postgres",
         "host": address.host,
         "port": address.port,
         "dbname": dbname,
         "username": username,
         "password": password.get_secret_value(),
+        "region": region,
         "sslmode": address.params.get("sslmode", ""),
+        "sslrootcert": address.params.get("sslrootcert"),
+        "auth": auth,
         "url": url.get_secret_value(),
     }
+    document = {k: v for k, v in document.items() if k not in hide and v is not None}
     return SecretStr(json.dumps(document, sort_keys=True))
 
 
@@ -120,12 +150,21 @@ class DatabaseReader:
     """Resolves a ``database`` source into a value; raises :class:`Waiting` until it can."""
 
     def __init__(
-        self, objects: CustomObjects, secrets: SecretsManager, rds: RdsPasswords, resolver: EndpointResolver
+        self,
+        objects: CustomObjects,
+        secrets: SecretsManager,
+        rds: RdsPasswords,
+        resolver: EndpointResolver,
+        *,
+        region: str = "us-east-1",
+        admin_tls: Mapping[str, str] | None = None,
     ) -> None:
         self._objects = objects
         self._secrets = secrets
         self._rds = rds
         self._resolver = resolver
+        self._region = region
+        self._admin_tls = dict(admin_tls) if admin_tls is not None else operator_tls(None)
 
     def resolve(self, namespace: str, source: DatabaseSource) -> Resolved:
         what = f"UpskillDatabase {source.ref}"
@@ -133,6 +172,8 @@ class DatabaseReader:
         if found is None:
             raise Waiting(f"waiting for {what}: it does not exist in namespace {namespace}")
         status, dbname = self._parse(found, what)
+        login = check_auth(source, found.get("spec") or {}, what)
+        self._same_auth(namespace, source, login, found.get("spec") or {}, what)
         if not _ready(found):
             raise Waiting(f"waiting for {what} to be Ready")
         host = getattr(status.endpoints, _ENDPOINT_FIELDS[source.endpoint], None) if status.endpoints else None
@@ -153,15 +194,43 @@ class DatabaseReader:
             credentials_version=master.version_id,
         )
         if source.user is not None:
-            return self._app_user(source, status, what, dbname, address, (username, password), origin)
-        build = connection_document if source.format == "json" else postgres_url
-        return Resolved(
-            origin=f"{what} ({source.endpoint})", content=build(username, password, address, dbname), database=origin
-        )
+            return self._app_user(source, login, status, what, dbname, address, (username, password), origin)
+        if source.format == "json":
+            hide = IAM_HIDDEN_FIELDS if login == "IAM" else ()
+            content = connection_document(
+                username, password, address, dbname, auth=login, region=self._region, hide=hide
+            )
+        else:
+            content = postgres_url(username, None if login == "IAM" else password, address, dbname)
+        return Resolved(origin=f"{what} ({source.endpoint})", content=content, database=origin)
+
+    def _same_auth(
+        self, namespace: str, source: DatabaseSource, login: str, spec: Mapping[str, Any], what: str
+    ) -> None:
+        """Two UpskillSecrets naming one user of this database must agree on ``auth`` (one role, one way in)."""
+        if source.user is None:
+            return
+        proxy_iam = _proxy_iam(spec)
+        for other in self._objects.list(API_GROUP, API_VERSION, namespace, secret_kind.KIND.plural):
+            theirs = mapping(mapping(mapping(other, "spec"), "source"), "database")
+            if theirs.get("ref") != source.ref or theirs.get("user") != source.user:
+                continue
+            try:
+                their_login = DatabaseSource.model_validate(dict(theirs)).login(proxy_iam)
+            except ValidationError:
+                continue
+            if their_login != login:
+                name = mapping(other, "metadata").get("name")
+                raise TerminalError(
+                    f"spec.source.database.auth: {login}, but UpskillSecret {name} has spec.source.database.auth:"
+                    f" {their_login} for the same user {source.user} of {what}; one user logs in one way",
+                    reason="AuthConflict",
+                )
 
     def _app_user(
         self,
         source: DatabaseSource,
+        login: str,
         status: DatabaseStatus,
         what: str,
         dbname: str,
@@ -181,9 +250,13 @@ class DatabaseReader:
         if not writer:
             raise Waiting(f"waiting for {what} to report its writer endpoint (roles are created there)")
         admin = self._resolver(writer, status.port or DEFAULT_PORT)
+        admin = Address(admin.host, admin.port, self._admin_tls)
+        region = self._region
+        token_login = login == "IAM" and source.endpoint in ("writer", "reader")
+        groups = tuple(dict.fromkeys([*source.member_of, *([IAM_GROUP] if token_login else [])]))
 
         def build(password: SecretStr) -> SecretStr:
-            return connection_document(role, password, address, dbname)
+            return connection_document(role, password, address, dbname, auth=login, region=region)
 
         return Resolved(
             origin=f"{what} ({source.endpoint}, user {role})",
@@ -196,8 +269,11 @@ class DatabaseReader:
                 master_user=master[0],
                 master_password=master[1],
                 policy=APP_PASSWORD_POLICY,
+                groups=groups,
+                token_login=token_login,
             ),
             sync_field="url" if source.format == "url" else None,
+            hidden=IAM_HIDDEN_FIELDS if login == "IAM" else (),
         )
 
     def _own_cluster(self, namespace: str, ref: str, status: DatabaseStatus, what: str) -> tuple[str, str]:
@@ -223,6 +299,33 @@ class DatabaseReader:
         if not dbname:
             raise Waiting(f"waiting for {what}: it names no databaseName")
         return status, dbname
+
+
+def _proxy_iam(spec: Mapping[str, Any]) -> str:
+    proxy = mapping(spec, "proxy")
+    return str(proxy.get("iamAuth") or "Required")
+
+
+def check_auth(source: DatabaseSource, spec: Mapping[str, Any], what: str) -> str:
+    """The effective auth of ``source`` against the UpskillDatabase's spec; TerminalError for a contradiction.
+
+    Pure: run before anything is read from or written to AWS.
+    """
+    proxy_iam = _proxy_iam(spec)
+    login = source.login(proxy_iam)
+    on_proxy = source.endpoint in ("proxy", "proxyReadOnly")
+    field = f"spec.source.database.auth: {login}"
+    if source.user is None and on_proxy and login == "Password" and proxy_iam == "Required":
+        problem = f"{what} has spec.proxy.iamAuth: Required, so the proxy refuses the master user's password"
+    elif source.user is None and on_proxy and login == "IAM" and proxy_iam == "Disabled":
+        problem = f"{what} has spec.proxy.iamAuth: Disabled, so the proxy refuses the master user's IAM tokens"
+    elif not on_proxy and login == "IAM" and spec.get("iamAuthentication") is False:
+        problem = f"{what} has spec.iamAuthentication: false, so the cluster refuses IAM tokens"
+    elif not on_proxy and login == "IAM" and source.user is None:
+        problem = f"the master user of {what} logs in with its password on {source.endpoint}"
+    else:
+        return login
+    raise TerminalError(f"{field}, but {problem}", reason="AuthContradiction")
 
 
 def _ready(found: Mapping[str, Any]) -> bool:

@@ -29,7 +29,8 @@ from pydantic import SecretStr
 from upskill_operator.adapters.secret_state import ObservedSecret
 from upskill_operator.adapters.secret_value import AppUser, Current
 from upskill_operator.aws.secretsmanager import SecretsManager
-from upskill_operator.db.roles import RoleError, ensure_login_role, password_works
+from upskill_operator.db.grants import GroupError
+from upskill_operator.db.roles import RoleError, RoleState, ensure_login_role, password_works, role_state
 from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
 
 __all__ = ["AppCredentials", "LoginAction", "LoginFacts", "Logins", "stored_password"]
@@ -44,6 +45,8 @@ class LoginFacts:
     current_works: bool
     pending_id: str | None = None
     """The AWSPENDING version, when it differs from AWSCURRENT and its password logs in."""
+    groups_ok: bool = True
+    """The role's operator-granted group memberships are exactly the AppUser's groups."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,9 @@ class Logins:
     """The database side of an application user, through :mod:`upskill_operator.db.roles`."""
 
     def works(self, user: AppUser, password: SecretStr) -> bool:
+        """Does ``password`` log in; for a token login (no password is accepted), does the role exist with LOGIN."""
+        if user.token_login:
+            return self.state(user).can_login
         try:
             return password_works(user.admin, user.dbname, user.role, password)
         except RoleError as exc:
@@ -75,10 +81,28 @@ class Logins:
                 f"cannot check the login of role {user.role}: {exc}", reason="DatabaseUnreachable"
             ) from None
 
-    def set_password(self, user: AppUser, password: SecretStr) -> None:
-        """Create the role (LOGIN, CONNECT on the database) or set its password."""
+    def groups_ok(self, user: AppUser) -> bool:
+        return self.state(user).groups == frozenset(user.groups)
+
+    def state(self, user: AppUser) -> RoleState:
+        """The role as the master user sees it."""
         try:
-            ensure_login_role(user.admin, user.master_user, user.master_password, user.dbname, user.role, password)
+            return role_state(user.admin, user.master_user, user.master_password, user.dbname, user.role)
+        except RoleError as exc:
+            raise RecoverableError(
+                f"cannot check the login of role {user.role}: {exc}", reason="DatabaseUnreachable"
+            ) from None
+
+    def set_password(self, user: AppUser, password: SecretStr) -> None:
+        """Create the role (LOGIN, CONNECT on the database) or set its password; keep its group memberships."""
+        try:
+            ensure_login_role(
+                user.admin, user.master_user, user.master_password, user.dbname, user.role, password, user.groups
+            )
+        except GroupError as exc:
+            if exc.not_groups:
+                raise TerminalError(f"spec.source.database.memberOf: {exc}", reason="GroupRoleRefused") from None
+            raise RecoverableError(f"spec.source.database.memberOf: {exc}", reason="GroupRoleMissing") from None
         except RoleError as exc:
             problem = _NOT_ALLOWED.get(exc.sqlstate or "")
             if problem:
@@ -99,7 +123,7 @@ class AppCredentials:
         if user is None or password is None:
             return None
         if self.logins.works(user, password):
-            return LoginFacts(current_works=True)
+            return LoginFacts(current_works=True, groups_ok=self.logins.groups_ok(user))
         pending = observed.labelled("AWSPENDING")
         if pending is None or pending == observed.current_id:
             return LoginFacts(current_works=False)

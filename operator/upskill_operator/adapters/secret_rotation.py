@@ -254,6 +254,9 @@ def _app_user(f: ValueFacts) -> ValueFacts | ValuePlan:
             action = LoginAction("the AWSPENDING password works and AWSCURRENT's does not", promote=f.login.pending_id)
             return ValuePlan(diff=("credentials",), login=action)
         return ValuePlan(diff=(f"role {user.role}",), login=LoginAction("the database refuses the stored password"))
+    if f.login is not None and not f.login.groups_ok:
+        action = LoginAction("the role's group memberships differ from memberOf")
+        return ValuePlan(diff=(f"role {user.role} memberOf",), login=action)
     return replace(f, resolved=replace(f.resolved, content=user.build(password)))
 
 

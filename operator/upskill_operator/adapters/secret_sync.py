@@ -27,7 +27,15 @@ from pydantic import SecretStr
 
 from upskill_operator.adapters.secret_rotation import rfc3339
 from upskill_operator.adapters.secret_source import secret_spec
-from upskill_operator.adapters.secret_value import CURRENT_KEY, SOURCE_KEY, Current, Resolved, field_values, same_value
+from upskill_operator.adapters.secret_value import (
+    CURRENT_KEY,
+    SOURCE_KEY,
+    Current,
+    Resolved,
+    field_values,
+    same_value,
+    without_fields,
+)
 from upskill_operator.errors import RecoverableError, TerminalError
 from upskill_operator.kube.secrets import KubeConflictError, KubeSecret, KubeSecrets
 from upskill_operator.models.secret import KeyMapping, TargetSpec
@@ -206,7 +214,8 @@ class KubeSecretSyncAdapter:
             return field_values(
                 current.value, [KeyMapping.model_validate({"key": spec.key, "field": resolved.sync_field})]
             )
-        return {spec.key: current.value}
+        hidden = resolved.hidden if isinstance(resolved, Resolved) else ()
+        return {spec.key: without_fields(current.value, hidden)}
 
 
 def _dump(owners: Mapping[str, str]) -> str:

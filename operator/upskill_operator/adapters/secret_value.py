@@ -46,6 +46,7 @@ __all__ = [
     "same_value",
     "short_hash",
     "version_token",
+    "without_fields",
 ]
 
 SOURCE_KEY = "_source"
@@ -89,6 +90,10 @@ class AppUser:
     master_user: str
     master_password: SecretStr = field(repr=False)
     policy: PasswordPolicy
+    groups: tuple[str, ...] = ()
+    """The group roles the operator keeps the role a member of: ``memberOf``, plus rds_iam for token logins."""
+    token_login: bool = False
+    """IAM on a cluster or instance endpoint: the role logs in with a token, so no password is tried."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,8 @@ class Resolved:
     app_user: AppUser | None = None
     sync_field: str | None = None
     """When set, ``target.key`` receives this field of the (JSON) value instead of the whole value."""
+    hidden: tuple[str, ...] = ()
+    """Fields of the JSON value never delivered to the Kubernetes Secret (an IAM user's password)."""
 
     @property
     def generated(self) -> bool:
@@ -170,6 +177,19 @@ def password_policy(source: GenerateSource) -> PasswordPolicy:
 def policy_digest(policy: PasswordPolicy) -> str:
     """A tag-sized digest of a generator policy: a changed policy means a new value."""
     return short_hash(json.dumps(policy.__dict__, sort_keys=True))
+
+
+def without_fields(value: SecretStr, hidden: Sequence[str]) -> SecretStr:
+    """The JSON value less the ``hidden`` fields (unchanged when nothing is hidden or it is not JSON)."""
+    if not hidden:
+        return value
+    try:
+        document = json.loads(value.get_secret_value())
+    except ValueError:
+        return value
+    if not isinstance(document, dict):
+        return value
+    return SecretStr(json.dumps({k: v for k, v in document.items() if k not in hidden}, sort_keys=True))
 
 
 def field_values(value: SecretStr, mappings: Sequence[KeyMapping]) -> dict[str, SecretStr]:

@@ -2,9 +2,10 @@
 
 The operator connects with the master credentials and keeps one LOGIN role per UpskillSecret
 that names ``spec.source.database.user``. It grants the least a client needs to reach the
-database: ``CONNECT`` on that database, nothing else. Schema privileges (``USAGE``, ``SELECT``,
-``INSERT`` ...) belong in migrations, next to the tables they cover, where they are reviewed and
-versioned with the schema.
+database: ``CONNECT`` on that database, plus membership of the NOLOGIN group roles listed in
+``memberOf`` (see :mod:`.grants`). Schema privileges (``USAGE``, ``SELECT``, ``INSERT`` ...) belong
+to those groups, granted in migrations next to the tables they cover, where they are reviewed
+and versioned with the schema.
 
 SQL is composed with :mod:`psycopg.sql`: the role and database names are quoted as identifiers
 and the password goes in as a literal (``ALTER ROLE`` takes no bind parameters), never through
@@ -14,14 +15,17 @@ message that cannot contain the password (psycopg's own messages may quote the s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from psycopg import sql
 from pydantic import SecretStr
 
-__all__ = ["CONNECT_TIMEOUT", "RoleError", "ensure_login_role", "password_works"]
+from upskill_operator.db.grants import granted, sync_memberships
+
+__all__ = ["CONNECT_TIMEOUT", "RoleError", "RoleState", "ensure_login_role", "password_works", "role_state"]
 
 CONNECT_TIMEOUT = 10
 """Seconds for each connection attempt."""
@@ -65,12 +69,14 @@ def ensure_login_role(
     dbname: str,
     role: str,
     password: SecretStr,
+    groups: Collection[str] = (),
 ) -> bool:
-    """Create ``role`` (LOGIN) with ``password``, or set ``password`` on it; grant CONNECT on ``dbname``.
+    """Create ``role`` (LOGIN) with ``password``, or set ``password`` on it; grant CONNECT on ``dbname``;
+    make its operator-granted memberships exactly ``groups`` (:func:`.grants.sync_memberships`).
 
     ``server`` holds libpq keywords for where to connect (host, port, sslmode ...). Returns True
     when the role was created. Idempotent: running it again with the same password changes nothing
-    a client could see.
+    a client could see. A missing or login-capable group raises :class:`.grants.GroupError`.
     """
     name = sql.Identifier(role)
     secret = sql.Literal(password.get_secret_value())
@@ -82,9 +88,33 @@ def ensure_login_role(
             else:
                 conn.execute(sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD {}").format(name, secret))
             conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(dbname), name))
+            sync_memberships(conn, role, groups)
     except psycopg.Error as exc:
         raise RoleError(role, exc.sqlstate) from None
     return exists is None
+
+
+@dataclass(frozen=True)
+class RoleState:
+    """What the master user sees of an application role."""
+
+    can_login: bool
+    """The role exists and has LOGIN."""
+    groups: frozenset[str]
+    """The groups whose membership the master user granted it."""
+
+
+def role_state(
+    server: Mapping[str, Any], master_user: str, master_password: SecretStr, dbname: str, role: str
+) -> RoleState:
+    """Observe ``role`` as the master user (no login as the role: an IAM role cannot use a password)."""
+    try:
+        with psycopg.connect(**_params(server, master_user, master_password, dbname), autocommit=True) as conn:
+            row = conn.execute("SELECT rolcanlogin FROM pg_catalog.pg_roles WHERE rolname = %s", (role,)).fetchone()
+            groups = granted(conn, role) if row is not None else set()
+    except psycopg.Error as exc:
+        raise RoleError(role, exc.sqlstate) from None
+    return RoleState(can_login=bool(row and row[0]), groups=frozenset(groups))
 
 
 def password_works(server: Mapping[str, Any], dbname: str, role: str, password: SecretStr) -> bool:

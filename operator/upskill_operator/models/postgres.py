@@ -8,7 +8,15 @@ from pydantic import AfterValidator
 
 from upskill_operator.models.rules import Matches
 
-__all__ = ["MASTER_USERNAME_MAX", "RESERVED_WORDS", "ApplicationRoleName", "DatabaseName", "MasterUserName", "RoleName"]
+__all__ = [
+    "MASTER_USERNAME_MAX",
+    "RESERVED_WORDS",
+    "ApplicationRoleName",
+    "DatabaseName",
+    "GroupRoleName",
+    "MasterUserName",
+    "RoleName",
+]
 
 RESERVED_WORDS = frozenset(
     """all analyse analyze and any array as asc asymmetric both case cast check collate column constraint create
@@ -69,5 +77,7 @@ def _master_length(name: str) -> str:
 
 MasterUserName = Annotated[RoleName, AfterValidator(_master_length)]
 ApplicationRoleName = Annotated[RoleName, AfterValidator(_application_role)]
+GroupRoleName = Annotated[RoleName, AfterValidator(_application_role)]
+"""A NOLOGIN group role an application user may be made a member of (checked in the database too)."""
 """A role the operator creates for an application: a RoleName that is not an administrator's name.
 The cluster's actual master username is checked when the source is resolved."""

@@ -20,7 +20,7 @@ from upskill_operator.models.common import (
     Tags,
     immutable,
 )
-from upskill_operator.models.postgres import ApplicationRoleName
+from upskill_operator.models.postgres import ApplicationRoleName, GroupRoleName
 from upskill_operator.models.rules import (
     Between,
     Cel,
@@ -34,6 +34,7 @@ from upskill_operator.models.rules import (
 from upskill_operator.models.schedule import Schedule, check_rotation, every_days, parse_schedule
 
 __all__ = [
+    "IAM_HIDDEN_FIELDS",
     "KIND",
     "ROTATE_ANNOTATION",
     "DatabaseSource",
@@ -108,8 +109,35 @@ def _check_schedule(expression: str) -> str:
     return expression
 
 
-DOCUMENT_FIELDS = ("dbname", "engine", "host", "password", "port", "sslmode", "url", "username")
+DOCUMENT_FIELDS = (
+    "auth",
+    "dbname",
+    "engine",
+    "host",
+    "password",
+    "port",
+    "region",
+    "sslmode",
+    "sslrootcert",
+    "url",
+    "username",
+)
 """The fields of the JSON value a database source builds (format: json)."""
+IAM_HIDDEN_FIELDS = ("password", "url")
+"""Fields an IAM user's JSON value does not carry (it logs in with a token)."""
+MASTER_IAM_ON_CLUSTER = Cel(
+    "!has(self.auth) || self.auth != 'IAM' || has(self.user) || !has(self.endpoint)"
+    " || self.endpoint in ['proxy', 'proxyReadOnly']",
+    "IAM is for application users on writer/reader: the master user logs in with its password there"
+    " (set user, or auth: Password)",
+    ".auth",
+)
+IAM_KEYS = Cel(
+    "!has(self.target) || !has(self.target.keys) || !has(self.source.database) || !has(self.source.database.auth)"
+    " || self.source.database.auth != 'IAM' || self.target.keys.all(k, k.field != 'password' && k.field != 'url')",
+    "an IAM value has no password or url field (source.database.auth: IAM)",
+    ".target.keys",
+)
 
 
 class GenerateSource(Model):
@@ -142,9 +170,9 @@ class FromSecretSource(LocalReference):
 
 
 class DatabaseSource(LocalReference):
-    """A PostgreSQL URL (or JSON) built from an UpskillDatabase's status and credentials, sslmode=require."""
+    """A PostgreSQL URL (or JSON) built from an UpskillDatabase's status and credentials, TLS verified."""
 
-    model_config = ConfigDict(json_schema_extra=cel_rules(REF_IN_NAMESPACE))
+    model_config = ConfigDict(json_schema_extra=cel_rules(REF_IN_NAMESPACE, MASTER_IAM_ON_CLUSTER))
     referent = "an UpskillDatabase"
 
     ref: Annotated[str, LocalName("an UpskillDatabase")] = Field(
@@ -157,6 +185,40 @@ class DatabaseSource(LocalReference):
         description="Application role the operator creates and keeps; omit for the master user. On the proxy"
         " endpoints, the database's RDS Proxy is given this secret and the value is synced once it accepts it.",
     )
+    auth: Literal["Password", "IAM"] | None = Field(
+        None,
+        description="How this user logs in. Password: the value carries the password. IAM: no password; the app"
+        " signs an IAM auth token (rds-signer, generate_db_auth_token). Omitted: the master user on a proxy endpoint"
+        " follows the database's spec.proxy.iamAuth, everything else Password. Users of one database must agree.",
+    )
+    member_of: list[GroupRoleName] = Field(
+        default_factory=list,
+        max_length=10,
+        description="NOLOGIN group roles (made by migrations, e.g. betterauth_app, course_readwrite,"
+        " course_readonly) the operator grants this application user; memberships not listed are revoked.",
+        json_schema_extra={"x-kubernetes-list-type": "set"},
+    )
+
+    @model_validator(mode="after")
+    def _auth_fits(self) -> DatabaseSource:
+        problems: list[Problem] = []
+        if self.auth == "IAM" and self.user is None and self.endpoint in ("writer", "reader"):
+            problems.append((MASTER_IAM_ON_CLUSTER.loc, MASTER_IAM_ON_CLUSTER.message))
+        if self.member_of and self.user is None:
+            problems.append((("memberOf",), "needs user: the master user owns the schema already"))
+        if repeated := sorted({g for g in self.member_of if self.member_of.count(g) > 1}):
+            problems.append((("memberOf",), f"must not repeat roles (repeated: {', '.join(repeated)})"))
+        if self.user is not None and self.user in self.member_of:
+            problems.append((("memberOf",), f"must not name the user itself ({self.user})"))
+        raise_all(problems)
+        return self
+
+    def login(self, proxy_iam: str | None) -> Literal["Password", "IAM"]:
+        """The effective auth: ``auth``, or its default given the database's spec.proxy.iamAuth."""
+        if self.auth is not None:
+            return self.auth
+        on_proxy = self.endpoint in ("proxy", "proxyReadOnly")
+        return "IAM" if self.user is None and on_proxy and proxy_iam == "Required" else "Password"
 
 
 class SourceSpec(Model):
@@ -212,7 +274,8 @@ class KeyMapping(Model):
 
     key: EnvName = Field(description="Key in the Kubernetes Secret (an environment variable name).")
     field: Annotated[str, Matches(r"^[A-Za-z0-9_]+$", "must be a JSON field name: A-Z a-z 0-9 _", 63)] = Field(
-        description="Field of the JSON value: host, port, dbname, username, password or url."
+        description="Field of the JSON value: host, port, dbname, username, password, url, region, sslmode,"
+        " sslrootcert or auth."
     )
 
 
@@ -270,7 +333,9 @@ class TargetSpec(LocalReference):
 class SecretSpec(Model):
     """Desired state of a Secrets Manager secret and its copy in a Kubernetes Secret."""
 
-    model_config = ConfigDict(json_schema_extra=cel_rules(KEYS_NEED_JSON, FROM_SECRET_ROTATION, FORCE_NEEDS_DELETE))
+    model_config = ConfigDict(
+        json_schema_extra=cel_rules(KEYS_NEED_JSON, FROM_SECRET_ROTATION, FORCE_NEEDS_DELETE, IAM_KEYS)
+    )
 
     source: SourceSpec = Field(description="Where the value comes from.")
     secret_name: AwsSecretName | None = Field(
@@ -313,6 +378,12 @@ class SecretSpec(Model):
                 for i, mapping in enumerate(self.target.keys)
                 if mapping.field not in DOCUMENT_FIELDS
             ]
+            if database is not None and database.auth == "IAM":
+                problems += [
+                    (("target", "keys", i, "field"), IAM_KEYS.message)
+                    for i, mapping in enumerate(self.target.keys)
+                    if mapping.field in IAM_HIDDEN_FIELDS
+                ]
         rotation = self.rotation
         if rotation and rotation.enabled and self.source.from_secret and rotation.lambda_arn is None:
             problems.append((FROM_SECRET_ROTATION.loc, FROM_SECRET_ROTATION.message))

@@ -1,12 +1,20 @@
 """UpskillSecret: check the KMS key, resolve the source, then the Secrets Manager secret, the proxy's
-acceptance (application users on a proxy endpoint), the Kubernetes Secret, the restarts."""
+acceptance (application users on a proxy endpoint), the CA ConfigMap (database sources), the
+Kubernetes Secret, the restarts."""
 
 from __future__ import annotations
 
 from upskill_operator import endpoints
 from upskill_operator.adapters.kms_key import KmsKeyAdapter
 from upskill_operator.adapters.secret import SecretsManagerAdapter
-from upskill_operator.adapters.secret_database import Address, DatabaseReader, EndpointResolver
+from upskill_operator.adapters.secret_ca import CaConfigMapAdapter
+from upskill_operator.adapters.secret_database import (
+    Address,
+    DatabaseReader,
+    EndpointResolver,
+    app_tls,
+    operator_tls,
+)
 from upskill_operator.adapters.secret_proxy_access import ProxyAccessAdapter
 from upskill_operator.adapters.secret_restart import RestartAdapter
 from upskill_operator.adapters.secret_source import SourceAdapter, secret_spec
@@ -34,7 +42,7 @@ def endpoint_resolver(settings: Settings) -> EndpointResolver:
 
     def resolve(host: str, port: int) -> Address:
         mapped_host, mapped_port = endpoints.resolve(host, port, settings)
-        return Address(mapped_host, mapped_port)
+        return Address(mapped_host, mapped_port, app_tls(settings.app_ca_path))
 
     return resolve
 
@@ -45,7 +53,14 @@ def build(ctx: Context) -> Engine:
     kube_secrets = KubeSecrets(ctx.kube)
     objects = CustomObjects(ctx.kube)
     rds = RdsPasswords(ctx.aws)
-    database = DatabaseReader(objects, secrets, rds, endpoint_resolver(ctx.settings))
+    database = DatabaseReader(
+        objects,
+        secrets,
+        rds,
+        endpoint_resolver(ctx.settings),
+        region=ctx.settings.aws.region,
+        admin_tls=operator_tls(ctx.settings.db_ca_bundle),
+    )
     kms = Kms.in_own_account(ctx.aws)
     return ctx.engine(
         [
@@ -55,6 +70,7 @@ def build(ctx: Context) -> Engine:
                 secrets, kms, rds, ctx.settings.name_prefix, value_seconds=6 * ctx.resync_seconds("UpskillSecret")
             ),
             ProxyAccessAdapter(objects),
+            CaConfigMapAdapter(ctx.kube, ctx.settings.db_ca_bundle),
             KubeSecretSyncAdapter(kube_secrets),
             RestartAdapter(Workloads(ctx.kube)),
         ]
