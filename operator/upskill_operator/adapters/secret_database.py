@@ -166,14 +166,15 @@ class DatabaseReader:
         self._region = region
         self._admin_tls = dict(admin_tls) if admin_tls is not None else operator_tls(None)
 
-    def resolve(self, namespace: str, source: DatabaseSource) -> Resolved:
+    def resolve(self, namespace: str, source: DatabaseSource, name: str = "") -> Resolved:
+        """``name``: the UpskillSecret asking (the oldest of several naming one user keeps it)."""
         what = f"UpskillDatabase {source.ref}"
         found = self._objects.get(API_GROUP, API_VERSION, namespace, database.KIND.plural, source.ref)
         if found is None:
             raise Waiting(f"waiting for {what}: it does not exist in namespace {namespace}")
         status, dbname = self._parse(found, what)
         login = check_auth(source, found.get("spec") or {}, what)
-        self._same_auth(namespace, source, login, found.get("spec") or {}, what)
+        self._same_auth(namespace, name, source, login, found.get("spec") or {}, what)
         if not _ready(found):
             raise Waiting(f"waiting for {what} to be Ready")
         host = getattr(status.endpoints, _ENDPOINT_FIELDS[source.endpoint], None) if status.endpoints else None
@@ -205,26 +206,41 @@ class DatabaseReader:
         return Resolved(origin=f"{what} ({source.endpoint})", content=content, database=origin)
 
     def _same_auth(
-        self, namespace: str, source: DatabaseSource, login: str, spec: Mapping[str, Any], what: str
+        self, namespace: str, me: str, source: DatabaseSource, login: str, spec: Mapping[str, Any], what: str
     ) -> None:
-        """Two UpskillSecrets naming one user of this database must agree on ``auth`` (one role, one way in)."""
+        """One UpskillSecret per user of a database: each keeps its own password (and RDS Proxy takes one secret
+        per user), so a second one would undo the first's on every pass. The oldest keeps the user."""
         if source.user is None:
             return
         proxy_iam = _proxy_iam(spec)
-        for other in self._objects.list(API_GROUP, API_VERSION, namespace, secret_kind.KIND.plural):
+        others = self._objects.list(API_GROUP, API_VERSION, namespace, secret_kind.KIND.plural)
+        created = {
+            str(mapping(o, "metadata").get("name")): mapping(o, "metadata").get("creationTimestamp") for o in others
+        }
+        mine = (str(created.get(me) or "~"), me)  # not listed yet: it is the newest
+        for other in others:
+            meta = mapping(other, "metadata")
             theirs = mapping(mapping(mapping(other, "spec"), "source"), "database")
-            if theirs.get("ref") != source.ref or theirs.get("user") != source.user:
+            if theirs.get("ref") != source.ref or theirs.get("user") != source.user or meta.get("name") == me:
                 continue
+            if meta.get("deletionTimestamp"):
+                continue
+            name = meta.get("name")
             try:
                 their_login = DatabaseSource.model_validate(dict(theirs)).login(proxy_iam)
             except ValidationError:
                 continue
             if their_login != login:
-                name = mapping(other, "metadata").get("name")
                 raise TerminalError(
                     f"spec.source.database.auth: {login}, but UpskillSecret {name} has spec.source.database.auth:"
                     f" {their_login} for the same user {source.user} of {what}; one user logs in one way",
                     reason="AuthConflict",
+                )
+            if (str(meta.get("creationTimestamp") or ""), str(name)) < mine:
+                raise TerminalError(
+                    f"spec.source.database.user: {source.user} of {what} is already kept by UpskillSecret {name};"
+                    " one UpskillSecret per database user (each keeps its own password): name another user",
+                    reason="UserTaken",
                 )
 
     def _app_user(

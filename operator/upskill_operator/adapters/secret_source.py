@@ -53,7 +53,7 @@ class SourceAdapter(ReadOnlyStep):
         if source.from_secret is not None:
             return self._from_secret(target.namespace, source.from_secret)
         if source.database is not None:
-            return self._database.resolve(target.namespace, source.database)
+            return self._database.resolve(target.namespace, source.database, target.name)
         raise AssertionError("the model guarantees exactly one source")
 
     def _from_secret(self, namespace: str, source: FromSecretSource) -> Resolved:

@@ -144,6 +144,8 @@ class ClusterBacker:
                     sql.Identifier(username), sql.Literal(password)
                 )
             )
+            # Aurora's master (rds_superuser) may grant rds_iam to the users it makes: PostgreSQL 16+ needs ADMIN
+            conn.execute(sql.SQL("GRANT rds_iam TO {} WITH ADMIN OPTION").format(sql.Identifier(username)))
             self._passwords[username] = password
         elif known != password:
             replace_secret_value(secret, {**value, "password": known})
