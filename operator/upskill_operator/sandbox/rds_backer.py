@@ -145,7 +145,8 @@ class ClusterBacker:
                 )
             )
             # Aurora's master (rds_superuser) may grant rds_iam to the users it makes: PostgreSQL 16+ needs ADMIN
-            conn.execute(sql.SQL("GRANT rds_iam TO {} WITH ADMIN OPTION").format(sql.Identifier(username)))
+            if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'rds_iam'").fetchone():
+                conn.execute(sql.SQL("GRANT rds_iam TO {} WITH ADMIN OPTION").format(sql.Identifier(username)))
             self._passwords[username] = password
         elif known != password:
             replace_secret_value(secret, {**value, "password": known})
