@@ -162,10 +162,11 @@ class Fronts:
         )
 
     def _internal_password(self, user: str, dbname: str) -> str | None:
-        """A role in rds_iam gets (once) a random password only the front knows; others: None."""
+        """A role in rds_iam (inheriting it: the master holds it with ADMIN only) gets (once) a random password only
+        the front knows; others: None."""
         with psycopg.connect(self.backends.admin_conninfo(), autocommit=True) as conn:
             row = conn.execute(
-                "SELECT pg_has_role(r.oid, 'rds_iam', 'MEMBER') FROM pg_roles r WHERE r.rolname = %s", (user,)
+                "SELECT pg_has_role(r.oid, 'rds_iam', 'USAGE') FROM pg_roles r WHERE r.rolname = %s", (user,)
             ).fetchone()
             if not row or not row[0] or user == self.backends.admin_user:
                 return None

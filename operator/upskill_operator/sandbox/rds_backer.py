@@ -144,9 +144,12 @@ class ClusterBacker:
                     sql.Identifier(username), sql.Literal(password)
                 )
             )
-            # Aurora's master (rds_superuser) may grant rds_iam to the users it makes: PostgreSQL 16+ needs ADMIN
+            # Aurora's master (rds_superuser) may grant rds_iam to the users it makes (PostgreSQL 16+ needs ADMIN)
+            # without having to log in with IAM itself: no INHERIT, so the fronts (USAGE) do not treat it as IAM
             if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'rds_iam'").fetchone():
-                conn.execute(sql.SQL("GRANT rds_iam TO {} WITH ADMIN OPTION").format(sql.Identifier(username)))
+                conn.execute(
+                    sql.SQL("GRANT rds_iam TO {} WITH ADMIN OPTION, INHERIT FALSE").format(sql.Identifier(username))
+                )
             self._passwords[username] = password
         elif known != password:
             replace_secret_value(secret, {**value, "password": known})
