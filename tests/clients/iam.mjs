@@ -2,16 +2,23 @@
 // worker-env keys (PGHOST PGPORT PGDATABASE PGUSER AWS_REGION PGSSLROOTCERT); then a password
 // login for the same user must be refused (IAM_CHECK_PASSWORD, optional: the harness passes the
 // user's real password from Secrets Manager so the refusal is about the auth mode, not a typo).
-// TLS: verify-full against the delivered PGSSLROOTCERT (PGSSLMODE, when set, wins).
+// TLS: verified against the delivered PGSSLROOTCERT.
 import { Signer } from "@aws-sdk/rds-signer";
+import { readFileSync } from "node:fs";
 import pg from "pg";
 import { env, refusedWith, run } from "./lib.mjs";
 
-function url() {
-  const host = env("PGHOST");
-  const port = env("PGPORT");
-  const q = new URLSearchParams({ sslmode: process.env.PGSSLMODE || "verify-full", sslrootcert: env("PGSSLROOTCERT") });
-  return `postgresql://${encodeURIComponent(env("PGUSER"))}@${host}:${port}/${encodeURIComponent(env("PGDATABASE"))}?${q}`;
+// node-pg: a connection string's (absent) password would override the password callback, so the fields go in
+// one by one; TLS verifies the server against the delivered CA file (rejectUnauthorized is node's default).
+function config(password) {
+  return {
+    host: env("PGHOST"),
+    port: Number(env("PGPORT")),
+    user: env("PGUSER"),
+    database: env("PGDATABASE"),
+    ssl: { ca: readFileSync(env("PGSSLROOTCERT"), "utf8") },
+    password,
+  };
 }
 
 await run(async (state) => {
@@ -22,7 +29,7 @@ await run(async (state) => {
     region: env("AWS_REGION"),
   });
   state.step = "token-login";
-  const client = new pg.Client({ connectionString: url(), password: () => signer.getAuthToken() });
+  const client = new pg.Client(config(() => signer.getAuthToken()));
   await client.connect();
   let who;
   try {
@@ -33,7 +40,7 @@ await run(async (state) => {
   if (who.u !== env("PGUSER")) throw new Error(`connected as ${who.u}, expected ${env("PGUSER")}`);
   state.step = "password-login";
   const sqlstate = await refusedWith(async () => {
-    const c = new pg.Client({ connectionString: url(), password: process.env.IAM_CHECK_PASSWORD || "not-a-token-password" });
+    const c = new pg.Client(config(process.env.IAM_CHECK_PASSWORD || "not-a-token-password"));
     try {
       await c.connect();
     } finally {
