@@ -84,6 +84,9 @@ RECONCILE_CASES = {
     ),
     "AbsentAndNotWantedNoCreate": Case([Observation(exists=False, up_to_date=True)], State.READY, [], "Available"),
     "UpdateNeeded": Case([STALE, SYNCED], State.READY, ["update"], "Available"),
+    # A table's creation: the observe after CreateTable and after the TTL/PITR writes is built from their
+    # answers (no read), and the engine takes it as it takes any observation: Ready in the same pass.
+    "CreateThenUpdateFromAnswers": Case([ABSENT, STALE, SYNCED], State.READY, ["create", "update"], "Available"),
     "UpdateNotConverging": Case([STALE], State.RECOVERABLE, ["update"], "NotConverged"),
     "UpdateRefusedByAws": Case(
         [STALE],

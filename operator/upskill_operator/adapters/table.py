@@ -22,7 +22,7 @@ from upskill_operator.adapters.kms_key import spec_key_arn
 from upskill_operator.adapters.naming import aws_name, rival_namespaces
 from upskill_operator.adapters.read_memory import Cadence, Memory
 from upskill_operator.adapters.table_diff import Plan, plan_changes
-from upskill_operator.adapters.table_reads import TableReads, after_create, fingerprint, settled_ttl
+from upskill_operator.adapters.table_reads import TableReads, after_create, fingerprint, settled_ttl, ttl_answer
 from upskill_operator.adapters.table_state import (
     ObservedTable,
     TableState,
@@ -47,6 +47,8 @@ class TableObservation(Observation):
 
     table: ObservedTable | None = None
     plan: Plan | None = None
+    described: Mapping[str, Any] | None = None
+    """The table answer this observation parsed (DescribeTable's, or CreateTable's)."""
 
 
 def _existed(target: Target) -> bool:
@@ -122,6 +124,7 @@ class TableAdapter:
             else {"tableName": name},  # publish nothing of a foreign table
             table=observed,
             plan=plan,
+            described=raw,
         )
 
     def _read(
@@ -155,17 +158,22 @@ class TableAdapter:
         self.reads.remember(target.uid, "", after_create(target.generation, created, desired.tags))
 
     def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
-        """Apply the observed plan: tags, TTL, PITR, then at most one UpdateTable."""
+        """Apply the observed plan: tags, TTL, PITR, then at most one UpdateTable.
+
+        The answers stand for the state they wrote (:mod:`.table_reads`), so the confirming observe reads
+        only what an answer does not cover: the tags after a tag write, the table after an UpdateTable.
+        """
         table, plan = self._current(target, outputs, observed)
         known = self.reads.peek(target.uid)
         self.reads.forget(target.uid)  # until every write below went through
-        backups = None
+        ttl = backups = None
         if plan.tags_to_remove:
             self.dynamodb.untag_resource(table.arn, plan.tags_to_remove)
         if plan.tags_to_set:
             self.dynamodb.tag_resource(table.arn, plan.tags_to_set)
         if plan.ttl is not None:
-            self.dynamodb.update_time_to_live(table.name, enabled=plan.ttl[0], attribute_name=plan.ttl[1])
+            accepted = self.dynamodb.update_time_to_live(table.name, enabled=plan.ttl[0], attribute_name=plan.ttl[1])
+            ttl = ttl_answer(accepted) if accepted else None
         if plan.pitr is not None:
             backups = self.dynamodb.update_continuous_backups(
                 table.name, enabled=plan.pitr[0], recovery_period_days=plan.pitr[1]
@@ -180,9 +188,10 @@ class TableAdapter:
                 replace(
                     reads,
                     fingerprint=None if plan.table_update is not None else reads.fingerprint,
-                    ttl=None if plan.ttl is not None else reads.ttl,
+                    ttl=ttl or (None if plan.ttl is not None else reads.ttl),
                     backups=backups or (None if plan.pitr is not None else reads.backups),
                     tags=None if plan.tags_to_set or plan.tags_to_remove else reads.tags,
+                    created=_described(observed) if plan.table_update is None else None,
                 ),
                 carried=known,
             )
@@ -224,6 +233,10 @@ def observed_with_key_arn(observed: ObservedTable, kms: Kms) -> ObservedTable:
         return replace(observed, kms_key=kms.key_arn(observed.kms_key))
     except NotFoundError:
         return observed  # a key we cannot resolve simply differs from the spec's
+
+
+def _described(observed: Observation) -> Mapping[str, Any] | None:
+    return observed.described if isinstance(observed, TableObservation) else None
 
 
 def _outputs(observed: ObservedTable, plan: Plan) -> dict[str, Any]:

@@ -7,12 +7,16 @@ and ListTagsOfResource (the deep reads) are reused from the last pass while all 
 - the spec's generation is the one they were read under;
 - DescribeTable shows the same managed facts as then (its :func:`fingerprint`; the states AWS
   moves by itself, such as CREATING to ACTIVE, are left out);
-- no write touched them since: a TTL or tag write drops that fact (read again next), the answer of
-  UpdateContinuousBackups is the new backups fact, and after an UpdateTable the next DescribeTable
-  is taken as the new fingerprint.
+- no write touched them since: a tag write drops the tags (read again next), the answers of
+  UpdateTimeToLive (:func:`ttl_answer`) and UpdateContinuousBackups are the new TTL and backups
+  facts, and after an UpdateTable the next DescribeTable is taken as the new fingerprint.
 
 A table just created has TTL and PITR off and exactly the tags CreateTable carried, and the
 CreateTable answer stands in for the DescribeTable right after it: the first observe reads nothing.
+Likewise, after writes without an UpdateTable, the pass's DescribeTable (or CreateTable) answer
+stands in for the confirming DescribeTable: creation to Ready is CreateTable plus the TTL and PITR
+writes, with no read after them. The answers are confirmed by the next deep read (the cadence
+above); a crash between a write and that read loses the memory, so the next pass reads everything.
 Pure data and functions; the adapter does the I/O.
 """
 
@@ -24,7 +28,7 @@ from typing import Any
 
 from upskill_operator.adapters.table_state import ObservedTable, observed_table
 
-__all__ = ["TableReads", "after_create", "fingerprint", "settled_ttl"]
+__all__ = ["TableReads", "after_create", "fingerprint", "settled_ttl", "ttl_answer"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,8 @@ class TableReads:
     backups: Mapping[str, Any] | None = None
     tags: Mapping[str, str] | None = None
     created: Mapping[str, Any] | None = None
-    """The CreateTable answer, used once instead of the DescribeTable that would follow it."""
+    """A table answer (CreateTable's, or this pass's DescribeTable after our writes), used once instead of the
+    DescribeTable that would follow it."""
 
 
 def fingerprint(table: Mapping[str, Any]) -> ObservedTable:
@@ -63,3 +68,9 @@ def after_create(generation: int, created: Mapping[str, Any], tags: Mapping[str,
         tags=dict(tags),
         created=created,
     )
+
+
+def ttl_answer(accepted: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The TTL description an UpdateTimeToLive answer (its ``TimeToLiveSpecification``) stands for."""
+    status = "ENABLED" if accepted.get("Enabled") else "DISABLED"
+    return {"TimeToLiveStatus": status, "AttributeName": accepted.get("AttributeName")}

@@ -133,8 +133,8 @@ class DynamoDB(Facade):
         description: AwsDict = self.call("DescribeTimeToLive", TableName=table_name).get("TimeToLiveDescription", {})
         return description
 
-    def update_time_to_live(self, table_name: str, *, enabled: bool, attribute_name: str) -> None:
-        """Enable or disable TTL.
+    def update_time_to_live(self, table_name: str, *, enabled: bool, attribute_name: str) -> AwsDict:
+        """Enable or disable TTL; returns the ``TimeToLiveSpecification`` AWS answers with (what it accepted).
 
         AWS allows one TTL change per table per hour or so and answers a second one
         with a ValidationException: that is a wait, not a broken spec, so it is
@@ -142,11 +142,13 @@ class DynamoDB(Facade):
         """
         spec = {"Enabled": enabled, "AttributeName": attribute_name}
         try:
-            self.call("UpdateTimeToLive", TableName=table_name, TimeToLiveSpecification=spec)
+            response = self.call("UpdateTimeToLive", TableName=table_name, TimeToLiveSpecification=spec)
         except AwsTerminalError as exc:
             if exc.reason == "ValidationException" and "multiple times" in str(exc).lower():
                 raise AwsRecoverableError(str(exc), reason="TimeToLiveCooldown") from None
             raise
+        accepted: AwsDict = response.get("TimeToLiveSpecification") or {}
+        return accepted
 
     def describe_continuous_backups(self, table_name: str) -> AwsDict:
         """The ``ContinuousBackupsDescription`` (PITR status and recovery period)."""
