@@ -172,12 +172,12 @@ def test_with_only_kubeconfig_check_reaches_aws_the_fronts_and_postgresql(
 
 
 def test_check_passes_with_only_kubeconfig(bed: Bed, only_kubeconfig: None, capsys: pytest.CaptureFixture[str]) -> None:
-    """Every delivered value works unedited (needs the example stack of contract §4: app users on the proxies)."""
+    """Every delivered value works unedited: password URLs of the app users, the IAM consumer's fields, tables."""
     code, out, rows = run_check(bed, capsys)
     assert code == 0, out
     assert all(line.endswith("ok") for line in rows.values()), out
     secrets = {name for kind, name, _ in rows if kind == "UpskillSecret"}
-    assert {"auth-db-url", "course-db-url", "course-db-read-url"} <= secrets, out
+    assert {"auth-db-url", "course-db-url", "course-db-read-url", "progress-worker-db"} <= secrets, out
     for table, (config_map, prefix) in table_configmaps(bed).items():
         indexes = json.loads(configmap_data(bed.kube, NAMESPACE, config_map)[f"{prefix}INDEXES"])
         expected = {"DescribeTable", "Query", *(f"Query:{i['name']}" for i in indexes)}
