@@ -13,7 +13,6 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from pydantic import SecretStr
 
-from db.password_auth import app_roles_need_passwords
 from upskill_operator.adapters.secret_login import Logins
 from upskill_operator.adapters.secret_value import AppUser
 from upskill_operator.aws.secretsmanager import PasswordPolicy
@@ -27,18 +26,12 @@ PASSWORD = SecretStr("grant-Secret-1")
 DENIED = "42501"
 
 
-@pytest.fixture(scope="module")
-def password_auth(pg_server: str) -> Iterator[None]:
-    with app_roles_need_passwords(pg_server):
-        yield
-
-
 Target = tuple[dict[str, Any], str, str, SecretStr]
 """(server keywords, dbname, master user, master password)."""
 
 
 @pytest.fixture
-def databases(pg_server: str, password_auth: None) -> Iterator[Callable[[str], Target]]:
+def databases(pg_server: str) -> Iterator[Callable[[str], Target]]:
     """Make a fresh database with one built-in set applied (as the operator does: one set per database)."""
     made: list[str] = []
 

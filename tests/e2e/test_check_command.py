@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
