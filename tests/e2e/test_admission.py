@@ -9,8 +9,10 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import kubernetes
 import pytest
 
+from upskill_operator.kube.client import load_configuration
 from upskill_operator.sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import Bed, wait_for
@@ -42,7 +44,14 @@ def _listening(port: int) -> bool:
 
 
 def review(
-    url: str, plural: str, kind: str, operation: str, spec: Any, old_spec: Any = None, old_status: Any = None
+    url: str,
+    plural: str,
+    kind: str,
+    operation: str,
+    spec: Any,
+    old_spec: Any = None,
+    old_status: Any = None,
+    namespace: str = "e2e",
 ) -> dict[str, Any]:
     """POST one AdmissionReview and return its response part."""
 
@@ -52,7 +61,7 @@ def review(
         found = {
             "apiVersion": "upskill.io/v1alpha1",
             "kind": kind,
-            "metadata": {"name": "x", "namespace": "e2e", "uid": "u"},
+            "metadata": {"name": "x", "namespace": namespace, "uid": "u"},
             "spec": s,
         }
         return {**found, "status": status} if status is not None else found
@@ -69,7 +78,7 @@ def review(
             "requestKind": gvk,
             "requestResource": gvr,
             "name": "x",
-            "namespace": "e2e",
+            "namespace": namespace,
             "operation": operation,
             "userInfo": {"username": "alice"},
             "object": obj(spec),
@@ -159,3 +168,48 @@ def test_a_version_aws_retired_is_kept_for_a_cluster_that_runs_it(webhook: str) 
     args = ("upskilldatabases", "UpskillDatabase", "UPDATE", changed, spec)
     assert review(webhook, *args, old_status=running)["allowed"] is True
     assert review(webhook, *args)["allowed"] is False
+
+
+def test_a_secret_whose_auth_cannot_log_in_to_its_database_is_refused(webhook: str, bed: Bed) -> None:
+    """The webhook reads the UpskillDatabase a database source names and refuses what its proxy would."""
+    namespace = "adm-auth"
+    bed.kube.apply_manifest({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    db = {
+        "apiVersion": "upskill.io/v1alpha1",
+        "kind": "UpskillDatabase",
+        "metadata": {"name": "authdb", "namespace": namespace},
+        "spec": {
+            "engineVersion": "16.4",
+            "databaseName": "auth",
+            "capacity": {"serverless": {"minACU": 0, "maxACU": 4}},
+            "network": {"subnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]},
+            "proxy": {"iamAuth": "Required"},
+        },
+    }
+    bed.kube.apply_manifest(db)
+    try:
+
+        def secret(**database: Any) -> dict[str, Any]:
+            return {
+                "source": {"database": {"ref": "authdb", "endpoint": "proxy", **database}},
+                "target": {"secretName": "env", "key": "AUTH_DB_URL"},
+            }
+
+        refused = review(
+            webhook, "upskillsecrets", "UpskillSecret", "CREATE", secret(auth="Password"), namespace=namespace
+        )
+        assert refused["allowed"] is False
+        message = refused["status"]["message"]
+        assert "spec.source.database.auth: Password" in message
+        assert "spec.proxy.iamAuth: Required" in message
+        for fine in (secret(auth="IAM"), secret(), secret(user="app_user", auth="Password")):
+            answer = review(webhook, "upskillsecrets", "UpskillSecret", "CREATE", fine, namespace=namespace)
+            assert answer["allowed"] is True, answer
+        missing = {**secret(auth="Password"), "source": {"database": {"ref": "not-yet", "auth": "Password"}}}
+        assert review(webhook, "upskillsecrets", "UpskillSecret", "CREATE", missing, namespace=namespace)["allowed"]
+    finally:
+        api = kubernetes.client.ApiClient(load_configuration(bed.settings.kubeconfig))
+        with api:
+            kubernetes.client.CustomObjectsApi(api).delete_namespaced_custom_object(
+                "upskill.io", "v1alpha1", namespace, "upskilldatabases", "authdb"
+            )

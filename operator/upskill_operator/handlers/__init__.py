@@ -24,7 +24,7 @@ def build_registry(settings: Settings) -> kopf.OperatorRegistry:
     for info in IMPLEMENTED:
         resource.register(registry, info, settings)
         if settings.webhook_port:  # kopf refuses admission handlers without a webhook server
-            admission.register(registry, info)
+            admission.register(registry, info, settings)
     probes.register(registry, IMPLEMENTED)
     migrations.register(registry, IMPLEMENTED)
     secret.register(registry, settings)
