@@ -215,7 +215,11 @@ def test_a_forged_master_secret_arn_reads_only_the_databases_own_secret(
             DATABASES, "db", database_spec(), status={**database_status(victim_master), "clusterIdentifier": own_id}
         )
         a.apply(
-            SECRETS, "url", secret_spec(source={"database": {"ref": "db"}}, target={"secretName": "app", "key": "U"})
+            SECRETS,
+            "url",  # the writer: the master logs in with its password there (the proxy's entry requires IAM)
+            secret_spec(
+                source={"database": {"ref": "db", "endpoint": "writer"}}, target={"secretName": "app", "key": "U"}
+            ),
         )
         a.bed.start_operator()
 

@@ -91,11 +91,12 @@ def test_a_new_table_posts_created_then_ready_and_a_resync_loop_posts_nothing(
     bed.apply(table_doc(name, ttlAttribute="gone"))  # DynamoDB changes TTL in two steps: off, then on
     ready(bed, name)
     changes = wait_for(
-        lambda: len(got := summary(bed, "UpskillTable", name)[seen:]) >= 2 and got, 20, "the TTL change's Events"
+        lambda: len(got := summary(bed, "UpskillTable", name)[seen:]) >= 3 and got, 20, "the TTL change's Events"
     )
     assert changes == [
         ("Normal", "Updated", "table: spec.ttlAttribute (disable first)"),
         ("Normal", "Updated", "table: spec.ttlAttribute"),
+        ("Normal", "Updated", "connection: data.TTL_ATTRIBUTE"),  # the ConfigMap names the TTL attribute
     ], "Ready all along: no second Ready Event"
 
 

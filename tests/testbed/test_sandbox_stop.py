@@ -39,7 +39,7 @@ def test_sigterm_stops_the_servers_closes_the_ports_and_exits_0(tmp_path: Path) 
         lines.append(line)
         if "PostgreSQL" in line:
             break
-    found = re.search(r"host=(/tmp/upg-[^/\s]+)/s", "".join(lines))
+    found = re.search(r"primary (/tmp/upg-[^/\s]+)/s:", "".join(lines))
     assert found, "".join(lines)
     base = found.group(1)
     children = [p for p in psutil.process_iter(["cmdline"]) if base in " ".join(p.info["cmdline"] or [])]
