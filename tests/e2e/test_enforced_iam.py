@@ -10,6 +10,7 @@ with the same credentials in ``test_enforced_iam_abuses.py``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import time
@@ -25,10 +26,9 @@ from upskill_operator.config import AwsSettings, Settings
 from upskill_operator.kube.client import load_configuration
 from upskill_operator.models import KINDS
 from upskill_operator.models.common import API_GROUP, API_VERSION
+from upskill_operator.sandbox.dataplane import DataPlane
 from upskill_operator.sandbox.iam_enforcer import IamEnforcer
 from upskill_operator.sandbox.iam_principal import OperatorPrincipal, operator_principal
-from upskill_operator.sandbox.postgres import postgres
-from upskill_operator.sandbox.rds_backer import ClusterBacker
 from upskill_operator.sandbox.stack import find_manifests, load_manifests
 
 from e2e.conftest import API, REGION, Bed, CallLog, emulators, is_ready
@@ -154,11 +154,12 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     enforcer = IamEnforcer()
     with (
         emulators(REGION, enforcer) as (aws, kube),
-        postgres() as pg_url,
-        ClusterBacker(pg_url) as backer,
         pytest.MonkeyPatch.context() as env,
+        contextlib.ExitStack() as stack,
     ):
         principal = operator_principal(aws, REGION)
+        keys = {principal.env["AWS_ACCESS_KEY_ID"]: principal.env["AWS_SECRET_ACCESS_KEY"]}  # its IAM auth tokens
+        plane = stack.enter_context(DataPlane(workdir / "plane", signing_keys=keys))
         for key, value in principal.env.items():
             env.setenv(key, value)  # the operator's credential chain: the role's session, as IRSA gives it
         kube.apply_manifest({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})
@@ -169,7 +170,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             resync_seconds=600,
             kind_resync_seconds={},
             requeue_seconds=0.5,
-            endpoint_map=backer.endpoint_map(),
+            **plane.settings_overrides(),
             proxy_role_boundary_arn=principal.boundary_arn,
         )
         bed = Bed(aws=aws, kube=kube, settings=settings, calls=CallLog())

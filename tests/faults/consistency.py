@@ -11,6 +11,7 @@ human-readable problems: empty means consistent.
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -111,8 +112,9 @@ def _table(obj: Mapping[str, Any], inv: Inventory, c: Clients, kube: KubeServer,
     connection = obj["spec"].get("connection")
     if connection:
         cm = kube.get("v1", "configmaps", ns, connection["configMapName"]) or {}
-        if (cm.get("data") or {}).get("TABLE_ARN") != table["TableArn"]:
-            out.append(f"ConfigMap {connection['configMapName']} TABLE_ARN != {table['TableArn']}")
+        key = f"{connection.get('keyPrefix', '')}TABLE_ARN"
+        if (cm.get("data") or {}).get(key) != table["TableArn"]:
+            out.append(f"ConfigMap {connection['configMapName']} {key} != {table['TableArn']}")
 
 
 def _database(obj: Mapping[str, Any], inv: Inventory, c: Clients, out: list[str]) -> None:
@@ -178,9 +180,26 @@ def _secret(obj: Mapping[str, Any], inv: Inventory, c: Clients, kube: KubeServer
     target = spec.get("target") or {}
     value = c.sm.get_secret_value(SecretId=secret["ARN"])["SecretString"]
     kube_secret = kube.get("v1", "secrets", ns, target["secretName"]) or {}
-    raw = (kube_secret.get("data") or {}).get(target["key"])
-    if raw is None or base64.b64decode(raw).decode() != value:
-        out.append(f"Secret {target['secretName']}/{target['key']} does not hold the AWSCURRENT value")
+    data = kube_secret.get("data") or {}
+    for key, want in _delivered(spec, target, value).items():
+        raw = data.get(key)
+        if raw is None or base64.b64decode(raw).decode() != want:
+            out.append(f"Secret {target['secretName']}/{key} does not hold the AWSCURRENT value")
+
+
+def _delivered(spec: Mapping[str, Any], target: Mapping[str, Any], value: str) -> dict[str, str]:
+    """Key -> what the Kubernetes Secret must hold for AWSCURRENT: the value itself, or for an application
+    user (whose secret is its credential record) the record's url, or the mapped fields (``target.keys``)."""
+    try:
+        record = json.loads(value)
+    except ValueError:
+        record = None
+    if target.get("keys"):
+        return {m["key"]: str(record.get(m["field"], "")) for m in target["keys"]} if isinstance(record, dict) else {}
+    database = (spec.get("source") or {}).get("database") or {}
+    if isinstance(record, dict) and database.get("user") and database.get("format", "url") == "url":
+        return {target["key"]: str(record.get("url", ""))}
+    return {target["key"]: value}
 
 
 def restart_problems(

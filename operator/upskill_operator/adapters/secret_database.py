@@ -177,6 +177,8 @@ class DatabaseReader:
         self._same_auth(namespace, name, source, login, found.get("spec") or {}, what)
         if not _ready(found):
             raise Waiting(f"waiting for {what} to be Ready")
+        if source.member_of and (found.get("spec") or {}).get("migrations") and not _migrated(found):
+            raise Waiting(f"waiting for the migrations of {what} (they create the memberOf group roles)")
         host = getattr(status.endpoints, _ENDPOINT_FIELDS[source.endpoint], None) if status.endpoints else None
         if not host:
             raise Waiting(f"waiting for {what} to report its {source.endpoint} endpoint")
@@ -342,6 +344,11 @@ def check_auth(source: DatabaseSource, spec: Mapping[str, Any], what: str) -> st
     else:
         return login
     raise TerminalError(f"{field}, but {problem}", reason="AuthContradiction")
+
+
+def _migrated(found: Mapping[str, Any]) -> bool:
+    conditions = (found.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "MigrationsApplied" and c.get("status") == "True" for c in conditions)
 
 
 def _ready(found: Mapping[str, Any]) -> bool:

@@ -30,10 +30,12 @@ SIGNING_KEYS = {"testing": "testing"}
 class DataPlane:
     """Start with ``with DataPlane(workdir) as plane:``; everything stops, and temp folders go, on exit."""
 
-    def __init__(self, workdir: Path, *, standby: bool = True) -> None:
+    def __init__(self, workdir: Path, *, standby: bool = True, signing_keys: dict[str, str] | None = None) -> None:
+        """``signing_keys``: access key id -> secret key whose IAM auth tokens the fronts accept (the sandbox's)."""
         self.workdir = Path(workdir).resolve()
         self.standby = standby
         self.map_file = self.workdir / "endpoints.json"
+        self.signing_keys = dict(SIGNING_KEYS if signing_keys is None else signing_keys)
         self._servers: Any = None
         self._fronts: Fronts | None = None
         self.backer: ClusterBacker | None = None
@@ -48,7 +50,7 @@ class DataPlane:
             self._servers = bed_servers(standby=self.standby)
             self.backends, _ = self._servers.__enter__()
             self.backer = ClusterBacker(self.backends.admin_conninfo()).start()
-            self._fronts = Fronts(self.backends, self.tls, self.map_file, SIGNING_KEYS)
+            self._fronts = Fronts(self.backends, self.tls, self.map_file, self.signing_keys)
             self._fronts.__enter__()
         except BaseException:
             self.stop()
