@@ -72,3 +72,21 @@ def run_node(script: str, env: dict[str, str], timeout: float = 120.0) -> dict[s
     assert done.returncode == 0, failure
     assert result.get("ok"), failure
     return result
+
+
+def wait_stack_ready(kube: Any, docs: list[dict[str, Any]], namespace: str, timeout: float = 240) -> None:
+    """Until every upskill object of ``docs`` is Ready in ``namespace`` (the example stack, applied)."""
+    from upskill_operator.sandbox.stack import _plural
+
+    from e2e.conftest import API, is_ready, wait_for
+
+    ours = [d for d in docs if _plural(d["kind"])]
+
+    def not_ready() -> list[str]:
+        return [
+            f"{d['kind']}/{d['metadata']['name']}"
+            for d in ours
+            if not is_ready(kube.get(API, str(_plural(d["kind"])), namespace, d["metadata"]["name"]))
+        ]
+
+    wait_for(lambda: not not_ready() or None, timeout, "every object of the example stack Ready")

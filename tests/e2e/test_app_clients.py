@@ -17,10 +17,10 @@ from upskill_operator.config import AwsSettings, Settings
 from upskill_operator.sandbox.aws import MotoServer, aws_env
 from upskill_operator.sandbox.kube import KubeServer
 from upskill_operator.sandbox.operator_thread import OperatorThread
-from upskill_operator.sandbox.stack import _plural, find_manifests, load_manifests
+from upskill_operator.sandbox.stack import find_manifests, load_manifests
 
-from e2e.clients_support import configmap_data, run_node, secret_data
-from e2e.conftest import API, REGION, emulators, is_ready, wait_for
+from e2e.clients_support import configmap_data, run_node, secret_data, wait_stack_ready
+from e2e.conftest import REGION, emulators, wait_for
 
 NAMESPACE = "upskill"
 TABLE_CONFIGMAPS = ("notifications-table", "activity-stream-table", "analytics-events-table")
@@ -82,16 +82,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         with OperatorThread(settings):
             for doc in docs:
                 kube.apply_manifest(doc)
-            ours = [d for d in docs if _plural(d["kind"])]
-
-            def not_ready() -> list[str]:
-                return [
-                    f"{d['kind']}/{d['metadata']['name']}"
-                    for d in ours
-                    if not is_ready(kube.get(API, str(_plural(d["kind"])), NAMESPACE, d["metadata"]["name"]))
-                ]
-
-            wait_for(lambda: not not_ready() or None, 240, "every object of the example stack Ready")
+            wait_stack_ready(kube, docs, NAMESPACE)
             yield Stack(aws=aws, kube=kube, docs=docs)
 
 

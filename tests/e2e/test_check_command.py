@@ -25,10 +25,15 @@ from upskill_operator.sandbox.aws import MotoServer
 from upskill_operator.sandbox.dataplane import DataPlane
 from upskill_operator.sandbox.kube import KubeServer
 from upskill_operator.sandbox.operator_thread import OperatorThread
-from upskill_operator.sandbox.stack import _plural, add_sandbox_extension, find_manifests, load_manifests
+from upskill_operator.sandbox.stack import (
+    add_sandbox_extension,
+    find_manifests,
+    load_manifests,
+    sandbox_extension,
+)
 
-from e2e.clients_support import configmap_data, secret_data
-from e2e.conftest import API, REGION, emulators, is_ready, wait_for
+from e2e.clients_support import configmap_data, secret_data, wait_stack_ready
+from e2e.conftest import API, REGION, emulators
 
 NAMESPACE = "upskill"
 WRITER_URL: dict[str, Any] = {
@@ -94,27 +99,8 @@ def bed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bed]:
         with OperatorThread(settings):
             for doc in docs:
                 kube.apply_manifest(doc)
-            ours = [d for d in docs if _plural(d["kind"])]
-
-            def not_ready() -> list[str]:
-                return [
-                    f"{d['kind']}/{d['metadata']['name']}"
-                    for d in ours
-                    if not is_ready(kube.get(API, str(_plural(d["kind"])), NAMESPACE, d["metadata"]["name"]))
-                ]
-
-            wait_for(lambda: not not_ready() or None, 240, "every object of the example stack Ready")
-        add_sandbox_extension(
-            kubeconfig,
-            {
-                "awsEndpointUrl": aws.url,
-                "region": REGION,
-                "accessKeyId": "testing",
-                "secretAccessKey": "testing",
-                "endpointMapFile": str(plane.map_file),
-                "caBundle": plane.settings_overrides()["db_ca_bundle"],
-            },
-        )
+            wait_stack_ready(kube, docs, NAMESPACE)
+        add_sandbox_extension(kubeconfig, sandbox_extension(aws.url, plane))
         yield Bed(aws, kube, kubeconfig)
 
 

@@ -32,7 +32,15 @@ from upskill_operator.sandbox.display import not_ready, render_table
 from upskill_operator.sandbox.kube import KubeServer
 from upskill_operator.sandbox.operator_thread import OperatorThread
 
-__all__ = ["EXTENSION", "SandboxOptions", "add_sandbox_extension", "find_manifests", "load_manifests", "run"]
+__all__ = [
+    "EXTENSION",
+    "SandboxOptions",
+    "add_sandbox_extension",
+    "find_manifests",
+    "load_manifests",
+    "run",
+    "sandbox_extension",
+]
 
 REGION = "us-east-1"
 EXTENSION = "upskill.io/sandbox"
@@ -89,6 +97,18 @@ def _current(kube: KubeServer, applied: list[dict[str, Any]]) -> list[dict[str, 
         found = kube.get(f"{API_GROUP}/{API_VERSION}", plural, meta.get("namespace", "default"), meta["name"])
         out.append(found or {**doc, "status": {"message": "not found in the API"}})
     return out
+
+
+def sandbox_extension(aws_url: str, plane: DataPlane) -> dict[str, Any]:
+    """What ``upskill-operator check`` needs to reach the sandbox with only ``KUBECONFIG``."""
+    return {
+        "awsEndpointUrl": aws_url,
+        "region": REGION,
+        "accessKeyId": "testing",
+        "secretAccessKey": "testing",
+        "endpointMapFile": str(plane.map_file),
+        "caBundle": plane.settings_overrides()["db_ca_bundle"],
+    }
 
 
 def add_sandbox_extension(kubeconfig: Path, values: dict[str, Any]) -> None:
@@ -184,17 +204,7 @@ def _run(options: SandboxOptions) -> int:
         os.environ.update(aws_env(aws.url, REGION))  # the operator uses the normal credential chain
         aws.seed(REGION)
         kubeconfig = kube.write_kubeconfig(workdir / "kubeconfig")
-        add_sandbox_extension(
-            kubeconfig,
-            {
-                "awsEndpointUrl": aws.url,
-                "region": REGION,
-                "accessKeyId": "testing",
-                "secretAccessKey": "testing",
-                "endpointMapFile": str(plane.map_file),
-                "caBundle": plane.settings_overrides()["db_ca_bundle"],
-            },
-        )
+        add_sandbox_extension(kubeconfig, sandbox_extension(aws.url, plane))
         for text in crds.render_all().values():
             kube.apply_yaml(text)
         for namespace in sorted({d["metadata"].get("namespace", "default") for d in manifests}):
