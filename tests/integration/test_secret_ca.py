@@ -14,7 +14,7 @@ from upskill_operator.adapters.secret.ca_configmap import CA_CONFIG_MAP, CA_KEY,
 from upskill_operator.errors import TerminalError
 from upskill_operator.kube.client import Kube, load_configuration
 from upskill_operator.models.secret import SecretSpec
-from upskill_operator.reconcile.protocol import Target
+from upskill_operator.reconcile.protocol import Steps, Target
 from upskill_operator.sandbox.kube import KubeServer
 
 TARGET = {"secretName": "web-env", "key": "DB_URL"}
@@ -53,14 +53,16 @@ def target(namespace: str, name: str, spec: dict[str, Any], *, deleting: bool = 
 
 def sync(adapter: CaConfigMapAdapter, t: Target) -> None:
     """What the engine does with one observation (create, update or retire), then: now in sync."""
-    observed = adapter.observe(t, {})
-    if not observed.exists and not observed.up_to_date:
-        adapter.create(t, {})
-    elif observed.unwanted or (t.deleting and observed.exists):
-        adapter.delete(t, {}, observed, "Delete")
+    steps = Steps()
+    wanted = adapter.wanted(t, steps)
+    observed = adapter.observe(t, steps)
+    if observed.exists and (not wanted or t.deleting):
+        adapter.delete(t, steps, observed, "Delete")
+    elif not observed.exists and not observed.up_to_date:
+        adapter.create(t, steps)
     elif not observed.up_to_date:
-        adapter.update(t, {}, observed)
-    after = adapter.observe(t, {})
+        adapter.update(t, steps, observed)
+    after = adapter.observe(t, Steps())
     assert after.up_to_date, after
     assert not (t.deleting and after.exists), after
 

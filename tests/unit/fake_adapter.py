@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
+from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Steps, Target
 
-Observe = Callable[[Target, Mapping[str, Any]], Observation]
+Observe = Callable[[Target, Steps], Observation]
 
 
 @dataclass
@@ -20,6 +19,8 @@ class FakeAdapter:
     observations: list[Observation] = field(default_factory=list)
     fail_on: dict[str, Exception] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    want: bool = True
+    """What ``wanted`` answers: False scripts a part the spec no longer asks for."""
 
     def _next(self) -> Observation:
         return self.observations.pop(0) if len(self.observations) > 1 else self.observations[0]
@@ -29,17 +30,20 @@ class FakeAdapter:
         if verb in self.fail_on:
             raise self.fail_on[verb]
 
-    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
+    def wanted(self, target: Target, steps: Steps) -> bool:
+        return self.want
+
+    def observe(self, target: Target, steps: Steps) -> Observation:
         self._maybe_fail("observe")
         return self._next()
 
-    def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
+    def create(self, target: Target, steps: Steps) -> None:
         self._maybe_fail("create")
 
-    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
+    def update(self, target: Target, steps: Steps, observed: Observation) -> None:
         self._maybe_fail("update")
 
-    def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
+    def delete(self, target: Target, steps: Steps, observed: Observation, policy: DeletionPolicy) -> None:
         self._maybe_fail(f"delete:{policy}")
 
     @property

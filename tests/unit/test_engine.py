@@ -43,6 +43,7 @@ class Case:
     fail_on: dict[str, Exception] = field(default_factory=dict)
     owner_field: str | None = "spec.name"
     scopes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    wanted: bool = True
 
 
 RECONCILE_CASES = {
@@ -69,18 +70,20 @@ RECONCILE_CASES = {
     "UpToDateNoWrites": Case([SYNCED], State.READY, [], "Available"),
     "UnwantedPartDeletedDuringSync": Case(
         [
-            Observation(exists=True, owner=OURS, up_to_date=False, diff=("spec.proxy.enabled",), unwanted=True),
+            Observation(exists=True, owner=OURS, up_to_date=False, diff=("spec.proxy.enabled",)),
             Observation(exists=False, up_to_date=True),
         ],
         State.READY,
         ["delete:Delete"],
         "Available",
+        wanted=False,
     ),
     "UnwantedPartThatSurvivesDeleteNotConverged": Case(
-        [Observation(exists=True, owner=OURS, up_to_date=False, diff=("spec.proxy.enabled",), unwanted=True)],
+        [Observation(exists=True, owner=OURS, up_to_date=False, diff=("spec.proxy.enabled",))],
         State.RECOVERABLE,
         ["delete:Delete"],
         "NotConverged",
+        wanted=False,
     ),
     "AbsentAndNotWantedNoCreate": Case([Observation(exists=False, up_to_date=True)], State.READY, [], "Available"),
     "UpdateNeeded": Case([STALE, SYNCED], State.READY, ["update"], "Available"),
@@ -169,7 +172,9 @@ RECONCILE_CASES = {
 
 @pytest.mark.parametrize("case", RECONCILE_CASES.values(), ids=RECONCILE_CASES.keys())
 def test_reconcile(case: Case) -> None:
-    adapter = FakeAdapter(observations=list(case.observations), fail_on=case.fail_on, owner_field=case.owner_field)
+    adapter = FakeAdapter(
+        observations=list(case.observations), fail_on=case.fail_on, owner_field=case.owner_field, want=case.wanted
+    )
     outcome = Engine([adapter], max_writes=8, adopt_scopes=case.scopes).reconcile(target(**case.spec))
     assert outcome.state is case.want_state, outcome
     assert adapter.writes == case.want_writes

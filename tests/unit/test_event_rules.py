@@ -105,8 +105,8 @@ def test_the_engine_reports_deletions_and_no_write_that_failed() -> None:
         State.DELETED,
         [Event("Normal", "Deleted", "table: deletion requested (deletionPolicy Delete)")],
     )
-    unwanted = Observation(exists=True, up_to_date=False, diff=("spec.proxy",), owner=OURS, unwanted=True)
-    _, events = _engine_events(FakeAdapter(name="proxy", observations=[unwanted, gone]))
+    unwanted = Observation(exists=True, up_to_date=False, diff=("spec.proxy",), owner=OURS)
+    _, events = _engine_events(FakeAdapter(name="proxy", observations=[unwanted, gone], want=False))
     assert events == [Event("Normal", "Deleted", "proxy: deleted, the spec no longer asks for it")]
     failing = FakeAdapter(observations=[Observation.absent()], fail_on={"create": RuntimeError("boom")})
     assert _engine_events(failing) == (State.RECOVERABLE, [])

@@ -20,9 +20,14 @@ from typing import Any
 from upskill_operator.errors import RecoverableError, TerminalError
 from upskill_operator.reconcile import gone
 from upskill_operator.reconcile.outcome import Outcome, State
-from upskill_operator.reconcile.protocol import Adapter, Claim, Gone, Observation, Target
+from upskill_operator.reconcile.protocol import Adapter, Claim, Gone, Observation, Steps, Target
 
-__all__ = ["Engine"]
+__all__ = ["MANAGED_TAGS_KEY", "Engine"]
+
+MANAGED_TAGS_KEY = "managedTagKeys"
+"""The status field recording the tag keys the operator manages: what a later pass may remove."""
+
+AnyAdapter = Adapter[Any]
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +45,7 @@ class Engine:
 
     def __init__(
         self,
-        adapters: Sequence[Adapter],
+        adapters: Sequence[AnyAdapter],
         *,
         max_writes: int = 8,
         requeue_seconds: float = 5.0,
@@ -72,8 +77,10 @@ class Engine:
         return _Pass(self, target).run(self._teardown)
 
     def _sync(self, run: _Pass) -> Outcome:
+        run.tagging = True
         for adapter in self.adapters:
             run.sync_adapter(adapter)
+        run.complete = True
         return run.outcome(State.READY, "Available", "all AWS objects exist and match the spec")
 
     def _protected(self, run: _Pass) -> Outcome:
@@ -84,7 +91,7 @@ class Engine:
         """
         for adapter in self.adapters:
             observed = run.observe(adapter)
-            if observed.exists and (adapter.owner_field is None or observed.owner == run.target.owner):
+            if observed.exists and run.mine(adapter, observed):
                 return Outcome(
                     State.BLOCKED,
                     "DeletionProtected",
@@ -101,15 +108,22 @@ class Engine:
 
 
 class _Pass:
-    """The mutable bookkeeping of one pass: outputs gathered, writes spent, current step."""
+    """The mutable bookkeeping of one pass: observations gathered, writes spent, current step."""
 
     def __init__(self, engine: Engine, target: Target) -> None:
         self.engine = engine
         self.target = target
+        self.steps = Steps()
         self.outputs: dict[str, Any] = {}
+        """What the engine itself publishes (the loss record) on top of the steps' fields."""
         self.writes = 0
         self.step: str | None = None
         self.late: list[str] = []
+        self.tagging = False
+        """A sync: collect ``managedTagKeys`` from the steps' observations."""
+        self.complete = False
+        """Every step was visited: the managed tag keys are the union of this pass alone."""
+        self.managed: dict[str, frozenset[str]] = {}
 
     def run(self, body: Any) -> Outcome:
         try:
@@ -128,18 +142,41 @@ class _Pass:
     def outcome(self, state: State, reason: str, message: str, requeue_after: float | None = None) -> Outcome:
         if requeue_after is None and state in (State.PROGRESSING,):
             requeue_after = self.engine.requeue_seconds
-        return Outcome(
-            state, reason, message, dict(self.outputs), requeue_after, self.writes, self.step, tuple(self.late)
-        )
+        outputs = {**self.steps.published, **self.outputs, **self._managed_tag_keys()}
+        return Outcome(state, reason, message, outputs, requeue_after, self.writes, self.step, tuple(self.late))
+
+    def _managed_tag_keys(self) -> dict[str, list[str]]:
+        """``status.managedTagKeys`` once per pass: the union over the tagged steps of what each manages
+        now. A pass that stopped before some step keeps what status recorded too, so a key a later step
+        must still remove is never forgotten."""
+        if not self.tagging or not self.managed:
+            return {}
+        keys = set().union(*self.managed.values())
+        if not self.complete:
+            keys |= self.target.recorded.managed_tag_keys
+        return {MANAGED_TAGS_KEY: sorted(keys)}
 
     def _prefixed(self, exc: Exception, kind: str | None = None) -> str:
         text = f"{kind}: {exc}" if kind else str(exc)
         return f"{self.step}: {text}" if self.step else text
 
-    def observe(self, adapter: Adapter) -> Observation:
+    def ours(self, adapter: AnyAdapter, observed: Observation) -> bool:
+        """The object is this resource's (or ours to adopt this pass); objects without tags always are."""
+        return adapter.owner_field is None or self.target.owns(observed.owner, observed.naming)
+
+    def mine(self, adapter: AnyAdapter, observed: Observation) -> bool:
+        """Tagged for this resource already (what deletion and protection act on), or untagged by nature."""
+        return adapter.owner_field is None or self.target.claim(observed.owner, observed.naming) is Claim.OURS
+
+    def observe(self, adapter: AnyAdapter) -> Any:
+        """Observe one step and publish what the observation publishes: its pinned fields always, its
+        outputs only when the object is absent or ours (never a foreign object's identifiers), once."""
         self.step = adapter.name
-        observed = adapter.observe(self.target, self.outputs)
-        self.outputs.update(observed.outputs)
+        observed: Observation = adapter.observe(self.target, self.steps)
+        owned = not observed.exists or self.ours(adapter, observed)
+        self.steps.record(observed, {**(observed.outputs if owned else {}), **observed.pinned})
+        if observed.managed_tags is not None and owned:
+            self.managed[adapter.name] = observed.managed_tags
         return observed
 
     def _report(self, reason: str, message: str) -> None:
@@ -151,14 +188,17 @@ class _Pass:
             raise _Stop(self.outcome(State.PROGRESSING, "Progressing", f"{self.step}: more changes to apply"))
         self.writes += 1
 
-    def _check_owner(self, adapter: Adapter, observed: Observation) -> bool:
+    def _check_owner(self, adapter: AnyAdapter, observed: Observation) -> bool:
         """True when the object must be adopted (tagged) before it counts as up to date; Terminal when it is
         not ours to touch (:meth:`Target.check_claim`: the one ownership rule, which adapters use too)."""
         if adapter.owner_field is None:
             return False
         return self.target.check_claim(adapter.owner_field, observed.owner, observed.naming) is Claim.ADOPT
 
-    def sync_adapter(self, adapter: Adapter) -> None:
+    def sync_adapter(self, adapter: AnyAdapter) -> None:
+        if not adapter.wanted(self.target, self.steps):
+            self._retire(adapter)
+            return
         last_diff: tuple[str, ...] | None = None
         created = False  # updates right after a create finish it (TTL, backups): one Created event says it all
         while True:
@@ -171,7 +211,7 @@ class _Pass:
                 if observed.gone is not None:
                     self._approve_recreation(adapter, observed.gone)
                 self._spend()
-                adapter.create(self.target, self.outputs)
+                adapter.create(self.target, self.steps)
                 self._report("Created", f"{adapter.name}: created")
                 created = True
                 continue
@@ -190,35 +230,50 @@ class _Pass:
                     reason="NotConverged",
                 )
             self._spend()
-            if observed.unwanted:  # retire a part the spec dropped; delete is the adapter's one way to remove
-                adapter.delete(self.target, self.outputs, observed, "Delete")
-                self._report("Deleted", f"{adapter.name}: deleted, the spec no longer asks for it")
-            else:
-                adapter.update(self.target, self.outputs, observed)
-                if not created:
-                    self._report("Updated", f"{adapter.name}: {', '.join(diff) or 'updated'}")
+            adapter.update(self.target, self.steps, observed)
+            if not created:
+                self._report("Updated", f"{adapter.name}: {', '.join(diff) or 'updated'}")
             last_diff = diff
 
-    def _approve_recreation(self, adapter: Adapter, lost: Gone) -> None:
+    def _retire(self, adapter: AnyAdapter) -> None:
+        """The spec no longer asks for this object: delete it if it exists and is ours, else leave it."""
+        deleted = False
+        while True:
+            observed = self.observe(adapter)
+            if not observed.exists or not self.mine(adapter, observed):  # never adopt something only to delete it
+                return
+            if observed.pending:
+                raise _Stop(self.outcome(State.PROGRESSING, "Waiting", f"{adapter.name}: {observed.pending}"))
+            if deleted:
+                raise RecoverableError(
+                    "AWS did not apply the deletion of a part the spec no longer asks for; retrying with backoff",
+                    reason="NotConverged",
+                )
+            self._spend()
+            adapter.delete(self.target, self.steps, observed, "Delete")
+            self._report("Deleted", f"{adapter.name}: deleted, the spec no longer asks for it")
+            deleted = True
+
+    def _approve_recreation(self, adapter: AnyAdapter, lost: Gone) -> None:
         """A data-bearing object that existed is gone: Terminal unless re-creating it empty is approved."""
         found = gone.verdict(self.target, adapter.name, lost, self.engine.clock)
         self.outputs[gone.STATUS_KEY] = found.record
         if not found.approved:
             raise TerminalError(found.message, reason="DataObjectGone")
 
-    def delete_adapter(self, adapter: Adapter) -> bool:
+    def delete_adapter(self, adapter: AnyAdapter) -> bool:
         """Delete one object if it is ours; False when something was left alone."""
         observed = self.observe(adapter)
         if not observed.exists:
             if observed.pending:  # gone, but what its deletion leaves behind (a final snapshot) is not ready
                 raise _Stop(self.outcome(State.PROGRESSING, "Deleting", f"{adapter.name}: {observed.pending}"))
             return True
-        if adapter.owner_field is not None and observed.owner != self.target.owner:
+        if not self.mine(adapter, observed):
             return False
         if observed.pending:
             raise _Stop(self.outcome(State.PROGRESSING, "Deleting", f"{adapter.name}: {observed.pending}"))
         self._spend()
-        adapter.delete(self.target, self.outputs, observed, self.target.deletion_policy)
+        adapter.delete(self.target, self.steps, observed, self.target.deletion_policy)
         self._report("Deleted", f"{adapter.name}: deletion requested (deletionPolicy {self.target.deletion_policy})")
         after = self.observe(adapter)
         if after.exists or after.pending:

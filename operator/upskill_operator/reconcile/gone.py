@@ -14,7 +14,6 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from upskill_operator.reconcile.protocol import RECREATE_ANNOTATION, Gone, Target
 
@@ -39,14 +38,14 @@ class Verdict:
 
 def recorded_for(target: Target, step: str) -> bool:
     """True when status holds a loss record of this step (to clear once the object exists again)."""
-    record = target.status.get(STATUS_KEY)
-    return isinstance(record, dict) and record.get("step") == step
+    record = target.recorded.gone
+    return record is not None and record.get("step") == step
 
 
 def verdict(target: Target, step: str, gone: Gone, clock: Callable[[], str] = rfc3339_now) -> Verdict:
     """Whether the annotation approves re-creating this lost object empty, and what to record and say."""
-    record: Any = target.status.get(STATUS_KEY)
-    same = isinstance(record, dict) and record.get("step") == step and record.get("object") == gone.name
+    record = target.recorded.gone or {}
+    same = record.get("step") == step and record.get("object") == gone.name
     since = str(record.get("since")) if same and record.get("since") else clock()
     approval = f"{gone.name}@{since}"
     kept = {"step": step, "object": gone.name, "since": since}

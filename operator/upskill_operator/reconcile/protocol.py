@@ -8,10 +8,10 @@ mutate, create/update/delete must be idempotent and must not wait.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar, cast
 
 from upskill_operator.errors import TerminalError
 from upskill_operator.models.common import Model
@@ -27,6 +27,8 @@ __all__ = [
     "Gone",
     "Naming",
     "Observation",
+    "Recorded",
+    "Steps",
     "Target",
 ]
 
@@ -167,9 +169,44 @@ class Target:
             "(UPSKILL_ADOPT_SCOPES); nothing was tagged, read or changed"
         )
 
+    @property
+    def recorded(self) -> Recorded:
+        """What status remembers between passes, read through one typed view."""
+        return Recorded(self.status)
+
     def owns(self, owner: str | None, naming: Naming | None) -> bool:
         """True when the object is ours, or ours to adopt in this pass: only then is anything of it published."""
         return self.claim(owner, naming) in (Claim.OURS, Claim.ADOPT)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The few status fields a pass reads back, as memory AWS cannot give again: everything else in
+    status is output only, and steps hand data to each other through :class:`Steps`.
+
+    What remains, and why: identifiers fixed at creation (an immutable name, so a renamed spec is
+    refused rather than creating a second object; an ARN, as proof that an object existed, so its
+    loss is reported instead of re-created empty); ``managedTagKeys`` (the record of the tag keys
+    we set, so only those are ever removed); the loss record; and the secret kind's versions and
+    rotation request (what was delivered and asked, which AWS does not keep).
+    """
+
+    status: Mapping[str, Any]
+
+    def text(self, key: str) -> str | None:
+        """A recorded identifier or version (wire name), None when status holds none."""
+        value = self.status.get(key)
+        return str(value) if value else None
+
+    @property
+    def managed_tag_keys(self) -> frozenset[str]:
+        return frozenset(str(k) for k in self.status.get("managedTagKeys") or ())
+
+    @property
+    def gone(self) -> Mapping[str, Any] | None:
+        """``status.dataObjectGone``: the loss record of a data-bearing object (:mod:`.gone`)."""
+        record = self.status.get("dataObjectGone")
+        return record if isinstance(record, dict) else None
 
 
 @dataclass(frozen=True)
@@ -207,10 +244,14 @@ class Observation:
     conflicts: tuple[str, ...] = ()
     """Differences AWS cannot apply in place (immutable fields): Terminal, never written."""
     outputs: Mapping[str, Any] = field(default_factory=dict)
-    """Status fields (wire names) published from this object, e.g. ``arn``."""
-    unwanted: bool = False
-    """The object exists and is ours, but the spec no longer asks for it (a disabled proxy, say):
-    the engine deletes it through ``Adapter.delete`` as part of a sync."""
+    """Status fields (wire names) published from this object, e.g. ``arn``. The engine publishes them
+    only when the object is ours or ours to adopt this pass (:meth:`Target.owns`), or absent; a dict
+    value merges into what earlier steps published under the same key (``endpoints``)."""
+    pinned: Mapping[str, Any] = field(default_factory=dict)
+    """Status fields published whatever the claim: a name fixed once (``clusterIdentifier``)."""
+    managed_tags: frozenset[str] | None = None
+    """For an object that carries the spec's tags: the keys this pass manages on it (wanted, plus set
+    before and still to remove). The engine unions them into ``status.managedTagKeys``; None: untagged."""
     gone: Gone | None = None
     """With ``exists=False``: the object held data, status records that it existed, and it is gone. The
     engine does not re-create it (empty) unless the re-creation is approved."""
@@ -220,8 +261,55 @@ class Observation:
         return Observation(exists=False, up_to_date=False)
 
 
-class Adapter(Protocol):
-    """One AWS (or Kubernetes) object kind that a custom resource manages."""
+ObservationT = TypeVar("ObservationT", bound=Observation)
+
+
+class Steps(Mapping[str, Any]):
+    """What the earlier steps of this pass observed: the typed hand-off between steps.
+
+    A step reads an earlier step's facts by that step's observation class (``steps.get(RoleObservation)``
+    returns a ``RoleObservation`` or None), so what passes between steps is typed and checked by mypy,
+    and a step reads only what an earlier step of this pass saw, never a value remembered in status.
+    Each adapter declares its own observation class, so the class is the key: one entry per step.
+    As a read-only mapping it also shows the status fields published so far (wire names), for the
+    steps not yet moved to typed reads; new code reads observations.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[type[Observation], Observation] = {}
+        self._published: dict[str, Any] = {}
+
+    def get_step(self, kind: type[ObservationT]) -> ObservationT | None:
+        """The observation an earlier step of this pass reported with class ``kind``, if any."""
+        return cast("ObservationT | None", self._seen.get(kind))
+
+    def record(self, observed: Observation, published: Mapping[str, Any]) -> None:
+        """Keep one step's observation and the fields the engine published from it."""
+        self._seen[type(observed)] = observed
+        for key, value in published.items():
+            before = self._published.get(key)
+            merged = {**before, **value} if isinstance(before, dict) and isinstance(value, dict) else value
+            self._published[key] = merged
+
+    @property
+    def published(self) -> dict[str, Any]:
+        return dict(self._published)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._published[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._published)
+
+    def __len__(self) -> int:
+        return len(self._published)
+
+
+class Adapter(Protocol[ObservationT]):
+    """One AWS (or Kubernetes) object kind that a custom resource manages, observed as an ``ObservationT``.
+
+    The engine hands each adapter back its own observation in ``update`` and ``delete``: no downcast.
+    """
 
     name: str
     """A short step name for status messages: ``table``, ``cluster``, ``proxy``."""
@@ -231,12 +319,14 @@ class Adapter(Protocol):
         """The spec field that names the object (``spec.tableName``), when it carries ownership tags
         the engine must check; None for objects without them. Refusals of a foreign object name it."""
 
-    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation: ...
+    def wanted(self, target: Target, steps: Steps) -> bool:
+        """Whether the spec asks for this object now. When it does not, the engine creates nothing and
+        deletes one of ours that exists (a disabled proxy, say); one not ours is left alone."""
 
-    def create(self, target: Target, outputs: Mapping[str, Any]) -> None: ...
+    def observe(self, target: Target, steps: Steps) -> ObservationT: ...
 
-    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None: ...
+    def create(self, target: Target, steps: Steps) -> None: ...
 
-    def delete(
-        self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy
-    ) -> None: ...
+    def update(self, target: Target, steps: Steps, observed: ObservationT) -> None: ...
+
+    def delete(self, target: Target, steps: Steps, observed: ObservationT, policy: DeletionPolicy) -> None: ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from upskill_operator.adapters.shared.read_memory import Cadence, cadence
 from upskill_operator.aws.session import AwsClients
@@ -21,7 +22,7 @@ class Context:
     aws: AwsClients
     kube: Kube
 
-    def engine(self, adapters: Sequence[Adapter]) -> Engine:
+    def engine(self, adapters: Sequence[Adapter[Any]]) -> Engine:
         return Engine(
             adapters,
             max_writes=self.settings.max_steps_per_pass,

@@ -38,7 +38,7 @@ from upskill_operator.kube.custom_objects import CustomObjects
 from upskill_operator.models import secret
 from upskill_operator.models.common import API_GROUP, API_VERSION
 from upskill_operator.reconcile.engine import Engine
-from upskill_operator.reconcile.protocol import Adapter, Observation
+from upskill_operator.reconcile.protocol import Adapter, ObservationT
 from upskill_operator.wiring.context import Context
 
 __all__ = ["build"]
@@ -54,9 +54,9 @@ def build(ctx: Context) -> Engine:
 
     deep = ctx.deep_reads("UpskillDatabase")
 
-    def slow(adapter: Adapter) -> Adapter:
+    def slow(adapter: Adapter[ObservationT]) -> Cadenced[ObservationT]:
         """Observed deeply every ``deep_read_every`` passes, or when the spec or an earlier step changes."""
-        return Cadenced(adapter, Memory[Observation](deep.max_age, max_uses=deep.max_uses))
+        return Cadenced(adapter, Memory[ObservationT](deep.max_age, max_uses=deep.max_uses))
 
     return ctx.engine(
         [

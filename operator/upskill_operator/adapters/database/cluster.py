@@ -10,7 +10,6 @@ is turned off first. ``Retain`` never reaches this adapter.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +28,6 @@ from upskill_operator.adapters.database.common import (
     managed_keys,
     names,
     naming,
-    nested,
     owner_of,
 )
 from upskill_operator.adapters.shared.data_gone import cluster_gone
@@ -37,7 +35,7 @@ from upskill_operator.adapters.shared.kms_key import spec_key_arn
 from upskill_operator.aws.kms import Kms
 from upskill_operator.aws.rds import Rds
 from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
-from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
+from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Steps, Target
 
 __all__ = ["ClusterAdapter", "ClusterObservation"]
 
@@ -64,7 +62,10 @@ class ClusterAdapter:
     def identifier(self, target: Target) -> str:
         return names(target, self.name_prefix).cluster  # Terminal when the spec renames the cluster
 
-    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
+    def wanted(self, target: Target, steps: Steps) -> bool:
+        return True
+
+    def observe(self, target: Target, steps: Steps) -> ClusterObservation:
         identifier = self.identifier(target)
         try:
             raw = self.rds.describe_cluster(identifier)
@@ -75,11 +76,11 @@ class ClusterAdapter:
             if target.status.get("clusterArn") and not target.deleting:  # it existed: gone, not "not created yet"
                 lost = cluster_gone(identifier, self.rds.list_cluster_snapshots(identifier))
             return ClusterObservation(
-                exists=False, up_to_date=False, outputs={"clusterIdentifier": identifier}, gone=lost
+                exists=False, up_to_date=False, pinned={"clusterIdentifier": identifier}, gone=lost
             )
         have = observed_cluster(raw)
         plan = plan_cluster(
-            self._desired(target, outputs),
+            self._desired(target, steps),
             have,
             managed_keys(target),
             allow_major=database_spec(target).allow_major_version_upgrade,
@@ -94,24 +95,26 @@ class ClusterAdapter:
             naming=named,
             conflicts=plan.conflicts,
             late_initialized=plan.late_initialized,
-            outputs=_outputs(have, outputs) if target.owns(owner, named) else {"clusterIdentifier": identifier},
+            outputs=_outputs(have),
+            pinned={"clusterIdentifier": identifier},
+            managed_tags=frozenset(desired_tags(target)) | frozenset(plan.tags_to_remove),
             cluster=have,
             plan=plan,
         )
 
-    def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
-        if not outputs.get("securityGroupIds"):
+    def create(self, target: Target, steps: Steps) -> None:
+        if not steps.get("securityGroupIds"):
             raise TerminalError("the security groups are unknown; the security group step has not run", reason="NoVpc")
-        self.rds.create_cluster(self.identifier(target), create_request(self._desired(target, outputs)))
+        self.rds.create_cluster(self.identifier(target), create_request(self._desired(target, steps)))
 
-    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
+    def update(self, target: Target, steps: Steps, observed: ClusterObservation) -> None:
         cluster, plan = _current(observed)
         if plan.changes:
             self.rds.modify_cluster(cluster.identifier, plan.changes)
         self.rds.remove_tags(cluster.arn, plan.tags_to_remove)
         self.rds.add_tags(cluster.arn, plan.tags_to_set)
 
-    def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
+    def delete(self, target: Target, steps: Steps, observed: ClusterObservation, policy: DeletionPolicy) -> None:
         cluster, _ = _current(observed)
         if policy not in ("Snapshot", "Delete"):
             raise TerminalError(f"deletionPolicy {policy} keeps the cluster; nothing to delete", reason="Retained")
@@ -121,7 +124,7 @@ class ClusterAdapter:
         snapshot = names(target, self.name_prefix).final_snapshot(target.uid) if policy == "Snapshot" else None
         self.rds.delete_cluster(cluster.identifier, final_snapshot=snapshot)
 
-    def _after_deletion(self, target: Target, identifier: str) -> Observation:
+    def _after_deletion(self, target: Target, identifier: str) -> ClusterObservation:
         """The cluster is gone: its final snapshot must be ``available`` before the finalizer goes.
 
         AWS keeps a cluster until its final snapshot is done; this checks it rather than trusting it.
@@ -150,7 +153,7 @@ class ClusterAdapter:
         shown = f"{status}, {progress}%" if progress is not None else status
         return ClusterObservation(exists=False, up_to_date=False, pending=f"final snapshot {final} is {shown}")
 
-    def _desired(self, target: Target, outputs: Mapping[str, Any]) -> ClusterState:
+    def _desired(self, target: Target, steps: Steps) -> ClusterState:
         spec = database_spec(target)
         key_arn = None
         if spec.kms_key_id is not None:
@@ -158,19 +161,19 @@ class ClusterAdapter:
         return desired_cluster(
             spec,
             subnet_group=names(target, self.name_prefix).subnet_group,
-            security_group_ids=outputs.get("securityGroupIds") or (),
+            security_group_ids=steps.get("securityGroupIds") or (),
             kms_key_arn=key_arn,
             tags=desired_tags(target),
         )
 
 
-def _current(observed: Observation) -> tuple[ObservedCluster, ClusterPlan]:
-    if not isinstance(observed, ClusterObservation) or observed.cluster is None or observed.plan is None:
+def _current(observed: ClusterObservation) -> tuple[ObservedCluster, ClusterPlan]:
+    if observed.cluster is None or observed.plan is None:
         raise RecoverableError("cluster: stale observation; observing again")
     return observed.cluster, observed.plan
 
 
-def _outputs(have: ObservedCluster, outputs: Mapping[str, Any]) -> dict[str, Any]:
+def _outputs(have: ObservedCluster) -> dict[str, Any]:
     scaling = have.scaling
     return {
         "clusterIdentifier": have.identifier,
@@ -178,13 +181,11 @@ def _outputs(have: ObservedCluster, outputs: Mapping[str, Any]) -> dict[str, Any
         "engineVersion": have.engine_version,
         "port": have.port,
         "masterUserSecretArn": have.secret_arn,
-        "endpoints": nested(outputs, "endpoints", writer=have.endpoint, reader=have.reader_endpoint),
-        "capacity": nested(
-            outputs,
-            "capacity",
-            minACU=scaling.min_acu if scaling else None,
-            maxACU=scaling.max_acu if scaling else None,
-            autoPauseSeconds=(scaling.auto_pause if scaling and scaling.min_acu == 0 else None),
-        ),
+        "endpoints": {"writer": have.endpoint, "reader": have.reader_endpoint},
+        "capacity": {
+            "minACU": scaling.min_acu if scaling else None,
+            "maxACU": scaling.max_acu if scaling else None,
+            "autoPauseSeconds": scaling.auto_pause if scaling and scaling.min_acu == 0 else None,
+        },
         "clusterMembers": [list(member) for member in have.members],  # for the instances step; not in status
     }

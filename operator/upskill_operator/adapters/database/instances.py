@@ -21,12 +21,11 @@ from upskill_operator.adapters.database.common import (
     managed_keys,
     names,
     naming,
-    nested,
     owner_of,
     tag_changes,
 )
 from upskill_operator.aws.rds import Rds
-from upskill_operator.reconcile.protocol import DeletionPolicy, Naming, Observation, Target
+from upskill_operator.reconcile.protocol import DeletionPolicy, Naming, Observation, Steps, Target
 
 __all__ = ["SERVERLESS_CLASS", "InstancesAdapter", "InstancesObservation", "Member", "plan_members"]
 
@@ -86,16 +85,20 @@ class InstancesAdapter:
         self.rds = rds
         self.name_prefix = name_prefix
 
+    def wanted(self, target: Target, steps: Steps) -> bool:
+        return True
+
     @staticmethod
-    def wanted(target: Target) -> tuple[int, str]:
+    def capacity(target: Target) -> tuple[int, str]:
+        """(instances, instance class) the spec asks for."""
         capacity = database_spec(target).capacity
         if capacity.provisioned is not None:
             return 1 + capacity.provisioned.read_replicas, capacity.provisioned.instance_class
         return 1 + capacity.read_replicas, SERVERLESS_CLASS
 
-    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
+    def observe(self, target: Target, steps: Steps) -> InstancesObservation:
         n = names(target, self.name_prefix)
-        writers = {str(m[0]): bool(m[1]) for m in outputs.get("clusterMembers") or ()}
+        writers = {str(m[0]): bool(m[1]) for m in steps.get("clusterMembers") or ()}
         members = tuple(
             Member(
                 identifier=raw["DBInstanceIdentifier"],
@@ -109,19 +112,20 @@ class InstancesAdapter:
         )
         members = tuple(sorted(members, key=lambda m: _order(n, m)))
         if not members:
-            return Observation.absent()
+            return InstancesObservation(exists=False, up_to_date=False)
         owners = {owner_of(m.tags) for m in members}
         foreign = sorted(o for o in owners if o is not None and o != target.owner)
         owner = foreign[0] if foreign else (None if None in owners else target.owner)
         named = naming(target, self.name_prefix, lambda n: n.cluster)
-        if outputs.get("clusterArn"):  # the cluster step found the cluster ours (or ours to adopt): so are its members
+        if steps.get("clusterArn"):  # the cluster step found the cluster ours (or ours to adopt): so are its members
             named = Naming(n.cluster, n.cluster)
         busy = next((m for m in members if m.status != "available"), None)
-        count, instance_class = self.wanted(target)
+        count, instance_class = self.capacity(target)
         diff, action = plan_members(n, members, count, instance_class)
         desired, managed = desired_tags(target), managed_keys(target)
         tags = tuple((m.arn, *tag_changes(desired, m.tags, managed)) for m in members)
         tags = tuple(t for t in tags if t[1] or t[2])
+        removing = frozenset(key for _, _, keys in tags for key in keys)
         if tags:
             diff += ("tags",)
         return InstancesObservation(
@@ -131,19 +135,18 @@ class InstancesAdapter:
             pending=f"instance {busy.identifier} is {busy.status}" if busy else None,
             owner=owner,
             naming=named,
-            outputs=_outputs(members, outputs) if target.owns(owner, named) else {},
+            outputs=_outputs(members),
+            managed_tags=frozenset(desired) | removing,
             members=members,
             action=action,
             tags=tags,
         )
 
-    def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
+    def create(self, target: Target, steps: Steps) -> None:
         n = names(target, self.name_prefix)
         self._create(target, n.instance(0))
 
-    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
-        if not isinstance(observed, InstancesObservation):
-            return
+    def update(self, target: Target, steps: Steps, observed: InstancesObservation) -> None:
         for arn, to_set, to_remove in observed.tags:
             self.rds.remove_tags(arn, to_remove)
             self.rds.add_tags(arn, to_set)
@@ -155,23 +158,22 @@ class InstancesAdapter:
         elif verb == "delete":
             self.rds.delete_instance(identifier)
         else:
-            self.rds.modify_instance(identifier, instance_class=self.wanted(target)[1])
+            self.rds.modify_instance(identifier, instance_class=self.capacity(target)[1])
 
-    def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
+    def delete(self, target: Target, steps: Steps, observed: InstancesObservation, policy: DeletionPolicy) -> None:
         """Delete every member (the cluster's final snapshot, taken next, holds the data)."""
-        members = observed.members if isinstance(observed, InstancesObservation) else ()
-        for member in members:
+        for member in observed.members:
             if member.status != "deleting":
                 self.rds.delete_instance(member.identifier)
 
     def _create(self, target: Target, identifier: str) -> None:
         n = names(target, self.name_prefix)
         self.rds.create_instance(
-            identifier, cluster_identifier=n.cluster, instance_class=self.wanted(target)[1], tags=desired_tags(target)
+            identifier, cluster_identifier=n.cluster, instance_class=self.capacity(target)[1], tags=desired_tags(target)
         )
 
 
-def _outputs(members: Sequence[Member], outputs: Mapping[str, Any]) -> dict[str, Any]:
+def _outputs(members: Sequence[Member]) -> dict[str, Any]:
     if len(members) == 1 and not members[0].writer:  # a lone member is the writer (before the cluster says so)
         members = [replace(members[0], writer=True)]
     writer = next((m for m in members if m.writer), None)
@@ -187,10 +189,5 @@ def _outputs(members: Sequence[Member], outputs: Mapping[str, Any]) -> dict[str,
             }
             for m in members
         ],
-        "capacity": nested(
-            outputs,
-            "capacity",
-            instanceClass=provisioned_class,
-            readReplicas=max(0, len(members) - 1),
-        ),
+        "capacity": {"instanceClass": provisioned_class, "readReplicas": max(0, len(members) - 1)},
     }

@@ -19,7 +19,6 @@ from upskill_operator.adapters.database.common import (
     managed_keys,
     names,
     naming,
-    nested,
     owner_of,
     tag_changes,
 )
@@ -27,7 +26,7 @@ from upskill_operator.adapters.database.proxy_users import ProxyUser
 from upskill_operator.aws.errors import AwsTerminalError
 from upskill_operator.aws.rds_proxy import RdsProxy
 from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
-from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
+from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Steps, Target
 
 __all__ = ["ProxyAdapter", "ProxyObservation", "desired_auth", "proxy_changes"]
 
@@ -104,34 +103,28 @@ class ProxyAdapter:
         self.proxies = proxies
         self.name_prefix = name_prefix
 
-    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
-        wanted = database_spec(target).proxy.enabled
+    def wanted(self, target: Target, steps: Steps) -> bool:
+        return database_spec(target).proxy.enabled
+
+    def observe(self, target: Target, steps: Steps) -> ProxyObservation:
         name = names(target, self.name_prefix).proxy
-        gone = {"proxyName": None, "proxyArn": None, "endpoints": nested(outputs, "endpoints", proxy=None)}
+        gone = {"proxyName": None, "proxyArn": None, "endpoints": {"proxy": None}}
         try:
             proxy = self.proxies.describe_proxy(name)
             tags = self.proxies.list_tags(proxy["DBProxyArn"])
         except NotFoundError:
-            return Observation(exists=False, up_to_date=True, outputs=gone) if not wanted else Observation.absent()
+            return ProxyObservation(exists=False, up_to_date=False, outputs=gone)
         owner = owner_of(tags)
         pending = None if proxy.get("Status") == "available" else f"proxy is {proxy.get('Status')}"
-        if not wanted:
-            if owner != target.owner:
-                return Observation(exists=False, up_to_date=True, outputs=gone)
-            return ProxyObservation(
-                exists=True,
-                up_to_date=False,
-                diff=("spec.proxy.enabled: false",),
-                owner=owner,
-                pending=pending,
-                outputs=gone,
-                arn=proxy["DBProxyArn"],
-                unwanted=True,
-            )
-        diff, changes, conflicts = proxy_changes(proxy, self._desired(target, outputs))
-        to_set, to_remove = tag_changes(desired_tags(target), tags, managed_keys(target))
-        diff += ("tags",) if to_set or to_remove else ()
         named = naming(target, self.name_prefix, lambda n: n.proxy)
+        if not self.wanted(target, steps):
+            return ProxyObservation(
+                exists=True, owner=owner, naming=named, pending=pending, outputs=gone, arn=proxy["DBProxyArn"]
+            )
+        diff, changes, conflicts = proxy_changes(proxy, self._desired(target, steps))
+        desired = desired_tags(target)
+        to_set, to_remove = tag_changes(desired, tags, managed_keys(target))
+        diff += ("tags",) if to_set or to_remove else ()
         return ProxyObservation(
             exists=True,
             up_to_date=not diff,
@@ -140,15 +133,16 @@ class ProxyAdapter:
             owner=owner,
             naming=named,
             conflicts=conflicts,
-            outputs=_outputs(proxy, outputs, settled=pending is None) if target.owns(owner, named) else {},
+            outputs=_outputs(proxy, steps, settled=pending is None),
+            managed_tags=frozenset(desired) | frozenset(to_remove),
             arn=proxy["DBProxyArn"],
             changes=changes,
             tags_to_set=to_set,
             tags_to_remove=to_remove,
         )
 
-    def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
-        want = self._desired(target, outputs)
+    def create(self, target: Target, steps: Steps) -> None:
+        want = self._desired(target, steps)
         missing = [k for k in ("Auth", "RoleArn", "VpcSubnetIds", "SecurityGroups") if k not in want]
         if missing:
             raise TerminalError(f"proxy: earlier steps did not provide {', '.join(missing)}", reason="MissingInput")
@@ -171,33 +165,31 @@ class ProxyAdapter:
                 ) from None
             raise
 
-    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
-        if not isinstance(observed, ProxyObservation):
-            return
+    def update(self, target: Target, steps: Steps, observed: ProxyObservation) -> None:
         name = names(target, self.name_prefix).proxy
         if observed.changes:
             self.proxies.modify_proxy(name, observed.changes)
         self.proxies.remove_tags(observed.arn, observed.tags_to_remove)
         self.proxies.add_tags(observed.arn, observed.tags_to_set)
 
-    def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
+    def delete(self, target: Target, steps: Steps, observed: ProxyObservation, policy: DeletionPolicy) -> None:
         self.proxies.delete_proxy(names(target, self.name_prefix).proxy)
 
     @staticmethod
-    def _desired(target: Target, outputs: Mapping[str, Any]) -> dict[str, Any]:
+    def _desired(target: Target, steps: Steps) -> dict[str, Any]:
         """The desired fields whose inputs earlier steps published (all of them, except in teardown)."""
         proxy = database_spec(target).proxy
         want: dict[str, Any] = {"RequireTLS": proxy.require_tls, "IdleClientTimeout": proxy.idle_client_timeout_seconds}
-        if outputs.get("masterUserSecretArn"):
+        if steps.get("masterUserSecretArn"):
             want["Auth"] = desired_auth(
-                str(outputs["masterUserSecretArn"]), proxy.iam_auth, outputs.get("proxyUsers") or ()
+                str(steps["masterUserSecretArn"]), proxy.iam_auth, steps.get("proxyUsers") or ()
             )
-        if outputs.get("roleArn"):
-            want["RoleArn"] = outputs["roleArn"]
-        if outputs.get("subnetIds"):
-            want["VpcSubnetIds"] = list(outputs["subnetIds"])
-        if outputs.get("securityGroupIds"):
-            want["SecurityGroups"] = list(outputs["securityGroupIds"])
+        if steps.get("roleArn"):
+            want["RoleArn"] = steps["roleArn"]
+        if steps.get("subnetIds"):
+            want["VpcSubnetIds"] = list(steps["subnetIds"])
+        if steps.get("securityGroupIds"):
+            want["SecurityGroups"] = list(steps["securityGroupIds"])
         return want
 
 
@@ -205,7 +197,7 @@ def _outputs(proxy: Mapping[str, Any], outputs: Mapping[str, Any], *, settled: b
     published = {
         "proxyName": proxy["DBProxyName"],
         "proxyArn": proxy["DBProxyArn"],
-        "endpoints": nested(outputs, "endpoints", proxy=proxy.get("Endpoint")),
+        "endpoints": {"proxy": proxy.get("Endpoint")},
     }
     if settled:  # what an available proxy accepts, not what was asked: an UpskillSecret syncs once it is here
         master = outputs.get("masterUserSecretArn")

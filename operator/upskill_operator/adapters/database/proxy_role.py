@@ -30,7 +30,7 @@ from upskill_operator.adapters.shared.kms_key import spec_key_arn
 from upskill_operator.aws.iam import Iam
 from upskill_operator.aws.kms import Kms
 from upskill_operator.errors import NotFoundError
-from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
+from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Steps, Target
 
 __all__ = ["POLICY_NAME", "ProxyRoleAdapter", "RoleObservation", "access_policy", "same_policy", "trust_policy"]
 
@@ -117,53 +117,49 @@ class ProxyRoleAdapter:
         self.name_prefix = name_prefix
         self.boundary_arn = boundary_arn
 
-    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
+    def wanted(self, target: Target, steps: Steps) -> bool:
         proxy = database_spec(target).proxy
-        wanted = proxy.enabled and proxy.role_arn is None
+        return proxy.enabled and proxy.role_arn is None
+
+    def observe(self, target: Target, steps: Steps) -> RoleObservation:
+        proxy = database_spec(target).proxy
         role_name = names(target, self.name_prefix).role
         try:
             role = self.iam.get_role(role_name)
         except NotFoundError:
             role = None
         owner = owner_of({t["Key"]: t["Value"] for t in (role or {}).get("Tags", [])})
-        if not wanted:
+        named = naming(target, self.name_prefix, lambda n: n.role)
+        if not self.wanted(target, steps):  # the spec names its own role, or wants no proxy
             given = {"roleArn": proxy.role_arn if proxy.enabled else None}
-            if role is not None and owner == target.owner:
-                return RoleObservation(
-                    exists=True,
-                    up_to_date=False,
-                    diff=("spec.proxy (role no longer needed)",),
-                    owner=owner,
-                    outputs=given,
-                    unwanted=True,
-                )
-            return Observation(exists=False, up_to_date=True, outputs=given)
+            return RoleObservation(exists=role is not None, owner=owner, naming=named, pinned=given)
         if role is None:
-            return Observation.absent()
+            return RoleObservation(exists=False, up_to_date=False)
         tags = {t["Key"]: t["Value"] for t in role.get("Tags", [])}
-        to_set, to_remove = tag_changes(desired_tags(target), tags, managed_keys(target))
+        desired = desired_tags(target)
+        to_set, to_remove = tag_changes(desired, tags, managed_keys(target))
         trust = not same_policy(role.get("AssumeRolePolicyDocument"), trust_policy())
-        policy = self._policy(target, outputs)
+        policy = self._policy(target, steps)
         if policy is not None and same_policy(self.iam.get_inline_policy(role_name, POLICY_NAME), policy):
             policy = None
         diff: tuple[str, ...] = ("trust policy",) if trust else ()
         diff += ("secret access policy",) if policy is not None else ()
         diff += ("tags",) if to_set or to_remove else ()
-        named = naming(target, self.name_prefix, lambda n: n.role)
         return RoleObservation(
             exists=True,
             up_to_date=not diff,
             diff=diff,
             owner=owner,
             naming=named,
-            outputs={"roleArn": role["Arn"]} if target.owns(owner, named) else {},
+            outputs={"roleArn": role["Arn"]},
+            managed_tags=frozenset(desired) | frozenset(to_remove),
             trust=trust,
             policy=policy,
             tags_to_set=to_set,
             tags_to_remove=to_remove,
         )
 
-    def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
+    def create(self, target: Target, steps: Steps) -> None:
         """Create the role with its trust policy and tags, then its inline policy (update repairs a crash between)."""
         role_name = names(target, self.name_prefix).role
         self.iam.create_role(
@@ -173,14 +169,12 @@ class ProxyRoleAdapter:
             tags=desired_tags(target),
             permissions_boundary=self.boundary_arn,
         )
-        policy = self._policy(target, outputs)
+        policy = self._policy(target, steps)
         if policy is not None:
             self.iam.put_inline_policy(role_name, POLICY_NAME, policy)
 
-    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
+    def update(self, target: Target, steps: Steps, observed: RoleObservation) -> None:
         role_name = names(target, self.name_prefix).role
-        if not isinstance(observed, RoleObservation):
-            return
         if observed.trust:
             self.iam.update_trust_policy(role_name, trust_policy())
         if observed.policy is not None:
@@ -188,18 +182,18 @@ class ProxyRoleAdapter:
         self.iam.untag_role(role_name, observed.tags_to_remove)
         self.iam.tag_role(role_name, observed.tags_to_set)
 
-    def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
+    def delete(self, target: Target, steps: Steps, observed: RoleObservation, policy: DeletionPolicy) -> None:
         self._delete(names(target, self.name_prefix).role)
 
     def _delete(self, role_name: str) -> None:
         self.iam.delete_inline_policy(role_name, POLICY_NAME)
         self.iam.delete_role(role_name)
 
-    def _policy(self, target: Target, outputs: Mapping[str, Any]) -> dict[str, Any] | None:
+    def _policy(self, target: Target, steps: Steps) -> dict[str, Any] | None:
         """The inline policy the role needs, or None before the master secret is known (teardown)."""
-        secret = outputs.get("masterUserSecretArn")
+        secret = steps.get("masterUserSecretArn")
         if not secret:
             return None
         key_id = database_spec(target).kms_key_id
         key_arn = spec_key_arn(self.kms, "spec.kmsKeyId", key_id) if key_id else None
-        return access_policy(str(secret), key_arn, self.kms.region, outputs.get("proxyUsers") or ())
+        return access_policy(str(secret), key_arn, self.kms.region, steps.get("proxyUsers") or ())

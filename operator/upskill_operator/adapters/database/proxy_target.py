@@ -8,15 +8,13 @@ groups carry no tags; the proxy's ownership covers them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from upskill_operator.adapters.database.common import database_spec, names
 from upskill_operator.aws.rds_proxy import RdsProxy
 from upskill_operator.errors import NotFoundError
 from upskill_operator.models.database import ProxySpec
-from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
+from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Steps, Target
 
 __all__ = ["ProxyTargetAdapter", "TargetObservation", "pool_config"]
 
@@ -52,21 +50,24 @@ class ProxyTargetAdapter:
         self.proxies = proxies
         self.name_prefix = name_prefix
 
-    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
+    def wanted(self, target: Target, steps: Steps) -> bool:
+        return database_spec(target).proxy.enabled
+
+    def observe(self, target: Target, steps: Steps) -> TargetObservation:
         spec = database_spec(target).proxy
         if not spec.enabled or target.deleting:
             # Deleting the proxy takes its targets with it; deregistering first would touch the proxy with
             # our name before the proxy step (later in a teardown) has checked that the proxy is ours.
-            return Observation(exists=False, up_to_date=True)
+            return TargetObservation(exists=False, up_to_date=True)
         n = names(target, self.name_prefix)
         try:
             targets = self.proxies.list_targets(n.proxy)
             group = self.proxies.describe_default_target_group(n.proxy)
         except NotFoundError:
-            return Observation.absent()
+            return TargetObservation(exists=False, up_to_date=False)
         ours = [t for t in targets if t.get("Type") == "TRACKED_CLUSTER" and t.get("RdsResourceId") == n.cluster]
         if not ours:
-            return Observation.absent()
+            return TargetObservation(exists=False, up_to_date=False)
         state = (ours[0].get("TargetHealth") or {}).get("State", "AVAILABLE")
         pending = f"cluster {n.cluster} is {state.lower()} with the proxy" if state == "REGISTERING" else None
         if group.get("Status", "available") != "available":
@@ -76,14 +77,13 @@ class ProxyTargetAdapter:
         diff = tuple(_PATHS[k] for k, v in want.items() if have.get(k) != v)
         return TargetObservation(exists=True, up_to_date=not diff, diff=diff, pending=pending, pool=want)
 
-    def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
+    def create(self, target: Target, steps: Steps) -> None:
         n = names(target, self.name_prefix)
         self.proxies.register_cluster(n.proxy, n.cluster)
 
-    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
-        pool = observed.pool if isinstance(observed, TargetObservation) else pool_config(database_spec(target).proxy)
-        self.proxies.modify_default_target_group(names(target, self.name_prefix).proxy, pool)
+    def update(self, target: Target, steps: Steps, observed: TargetObservation) -> None:
+        self.proxies.modify_default_target_group(names(target, self.name_prefix).proxy, observed.pool)
 
-    def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
+    def delete(self, target: Target, steps: Steps, observed: TargetObservation, policy: DeletionPolicy) -> None:
         n = names(target, self.name_prefix)
         self.proxies.deregister_cluster(n.proxy, n.cluster)

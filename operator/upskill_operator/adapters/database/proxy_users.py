@@ -25,7 +25,7 @@ from upskill_operator.aws.errors import AwsTerminalError
 from upskill_operator.aws.kms import Kms
 from upskill_operator.aws.secretsmanager import SecretsManager
 from upskill_operator.errors import NotFoundError
-from upskill_operator.reconcile.protocol import Observation, Target
+from upskill_operator.reconcile.protocol import Observation, Steps, Target
 
 __all__ = ["PROXY_ENDPOINTS", "ProxyUser", "ProxyUsersAdapter", "candidates", "mapping"]
 
@@ -80,7 +80,7 @@ class ProxyUsersAdapter(ReadOnlyStep):
         self.secrets = secrets
         self.kms = kms
 
-    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
+    def observe(self, target: Target, steps: Steps) -> Observation:
         users: list[ProxyUser] = []
         if database_spec(target).proxy.enabled and not target.deleting:
             for name, arn, iam in candidates(target.name, self.list_secrets(target.namespace)):

@@ -24,7 +24,7 @@ from upskill_operator.adapters.database.common import (
 )
 from upskill_operator.aws.ec2 import Ec2
 from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
-from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
+from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Steps, Target
 
 __all__ = ["PORT", "SecurityGroupAdapter", "SecurityGroupObservation", "ingress_permissions", "rule_atoms"]
 
@@ -92,20 +92,26 @@ class SecurityGroupAdapter:
             atoms |= {("group", g) for g in allow.security_group_ids}
         return atoms
 
-    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
+    def wanted(self, target: Target, steps: Steps) -> bool:
+        """Always: with ``spec.network.securityGroupIds`` a group of ours stays until the teardown (a
+        cluster may still use it); its observation publishes the given groups."""
+        return True
+
+    def observe(self, target: Target, steps: Steps) -> SecurityGroupObservation:
         given = database_spec(target).network.security_group_ids
         name = names(target, self.name_prefix).security_group
-        vpc_id = outputs.get("vpcId") or target.status.get("vpcId")
+        vpc_id = steps.get("vpcId") or target.recorded.text("vpcId")
         if given is not None:
-            ours = self.ec2.find_security_group(name, vpc_id) if target.status.get("securityGroupId") else None
+            ours = self.ec2.find_security_group(name, vpc_id) if target.recorded.text("securityGroupId") else None
             given_outputs = {"securityGroupIds": list(given), "securityGroupId": None}
             if ours is None:
-                return Observation(exists=False, up_to_date=True, outputs=given_outputs)
+                return SecurityGroupObservation(exists=False, up_to_date=True, outputs=given_outputs)
             owner = owner_of({t["Key"]: t["Value"] for t in ours.get("Tags", [])})
-            return Observation(exists=True, owner=owner, outputs={**given_outputs, "securityGroupId": ours["GroupId"]})
+            found = {**given_outputs, "securityGroupId": ours["GroupId"]}
+            return SecurityGroupObservation(exists=True, owner=owner, outputs=found, group_id=ours["GroupId"])
         group = self.ec2.find_security_group(name, vpc_id)
         if group is None:
-            return Observation.absent()
+            return SecurityGroupObservation(exists=False, up_to_date=False)
         group_id = group["GroupId"]
         tags = {t["Key"]: t["Value"] for t in group.get("Tags", [])}
         owner, named = owner_of(tags), naming(target, self.name_prefix, lambda n: n.security_group)
@@ -113,7 +119,8 @@ class SecurityGroupAdapter:
         want = self._wanted(target, group_id)
         extra = have - want
         to_revoke = ingress_permissions(extra, "") + others
-        to_set, to_remove = tag_changes(desired_tags(target), tags, managed_keys(target))
+        desired = desired_tags(target)
+        to_set, to_remove = tag_changes(desired, tags, managed_keys(target))
         diff: tuple[str, ...] = ("spec.network.allowFrom",) if want - have or to_revoke else ()
         diff += ("tags",) if to_set or to_remove else ()
         return SecurityGroupObservation(
@@ -122,7 +129,8 @@ class SecurityGroupAdapter:
             diff=diff,
             owner=owner,
             naming=named,
-            outputs={"securityGroupId": group_id, "securityGroupIds": [group_id]} if target.owns(owner, named) else {},
+            outputs={"securityGroupId": group_id, "securityGroupIds": [group_id]},
+            managed_tags=frozenset(desired) | frozenset(to_remove),
             group_id=group_id,
             to_authorize=frozenset(want - have),
             to_revoke=to_revoke,
@@ -130,9 +138,9 @@ class SecurityGroupAdapter:
             tags_to_remove=to_remove,
         )
 
-    def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
+    def create(self, target: Target, steps: Steps) -> None:
         """Create the group with its tags, then authorize its rules (a crash between is repaired by update)."""
-        vpc_id = outputs.get("vpcId")
+        vpc_id = steps.get("vpcId")
         if not vpc_id:
             raise TerminalError("the VPC of the subnets is unknown; the subnet group step has not run", reason="NoVpc")
         group_id = self.ec2.create_security_group(
@@ -153,15 +161,12 @@ class SecurityGroupAdapter:
                 f"spec.network.allowFrom.securityGroupIds: {exc}", reason="SecurityGroupNotFound"
             ) from None
 
-    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
-        if not isinstance(observed, SecurityGroupObservation):
-            raise RecoverableError("security group: stale observation; observing again")
+    def update(self, target: Target, steps: Steps, observed: SecurityGroupObservation) -> None:
         self.ec2.revoke_ingress(observed.group_id, observed.to_revoke)
         self._authorize(observed.group_id, ingress_permissions(observed.to_authorize, target.owner))
         self.ec2.delete_tags(observed.group_id, observed.tags_to_remove)
         self.ec2.create_tags(observed.group_id, observed.tags_to_set or {})
 
-    def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
-        group_id = observed.outputs.get("securityGroupId")
-        if group_id:
-            self.ec2.delete_security_group(str(group_id))
+    def delete(self, target: Target, steps: Steps, observed: SecurityGroupObservation, policy: DeletionPolicy) -> None:
+        if observed.group_id:
+            self.ec2.delete_security_group(observed.group_id)

@@ -26,8 +26,8 @@ from upskill_operator.adapters.database.common import (
 )
 from upskill_operator.aws.ec2 import Ec2
 from upskill_operator.aws.rds import Rds
-from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
-from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
+from upskill_operator.errors import NotFoundError, TerminalError
+from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Steps, Target
 
 __all__ = ["SubnetGroupAdapter", "SubnetGroupObservation"]
 
@@ -86,7 +86,10 @@ class SubnetGroupAdapter:
             )
         return _Network(ids, vpcs[0])
 
-    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
+    def wanted(self, target: Target, steps: Steps) -> bool:
+        return True
+
+    def observe(self, target: Target, steps: Steps) -> SubnetGroupObservation:
         name = names(target, self.name_prefix).subnet_group
         network = self.network(target)
         conflicts: tuple[str, ...] = (network.problem,) if network.problem else ()
@@ -94,7 +97,7 @@ class SubnetGroupAdapter:
             group = self.rds.describe_subnet_group(name)
             tags = self.rds.list_tags(group["DBSubnetGroupArn"])
         except NotFoundError:
-            return Observation(exists=False, up_to_date=False, conflicts=conflicts)
+            return SubnetGroupObservation(exists=False, up_to_date=False, conflicts=conflicts)
         have = tuple(sorted(s["SubnetIdentifier"] for s in group.get("Subnets", [])))
         owner, named = owner_of(tags), naming(target, self.name_prefix, lambda n: n.subnet_group)
         desired = desired_tags(target)
@@ -116,14 +119,15 @@ class SubnetGroupAdapter:
             owner=owner,
             naming=named,
             conflicts=conflicts,
-            outputs=self._outputs(target, group, network, desired) if target.owns(owner, named) else {},
+            outputs=self._outputs(group, network),
+            managed_tags=frozenset(desired) | frozenset(to_remove),
             arn=group["DBSubnetGroupArn"],
             subnets_to_set=network.subnet_ids if "spec.network (subnets)" in diff else None,
             tags_to_set=to_set,
             tags_to_remove=to_remove,
         )
 
-    def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
+    def create(self, target: Target, steps: Steps) -> None:
         network = self.network(target)
         if network.problem:
             raise TerminalError(network.problem, reason="InvalidNetwork")
@@ -135,9 +139,7 @@ class SubnetGroupAdapter:
             tags=desired_tags(target),
         )
 
-    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
-        if not isinstance(observed, SubnetGroupObservation):
-            raise RecoverableError("subnet group: stale observation; observing again")
+    def update(self, target: Target, steps: Steps, observed: SubnetGroupObservation) -> None:
         if observed.subnets_to_set is not None:
             self.rds.modify_subnet_group(
                 names(target, self.name_prefix).subnet_group, subnet_ids=observed.subnets_to_set
@@ -145,7 +147,7 @@ class SubnetGroupAdapter:
         self.rds.remove_tags(observed.arn, observed.tags_to_remove)
         self.rds.add_tags(observed.arn, observed.tags_to_set or {})
 
-    def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
+    def delete(self, target: Target, steps: Steps, observed: SubnetGroupObservation, policy: DeletionPolicy) -> None:
         self.rds.delete_subnet_group(names(target, self.name_prefix).subnet_group)
 
     def _check_cluster(self, target: Target) -> None:
@@ -158,14 +160,10 @@ class SubnetGroupAdapter:
         target.check_claim(self.owner_field, owner, naming(target, self.name_prefix, lambda n: n.cluster))
 
     @staticmethod
-    def _outputs(
-        target: Target, group: Mapping[str, Any], network: _Network, desired: Mapping[str, str]
-    ) -> dict[str, Any]:
+    def _outputs(group: Mapping[str, Any], network: _Network) -> dict[str, Any]:
         return {
             "subnetGroupName": group["DBSubnetGroupName"],
             "subnetGroupArn": group["DBSubnetGroupArn"],
             "vpcId": network.vpc_id or group.get("VpcId"),
             "subnetIds": list(network.subnet_ids),
-            # Kept until the last step confirms every object dropped the keys the spec no longer has.
-            "managedTagKeys": sorted(set(desired) | set(managed_keys(target))),
         }

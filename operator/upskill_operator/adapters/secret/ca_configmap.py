@@ -18,7 +18,7 @@ from upskill_operator.adapters.secret.source import secret_spec
 from upskill_operator.errors import RecoverableError, TerminalError
 from upskill_operator.kube.client import Kube
 from upskill_operator.models.common import API_GROUP, API_VERSION
-from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
+from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Steps, Target
 
 __all__ = ["CA_CONFIG_MAP", "CA_KEY", "CaConfigMapAdapter"]
 
@@ -50,7 +50,7 @@ class CaConfigMapAdapter:
         self._kube = kube
         self._bundle = ca_bundle
 
-    def _wanted(self, target: Target) -> bool:
+    def wanted(self, target: Target, steps: Steps) -> bool:
         return self._bundle is not None and not target.deleting and secret_spec(target).source.database is not None
 
     def _content(self) -> str:
@@ -63,14 +63,12 @@ class CaConfigMapAdapter:
                 reason="CaBundleUnreadable",
             ) from None
 
-    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
+    def observe(self, target: Target, steps: Steps) -> Observation:
         if self._bundle is None:  # without a bundle the operator never makes the ConfigMap
             return Observation(exists=False, up_to_date=True)
         found = self._kube.get_config_map(target.namespace, CA_CONFIG_MAP)
-        if not self._wanted(target):
-            if found is not None and _ours(found, target):
-                return Observation(exists=True, up_to_date=False, diff=("ownerReferences",), unwanted=True)
-            return Observation(exists=False, up_to_date=True)
+        if not self.wanted(target, steps):  # what exists is this resource's reference: delete takes it off
+            return Observation(exists=found is not None and _ours(found, target))
         if found is None:
             return Observation.absent()
         labels = (found.get("metadata") or {}).get("labels") or {}
@@ -84,18 +82,18 @@ class CaConfigMapAdapter:
             stale.append("ownerReferences")
         return Observation(exists=True, up_to_date=not stale, diff=tuple(stale))
 
-    def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
+    def create(self, target: Target, steps: Steps) -> None:
         metadata = {"name": CA_CONFIG_MAP, "labels": dict(_MANAGED), "ownerReferences": [_reference(target)]}
         body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": {CA_KEY: self._content()}}
         self._kube.create_config_map(target.namespace, body)
 
-    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
+    def update(self, target: Target, steps: Steps, observed: Observation) -> None:
         found = self._kube.get_config_map(target.namespace, CA_CONFIG_MAP) or {}
         references = [r for r in _references(found) if r.get("uid") != target.uid] + [_reference(target)]
         patch = {"metadata": {"ownerReferences": references}, "data": {CA_KEY: self._content()}}
         self._kube.patch_config_map(target.namespace, CA_CONFIG_MAP, patch)
 
-    def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
+    def delete(self, target: Target, steps: Steps, observed: Observation, policy: DeletionPolicy) -> None:
         """Take this UpskillSecret's reference off; the last one out deletes the ConfigMap."""
         found = self._kube.get_config_map(target.namespace, CA_CONFIG_MAP)
         if found is None:

@@ -39,7 +39,7 @@ from upskill_operator.adapters.secret.values import (
 from upskill_operator.errors import RecoverableError, TerminalError
 from upskill_operator.kube.secrets import KubeConflictError, KubeSecret, KubeSecrets
 from upskill_operator.models.secret import KeyMapping, TargetSpec
-from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
+from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Steps, Target
 
 __all__ = ["CREATED_BY", "KEY_OWNERS", "KubeSecretSyncAdapter", "key_owners"]
 
@@ -74,7 +74,10 @@ class KubeSecretSyncAdapter:
         self._secrets = secrets
         self._clock = clock
 
-    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
+    def wanted(self, target: Target, steps: Steps) -> bool:
+        return True
+
+    def observe(self, target: Target, steps: Steps) -> Observation:
         spec = secret_spec(target).target
         former = self._former(target)
         left = [f"Secret {former}: keys left from the former target"] if former and self._holds(target, former) else []
@@ -88,10 +91,10 @@ class KubeSecretSyncAdapter:
         exists = found is not None and bool(mine)
         if target.deleting:
             return Observation(exists=exists)
-        current = outputs.get(CURRENT_KEY)
+        current = steps.get(CURRENT_KEY)
         if not isinstance(current, Current):
             return Observation(exists=True, pending="waiting for a value in Secrets Manager")
-        wanted = self._wanted(spec, current, outputs.get(SOURCE_KEY))
+        wanted = self._wanted(spec, current, steps.get(SOURCE_KEY))
         taken = sorted(k for k in wanted if owners.get(k) not in (None, target.owner))
         if taken:
             raise TerminalError(
@@ -118,21 +121,21 @@ class KubeSecretSyncAdapter:
             published["syncedTime"] = target.status.get("syncedTime") if unchanged else now
         return Observation(exists=exists, up_to_date=not diff, diff=tuple(diff), outputs=published)
 
-    def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
+    def create(self, target: Target, steps: Steps) -> None:
         """Create the Secret, or add our keys to the one that exists."""
-        self.update(target, outputs, Observation(exists=False))
+        self.update(target, steps, Observation(exists=False))
 
-    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
+    def update(self, target: Target, steps: Steps, observed: Observation) -> None:
         spec = secret_spec(target).target
         former = self._former(target)
         if former:
             self._release(target, former)
         if spec is None:
             return
-        current = outputs.get(CURRENT_KEY)
+        current = steps.get(CURRENT_KEY)
         if not isinstance(current, Current):
             raise AssertionError("sync.update needs spec.target and the current value")
-        wanted = self._wanted(spec, current, outputs.get(SOURCE_KEY))
+        wanted = self._wanted(spec, current, steps.get(SOURCE_KEY))
         for _ in range(_ATTEMPTS):
             found = self._secrets.get(target.namespace, spec.secret_name)
             owners = key_owners(found)
@@ -163,7 +166,7 @@ class KubeSecretSyncAdapter:
             f"Secret {spec.secret_name} kept changing under us; retrying", reason="KubernetesConflict"
         )
 
-    def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
+    def delete(self, target: Target, steps: Steps, observed: Observation, policy: DeletionPolicy) -> None:
         """Remove our keys (and the Secret, if we created it and nothing else is left in it)."""
         spec = secret_spec(target).target
         for name in {spec.secret_name if spec else None, self._former(target)} - {None}:

@@ -19,7 +19,6 @@ annotation is removed, so the database drops the secret from the proxy at its ne
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from typing import Any
 
 from upskill_operator.adapters.database.proxy_users import PROXY_ENDPOINTS, mapping
@@ -27,7 +26,7 @@ from upskill_operator.adapters.secret.source import secret_spec
 from upskill_operator.kube.custom_objects import CustomObjects
 from upskill_operator.models import database
 from upskill_operator.models.common import API_GROUP, API_VERSION
-from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
+from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Steps, Target
 
 __all__ = ["REQUEST_PREFIX", "ProxyAccessAdapter", "request_key"]
 
@@ -49,37 +48,40 @@ class ProxyAccessAdapter:
     def __init__(self, objects: CustomObjects) -> None:
         self.objects = objects
 
-    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
+    def wanted(self, target: Target, steps: Steps) -> bool:
+        """An application user reaching its database through the proxy needs the proxy to accept it."""
+        source = secret_spec(target).source.database
+        needed = source is not None and source.user is not None and source.endpoint in PROXY_ENDPOINTS
+        return needed and not target.deleting
+
+    def observe(self, target: Target, steps: Steps) -> Observation:
         source = secret_spec(target).source.database
         if source is None or source.user is None:  # only application users ever ring: no read for the rest
             return Observation(exists=False, up_to_date=True)
         found = self._database(target, source.ref)
         requested = mapping(mapping(found or {}, "metadata"), "annotations").get(request_key(target.name))
-        needed = source.endpoint in PROXY_ENDPOINTS and not target.deleting
-        if not needed:
-            if requested is None:
-                return Observation(exists=False, up_to_date=True)
-            return Observation(exists=True, up_to_date=False, diff=("proxy access no longer needed",), unwanted=True)
-        arn = outputs.get("arn")
+        if not self.wanted(target, steps):  # the request, if any, is what exists: delete takes it back
+            return Observation(exists=requested is not None)
+        arn = steps.get("arn")
         accepted = mapping(found or {}, "status").get("proxyUserSecretArns") or []
         what = f"UpskillDatabase {source.ref}"
         if found is None or not arn:
             return Observation(exists=True, pending=f"waiting for {what} and this secret's ARN")
         if isinstance(accepted, list) and arn in accepted:
             return Observation(exists=True)
-        if target.status.get("arn") != arn:
+        if target.recorded.text("arn") != arn:
             return Observation(exists=True, pending="waiting for this secret's status to show its ARN")
         if requested != arn:
             return Observation.absent()  # ring: create() writes the annotation
         return Observation(exists=True, pending=f"waiting for the RDS Proxy of {what} to accept this secret")
 
-    def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
-        self._ring(target, str(outputs["arn"]))
+    def create(self, target: Target, steps: Steps) -> None:
+        self._ring(target, str(steps["arn"]))
 
-    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
+    def update(self, target: Target, steps: Steps, observed: Observation) -> None:
         """Nothing to update: observe reports the request up to date, waiting, or missing."""
 
-    def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
+    def delete(self, target: Target, steps: Steps, observed: Observation, policy: DeletionPolicy) -> None:
         self._ring(target, None)
 
     def _database(self, target: Target, ref: str) -> dict[str, Any] | None:

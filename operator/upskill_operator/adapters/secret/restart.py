@@ -10,14 +10,11 @@ when it is created, it reads the current value anyway.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from upskill_operator.adapters.secret.source import secret_spec
 from upskill_operator.adapters.secret.values import short_hash
 from upskill_operator.kube.workloads import Workloads
 from upskill_operator.models.secret import RestartTarget
-from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
+from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Steps, Target
 
 __all__ = ["RestartAdapter", "restart_annotation", "version_mark"]
 
@@ -56,9 +53,12 @@ class RestartAdapter:
                 stale.append(workload)
         return stale
 
-    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
+    def wanted(self, target: Target, steps: Steps) -> bool:
+        return True
+
+    def observe(self, target: Target, steps: Steps) -> Observation:
         spec = secret_spec(target).target
-        version = outputs.get("syncedVersionId")
+        version = steps.get("syncedVersionId")
         if target.deleting:
             return Observation(exists=False, up_to_date=True)  # the workloads are not ours to delete
         if spec is None or not isinstance(version, str):
@@ -73,11 +73,11 @@ class RestartAdapter:
         diff = tuple(f"restartOnChange.{w.kind}/{w.name}" for w in stale)
         return Observation(exists=True, up_to_date=False, diff=diff)
 
-    def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
+    def create(self, target: Target, steps: Steps) -> None:
         """Nothing to create: the workloads are the app's."""
 
-    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
-        version = outputs.get("syncedVersionId")
+    def update(self, target: Target, steps: Steps, observed: Observation) -> None:
+        version = steps.get("syncedVersionId")
         assert isinstance(version, str)
         key, mark = restart_annotation(target.name), version_mark(version)
         for workload in self._stale(target, version):
@@ -86,5 +86,5 @@ class RestartAdapter:
                 "Normal", "RolloutRestarted", f"{workload.kind}/{workload.name}: restarted for version {version}"
             )
 
-    def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
+    def delete(self, target: Target, steps: Steps, observed: Observation, policy: DeletionPolicy) -> None:
         """Deleting the secret rolls nothing."""

@@ -22,7 +22,7 @@ then AWSCURRENT).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -55,7 +55,7 @@ from upskill_operator.aws.rds_passwords import RdsPasswords
 from upskill_operator.aws.secretsmanager import SecretsManager
 from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
 from upskill_operator.models.secret import ROTATE_ANNOTATION
-from upskill_operator.reconcile.protocol import OWNER_TAG, Claim, DeletionPolicy, Naming, Observation, Target
+from upskill_operator.reconcile.protocol import OWNER_TAG, Claim, DeletionPolicy, Naming, Observation, Steps, Target
 
 __all__ = ["SECRET_NAME_MAX", "SecretObservation", "SecretsManagerAdapter"]
 
@@ -117,9 +117,12 @@ class SecretsManagerAdapter:
         """``/`` joins are unambiguous (no namespace or name holds one): a derived name has no rivals."""
         return Naming(self.secret_name(target), f"{self.name_prefix}/{target.namespace}/{target.name}")
 
-    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
+    def wanted(self, target: Target, steps: Steps) -> bool:
+        return True
+
+    def observe(self, target: Target, steps: Steps) -> SecretObservation:
         name = self.secret_name(target)
-        recorded = target.status.get("secretName")
+        recorded = target.recorded.text("secretName")
         if recorded and recorded != name:
             raise TerminalError(
                 f"spec.secretName: immutable after creation (AWS has {recorded}, spec asks {name})",
@@ -129,19 +132,19 @@ class SecretsManagerAdapter:
         try:
             observed = observed_secret(self.secrets.describe_secret(name))
         except NotFoundError:
-            lost = secret_gone(name) if target.status.get("arn") and not target.deleting else None
-            return SecretObservation(exists=False, up_to_date=False, outputs=named, gone=lost)
+            lost = secret_gone(name) if target.recorded.text("arn") and not target.deleting else None
+            return SecretObservation(exists=False, up_to_date=False, pinned=named, gone=lost)
         owner, naming = observed.tags.get(OWNER_TAG), self.naming(target)
         claim = target.claim(owner, naming)
         if observed.deleted and claim is Claim.OURS:
-            return SecretObservation(exists=False, up_to_date=False, outputs=named, secret=observed)
-        seen = SecretObservation(exists=True, owner=owner, naming=naming, outputs=named, secret=observed)
+            return SecretObservation(exists=False, up_to_date=False, pinned=named, secret=observed)
+        seen = SecretObservation(exists=True, owner=owner, naming=naming, pinned=named, secret=observed)
         if claim is Claim.ADOPT and not target.deleting:  # not proven ours yet: restore and tag, read nothing
             first = ("deletedDate",) if observed.deleted else ("tags",)
             return replace(seen, up_to_date=False, diff=first, adopting=not observed.deleted)
         if claim is not Claim.OURS or target.deleting:
             return seen
-        resolved = outputs.get(SOURCE_KEY)
+        resolved = steps.get(SOURCE_KEY)
         if not isinstance(resolved, Resolved):
             raise RecoverableError("the source was not resolved before the secret", reason="InternalError")
         current = self._current(observed)
@@ -149,19 +152,17 @@ class SecretsManagerAdapter:
             secret_spec(target),
             observed,
             self._tags(target, resolved),
-            target.status.get("managedTagKeys") or (),
+            target.recorded.managed_tag_keys,
             self._same_key,
         )
         login = self.credentials.facts(resolved.app_user, observed, current)
         value = plan_value(self._facts(target, resolved, observed, current, login))
         diff = value.diff + meta.diff
         published = {
-            **named,
             "arn": observed.arn,
             "versionId": observed.current_id,
             "versionCreatedTime": rfc3339(current.created) if current else None,
             "previousVersionId": observed.previous_id,
-            "managedTagKeys": list(meta.managed_tag_keys),
             **self._inflight_outputs(target, value),
             CURRENT_KEY: current,
         }
@@ -172,12 +173,14 @@ class SecretsManagerAdapter:
             owner=owner,
             pending=value.pending,
             outputs=published,
+            pinned=named,
+            managed_tags=frozenset(meta.managed_tag_keys),
             secret=observed,
             meta=meta,
             value=value,
         )
 
-    def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
+    def create(self, target: Target, steps: Steps) -> None:
         """Restore our secret scheduled for deletion, else create it with its first value and all tags."""
         name = self.secret_name(target)
         try:
@@ -187,7 +190,7 @@ class SecretsManagerAdapter:
         if observed is not None and observed.deleted:
             self.secrets.restore_secret(name)
             return
-        resolved = outputs.get(SOURCE_KEY)
+        resolved = steps.get(SOURCE_KEY)
         if not isinstance(resolved, Resolved):
             raise RecoverableError("the source was not resolved before the secret", reason="InternalError")
         plan = plan_value(self._facts(target, resolved, ObservedSecret(name=name, arn=""), None))
@@ -206,11 +209,9 @@ class SecretsManagerAdapter:
             if exc.reason != "ResourceExistsException":  # created meanwhile: the next observe sees it
                 raise
 
-    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
+    def update(self, target: Target, steps: Steps, observed: SecretObservation) -> None:
         """KMS key and description, then the value (or a rotation request), then tags, then AWS rotation."""
-        if not isinstance(observed, SecretObservation) or observed.secret is None:
-            observed = self.observe(target, outputs)
-        if not isinstance(observed, SecretObservation) or observed.secret is None:
+        if observed.secret is None:
             return  # gone meanwhile: the engine's next observe sees it
         secret = observed.secret
         if secret.deleted:
@@ -220,11 +221,11 @@ class SecretsManagerAdapter:
             self.secrets.tag_resource(secret.arn, target.ownership_tags)
             return
         meta, value = observed.meta or MetadataPlan(), observed.value or ValuePlan()
-        resolved = outputs.get(SOURCE_KEY)
+        resolved = steps.get(SOURCE_KEY)
         if meta.kms_key is not None or meta.description is not None:
             self.secrets.update_secret(secret.arn, description=meta.description, kms_key_id=meta.kms_key)
         if value.login is not None and isinstance(resolved, Resolved) and resolved.app_user is not None:
-            self.credentials.repair(secret, resolved.app_user, value.login, outputs.get(CURRENT_KEY))
+            self.credentials.repair(secret, resolved.app_user, value.login, steps.get(CURRENT_KEY))
         if value.write is not None:
             self._write(secret, value.write, resolved if isinstance(resolved, Resolved) else None)
             if value.diff == ("rotation",):
@@ -241,14 +242,14 @@ class SecretsManagerAdapter:
         if meta.cancel_rotation:
             self.secrets.cancel_rotate_secret(secret.arn)
 
-    def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
+    def delete(self, target: Target, steps: Steps, observed: SecretObservation, policy: DeletionPolicy) -> None:
         """Schedule deletion after spec.recoveryWindowDays, or delete at once with forceDelete."""
         if policy != "Delete":
             raise TerminalError(f"deletionPolicy {policy} is not supported for secrets", reason="UnsupportedPolicy")
         spec = secret_spec(target)
         self._inflight.pop(target.uid, None)
         name = self.secret_name(target)
-        if isinstance(observed, SecretObservation) and observed.secret is not None:
+        if observed.secret is not None:
             self._values.forget(observed.secret.arn)
         if spec.force_delete:
             self.secrets.delete_secret(name, force=True)

@@ -9,15 +9,12 @@ loop and never a write.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from upskill_operator.adapters.secret.database_source import DatabaseReader, Waiting
 from upskill_operator.adapters.secret.values import SOURCE_KEY, Resolved, password_policy
 from upskill_operator.adapters.shared.read_only import ReadOnlyStep
 from upskill_operator.kube.secrets import KubeSecrets
 from upskill_operator.models.secret import FromSecretSource, SecretSpec
-from upskill_operator.reconcile.protocol import Observation, Target
+from upskill_operator.reconcile.protocol import Observation, Steps, Target
 
 __all__ = ["SourceAdapter", "secret_spec"]
 
@@ -37,7 +34,7 @@ class SourceAdapter(ReadOnlyStep):
         self._secrets = secrets
         self._database = database
 
-    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
+    def observe(self, target: Target, steps: Steps) -> Observation:
         if target.deleting:
             return Observation(exists=False, up_to_date=True)  # nothing of ours to delete; never wait for a value
         try:

@@ -14,10 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Generic
 
 from upskill_operator.adapters.shared.read_memory import Memory
-from upskill_operator.reconcile.protocol import Adapter, Claim, DeletionPolicy, Observation, Target
+from upskill_operator.reconcile.protocol import Adapter, Claim, DeletionPolicy, ObservationT, Steps, Target
 
 __all__ = ["Cadenced", "inputs_key"]
 
@@ -28,10 +28,10 @@ def inputs_key(target: Target, outputs: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-class Cadenced:
+class Cadenced(Generic[ObservationT]):
     """Implements the reconcile ``Adapter`` protocol around another adapter, remembering settled observations."""
 
-    def __init__(self, inner: Adapter, memory: Memory[Observation]) -> None:
+    def __init__(self, inner: Adapter[ObservationT], memory: Memory[ObservationT]) -> None:
         self.inner = inner
         self.memory = memory
         self.name = inner.name
@@ -40,34 +40,37 @@ class Cadenced:
     def owner_field(self) -> str | None:
         return self.inner.owner_field
 
-    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
+    def wanted(self, target: Target, steps: Steps) -> bool:
+        return self.inner.wanted(target, steps)
+
+    def observe(self, target: Target, steps: Steps) -> ObservationT:
         if target.deleting:
             self.memory.forget(target.uid)
-            return self.inner.observe(target, outputs)
-        key = inputs_key(target, outputs)
+            return self.inner.observe(target, steps)
+        key = inputs_key(target, dict(steps))
         known = self.memory.recall(target.uid, key)
         if known is not None:
             return known.value
-        observed = self.inner.observe(target, outputs)
+        observed = self.inner.observe(target, steps)
         if self._settled(target, observed):
             self.memory.remember(target.uid, key, observed)
         else:
             self.memory.forget(target.uid)
         return observed
 
-    def _settled(self, target: Target, observed: Observation) -> bool:
+    def _settled(self, target: Target, observed: ObservationT) -> bool:
         claimed = target.claim(observed.owner, observed.naming)  # remember only what is ours, not what we may adopt
         ours = self.inner.owner_field is None or not observed.exists or claimed is Claim.OURS
-        return ours and observed.up_to_date and not (observed.pending or observed.conflicts or observed.unwanted)
+        return ours and observed.up_to_date and not (observed.pending or observed.conflicts)
 
-    def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
+    def create(self, target: Target, steps: Steps) -> None:
         self.memory.forget(target.uid)
-        self.inner.create(target, outputs)
+        self.inner.create(target, steps)
 
-    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
+    def update(self, target: Target, steps: Steps, observed: ObservationT) -> None:
         self.memory.forget(target.uid)
-        self.inner.update(target, outputs, observed)
+        self.inner.update(target, steps, observed)
 
-    def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
+    def delete(self, target: Target, steps: Steps, observed: ObservationT, policy: DeletionPolicy) -> None:
         self.memory.forget(target.uid)
-        self.inner.delete(target, outputs, observed, policy)
+        self.inner.delete(target, steps, observed, policy)

@@ -13,7 +13,7 @@ from typing import Any
 
 from upskill_operator.kube.client import Kube
 from upskill_operator.models.common import API_GROUP, API_VERSION
-from upskill_operator.reconcile.protocol import OWNER_TAG, DeletionPolicy, Observation, Target
+from upskill_operator.reconcile.protocol import OWNER_TAG, DeletionPolicy, Observation, Steps, Target
 
 __all__ = ["ConnectionConfigMapAdapter"]
 
@@ -41,7 +41,10 @@ class ConnectionConfigMapAdapter:
         connection = getattr(target.spec, "connection", None)
         return getattr(connection, "config_map_name", None)
 
-    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
+    def wanted(self, target: Target, steps: Steps) -> bool:
+        return self._map_name(target) is not None
+
+    def observe(self, target: Target, steps: Steps) -> Observation:
         name = self._map_name(target)
         if name is None:
             return Observation(exists=False, up_to_date=True)  # none asked for: absent is in sync
@@ -49,14 +52,14 @@ class ConnectionConfigMapAdapter:
         if found is None:
             return Observation.absent()
         owner = (found.get("metadata", {}).get("annotations") or {}).get(OWNER_TAG)
-        wanted = self._data_fn(target, outputs)
+        wanted = self._data_fn(target, steps)
         current = found.get("data") or {}
         stale = tuple(sorted(f"data.{k}" for k, v in (wanted or {}).items() if current.get(k) != v))
         if wanted is not None:
             stale += tuple(sorted(f"data.{k} (removed)" for k in current if k not in wanted))
         return Observation(exists=True, up_to_date=not stale, diff=stale, owner=owner)
 
-    def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
+    def create(self, target: Target, steps: Steps) -> None:
         name = self._map_name(target)
         assert name is not None
         self._kube.create_config_map(
@@ -70,14 +73,14 @@ class ConnectionConfigMapAdapter:
                     "ownerReferences": [_owner_reference(target)],
                     "labels": {"app.kubernetes.io/managed-by": "upskill-operator"},
                 },
-                "data": self._data_fn(target, outputs) or {},
+                "data": self._data_fn(target, steps) or {},
             },
         )
 
-    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
+    def update(self, target: Target, steps: Steps, observed: Observation) -> None:
         name = self._map_name(target)
         assert name is not None
-        wanted = self._data_fn(target, outputs)
+        wanted = self._data_fn(target, steps)
         data: dict[str, str | None] = dict(wanted or {})
         if wanted is not None:  # a merge patch removes a key set to null
             found = self._kube.get_config_map(target.namespace, name) or {}
@@ -85,7 +88,7 @@ class ConnectionConfigMapAdapter:
         patch = {"metadata": {"annotations": {OWNER_TAG: target.owner}}, "data": data}
         self._kube.patch_config_map(target.namespace, name, patch)
 
-    def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
+    def delete(self, target: Target, steps: Steps, observed: Observation, policy: DeletionPolicy) -> None:
         name = self._map_name(target)
         if name is not None:
             self._kube.delete_config_map(target.namespace, name)

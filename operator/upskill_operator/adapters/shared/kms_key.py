@@ -9,13 +9,12 @@ up-to-date object, or "nothing wanted" when the spec names no key or the resourc
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 from upskill_operator.adapters.shared.read_only import ReadOnlyStep
 from upskill_operator.aws.kms import Kms, arn_scope
 from upskill_operator.errors import NotFoundError, TerminalError
-from upskill_operator.reconcile.protocol import Observation, Target
+from upskill_operator.reconcile.protocol import Observation, Steps, Target
 
 __all__ = ["KmsKeyAdapter", "spec_key_arn"]
 
@@ -60,7 +59,7 @@ class KmsKeyAdapter(ReadOnlyStep):
         self.field = field
         self.key_of = key_of
 
-    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
+    def observe(self, target: Target, steps: Steps) -> Observation:
         key = self.key_of(target)
         if key is None or target.deleting:  # deleting must never wait on, or fail for, a key
             return _NOTHING

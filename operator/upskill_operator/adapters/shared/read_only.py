@@ -6,10 +6,7 @@ engine never asks it to create, update or delete; if it ever did, that is a bug 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
+from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Steps, Target
 
 __all__ = ["ReadOnlyStep"]
 
@@ -20,11 +17,14 @@ class ReadOnlyStep:
     name = "read-only step"
     owner_field: str | None = None
 
-    def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
+    def wanted(self, target: Target, steps: Steps) -> bool:
+        return True
+
+    def create(self, target: Target, steps: Steps) -> None:
         raise AssertionError(f"{self.name}: a read-only step was asked to create")
 
-    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
+    def update(self, target: Target, steps: Steps, observed: Observation) -> None:
         raise AssertionError(f"{self.name}: a read-only step was asked to update")
 
-    def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
+    def delete(self, target: Target, steps: Steps, observed: Observation, policy: DeletionPolicy) -> None:
         raise AssertionError(f"{self.name}: a read-only step was asked to delete")

@@ -34,7 +34,7 @@ from upskill_operator.aws.dynamodb import DynamoDB
 from upskill_operator.aws.kms import Kms
 from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
 from upskill_operator.models.table import TableSpec
-from upskill_operator.reconcile.protocol import OWNER_TAG, DeletionPolicy, Naming, Observation, Target
+from upskill_operator.reconcile.protocol import OWNER_TAG, DeletionPolicy, Naming, Observation, Steps, Target
 
 __all__ = ["TABLE_NAME_MAX", "TableAdapter", "TableObservation", "observed_with_key_arn"]
 
@@ -53,7 +53,7 @@ class TableObservation(Observation):
 
 def _existed(target: Target) -> bool:
     """Status records the table (its ARN): absent now means gone, not "not created yet"."""
-    return bool(target.status.get("arn")) and not target.deleting
+    return bool(target.recorded.text("arn")) and not target.deleting
 
 
 def _spec(target: Target) -> TableSpec:
@@ -92,9 +92,12 @@ class TableAdapter:
         derived = aws_name(self.name_prefix, target.namespace, target.name, max_length=TABLE_NAME_MAX)
         return Naming(self.table_name(target), derived, rival_namespaces(target.namespace, target.name))
 
-    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
+    def wanted(self, target: Target, steps: Steps) -> bool:
+        return True
+
+    def observe(self, target: Target, steps: Steps) -> TableObservation:
         name = self.table_name(target)
-        recorded = target.status.get("tableName")
+        recorded = target.recorded.text("tableName")
         if recorded and recorded != name:
             # The name is the table's identity: a new name would silently orphan the old table.
             raise TerminalError(
@@ -106,9 +109,9 @@ class TableAdapter:
         except NotFoundError:  # also when it vanished between two reads
             self.reads.forget(target.uid)
             lost = table_gone(name, self.dynamodb.list_backups(name)) if _existed(target) else None
-            return TableObservation(exists=False, up_to_date=False, outputs={"tableName": name}, gone=lost)
+            return TableObservation(exists=False, up_to_date=False, pinned={"tableName": name}, gone=lost)
         observed = observed_with_key_arn(observed_table(raw, ttl, backups, tags), self.kms)
-        plan = plan_changes(self._desired(target, name), observed, target.status.get("managedTagKeys") or ())
+        plan = plan_changes(self._desired(target, name), observed, target.recorded.managed_tag_keys)
         owner = observed.tags.get(OWNER_TAG)
         naming = self.naming(target)
         return TableObservation(
@@ -119,9 +122,9 @@ class TableAdapter:
             owner=owner,
             naming=naming,
             conflicts=plan.conflicts,
-            outputs=_outputs(observed, plan)
-            if target.owns(owner, naming)
-            else {"tableName": name},  # publish nothing of a foreign table
+            outputs=_outputs(observed),
+            pinned={"tableName": name},  # of a foreign table, only the name is published
+            managed_tags=frozenset(plan.managed_tag_keys),
             table=observed,
             plan=plan,
             described=raw,
@@ -149,7 +152,7 @@ class TableAdapter:
         self.reads.remember(target.uid, "", carried, carried=known if reads is not None else None)
         return raw, ttl, backups, tags
 
-    def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
+    def create(self, target: Target, steps: Steps) -> None:
         """One CreateTable with keys, indexes, stream, SSE, deletion protection and tags; TTL and PITR follow."""
         name = self.table_name(target)
         desired = self._desired(target, name)
@@ -157,13 +160,13 @@ class TableAdapter:
         created = self.dynamodb.create_table(name, **create_request(desired))
         self.reads.remember(target.uid, "", after_create(target.generation, created, desired.tags))
 
-    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
+    def update(self, target: Target, steps: Steps, observed: TableObservation) -> None:
         """Apply the observed plan: tags, TTL, PITR, then at most one UpdateTable.
 
         The answers stand for the state they wrote (:mod:`.table_reads`), so the confirming observe reads
         only what an answer does not cover: the tags after a tag write, the table after an UpdateTable.
         """
-        table, plan = self._current(target, outputs, observed)
+        table, plan = self._current(target, steps, observed)
         known = self.reads.peek(target.uid)
         self.reads.forget(target.uid)  # until every write below went through
         ttl = backups = None
@@ -191,12 +194,12 @@ class TableAdapter:
                     ttl=ttl or (None if plan.ttl is not None else reads.ttl),
                     backups=backups or (None if plan.pitr is not None else reads.backups),
                     tags=None if plan.tags_to_set or plan.tags_to_remove else reads.tags,
-                    created=_described(observed) if plan.table_update is None else None,
+                    created=observed.described if plan.table_update is None else None,
                 ),
                 carried=known,
             )
 
-    def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
+    def delete(self, target: Target, steps: Steps, observed: TableObservation, policy: DeletionPolicy) -> None:
         """Delete the table; AWS deletion protection is turned off first.
 
         The engine has already refused when ``spec.deletionProtection`` is true, so
@@ -204,7 +207,7 @@ class TableAdapter:
         """
         if policy != "Delete":
             raise TerminalError(f"deletionPolicy {policy} is not supported for tables", reason="UnsupportedPolicy")
-        table, _ = self._current(target, outputs, observed)
+        table, _ = self._current(target, steps, observed)
         self.reads.forget(target.uid)
         if table.deletion_protection:
             self.dynamodb.update_table(table.name, deletion_protection=False)
@@ -217,10 +220,8 @@ class TableAdapter:
             key_arn = spec_key_arn(self.kms, "spec.encryption.kmsKeyId", spec.encryption.kms_key_id)
         return desired_table(spec, name, {**spec.tags, **target.ownership_tags}, key_arn)
 
-    def _current(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> tuple[ObservedTable, Plan]:
-        if not isinstance(observed, TableObservation) or observed.table is None or observed.plan is None:
-            observed = self.observe(target, outputs)  # called with a foreign Observation: read it ourselves
-        if not isinstance(observed, TableObservation) or observed.table is None or observed.plan is None:
+    def _current(self, target: Target, steps: Steps, observed: TableObservation) -> tuple[ObservedTable, Plan]:
+        if observed.table is None or observed.plan is None:
             raise RecoverableError(f"table {self.table_name(target)} disappeared; the next pass re-creates it")
         return observed.table, observed.plan
 
@@ -235,15 +236,10 @@ def observed_with_key_arn(observed: ObservedTable, kms: Kms) -> ObservedTable:
         return observed  # a key we cannot resolve simply differs from the spec's
 
 
-def _described(observed: Observation) -> Mapping[str, Any] | None:
-    return observed.described if isinstance(observed, TableObservation) else None
-
-
-def _outputs(observed: ObservedTable, plan: Plan) -> dict[str, Any]:
+def _outputs(observed: ObservedTable) -> dict[str, Any]:
     return {
         "tableName": observed.name,
         "arn": observed.arn,
         "streamArn": observed.stream_arn,
         "tableStatus": observed.status,
-        "managedTagKeys": list(plan.managed_tag_keys),
     }
