@@ -174,7 +174,7 @@ class _Pass:
         self.step = adapter.name
         observed: Observation = adapter.observe(self.target, self.steps)
         owned = not observed.exists or self.ours(adapter, observed)
-        self.steps.record(observed, {**(observed.outputs if owned else {}), **observed.pinned})
+        self.steps.record(observed if owned else None, {**(observed.outputs if owned else {}), **observed.pinned})
         if observed.managed_tags is not None and owned:
             self.managed[adapter.name] = observed.managed_tags
         return observed

@@ -283,9 +283,11 @@ class Steps(Mapping[str, Any]):
         """The observation an earlier step of this pass reported with class ``kind``, if any."""
         return cast("ObservationT | None", self._seen.get(kind))
 
-    def record(self, observed: Observation, published: Mapping[str, Any]) -> None:
-        """Keep one step's observation and the fields the engine published from it."""
-        self._seen[type(observed)] = observed
+    def record(self, observed: Observation | None, published: Mapping[str, Any]) -> None:
+        """Keep one step's observation (None: not ours, so later steps read nothing of it) and the
+        fields the engine published from it."""
+        if observed is not None:
+            self._seen[type(observed)] = observed
         for key, value in published.items():
             before = self._published.get(key)
             merged = {**before, **value} if isinstance(before, dict) and isinstance(value, dict) else value

@@ -30,6 +30,7 @@ from upskill_operator.adapters.database.common import (
     naming,
     owner_of,
 )
+from upskill_operator.adapters.database.security_group import SecurityGroupObservation
 from upskill_operator.adapters.shared.data_gone import cluster_gone
 from upskill_operator.adapters.shared.kms_key import spec_key_arn
 from upskill_operator.aws.kms import Kms
@@ -73,7 +74,7 @@ class ClusterAdapter:
             if target.deleting and target.deletion_policy == "Snapshot":
                 return self._after_deletion(target, identifier)
             lost = None
-            if target.status.get("clusterArn") and not target.deleting:  # it existed: gone, not "not created yet"
+            if target.recorded.text("clusterArn") and not target.deleting:  # it existed: gone, not "not created yet"
                 lost = cluster_gone(identifier, self.rds.list_cluster_snapshots(identifier))
             return ClusterObservation(
                 exists=False, up_to_date=False, pinned={"clusterIdentifier": identifier}, gone=lost
@@ -103,7 +104,7 @@ class ClusterAdapter:
         )
 
     def create(self, target: Target, steps: Steps) -> None:
-        if not steps.get("securityGroupIds"):
+        if not _security_groups(steps):
             raise TerminalError("the security groups are unknown; the security group step has not run", reason="NoVpc")
         self.rds.create_cluster(self.identifier(target), create_request(self._desired(target, steps)))
 
@@ -134,7 +135,7 @@ class ClusterAdapter:
         try:
             snapshot = self.rds.describe_cluster_snapshot(final)
         except NotFoundError:
-            if target.status.get("clusterArn"):
+            if target.recorded.text("clusterArn"):
                 log.warning("cluster %s is gone and its final snapshot %s does not exist", identifier, final)
             return ClusterObservation(exists=False, up_to_date=False, outputs=gone)
         status = str(snapshot.get("Status", "unknown"))
@@ -161,10 +162,15 @@ class ClusterAdapter:
         return desired_cluster(
             spec,
             subnet_group=names(target, self.name_prefix).subnet_group,
-            security_group_ids=steps.get("securityGroupIds") or (),
+            security_group_ids=_security_groups(steps),
             kms_key_arn=key_arn,
             tags=desired_tags(target),
         )
+
+
+def _security_groups(steps: Steps) -> tuple[str, ...]:
+    groups = steps.get_step(SecurityGroupObservation)
+    return groups.group_ids if groups else ()
 
 
 def _current(observed: ClusterObservation) -> tuple[ObservedCluster, ClusterPlan]:
@@ -187,5 +193,4 @@ def _outputs(have: ObservedCluster) -> dict[str, Any]:
             "maxACU": scaling.max_acu if scaling else None,
             "autoPauseSeconds": scaling.auto_pause if scaling and scaling.min_acu == 0 else None,
         },
-        "clusterMembers": [list(member) for member in have.members],  # for the instances step; not in status
     }

@@ -1,4 +1,4 @@
-"""What the UpskillDatabase adapters share: the spec, deterministic names, tags and nested outputs.
+"""What the UpskillDatabase adapters share: the spec, deterministic names, and tags.
 
 Every AWS object of a database is named from the cluster identifier, itself a pure function of
 (prefix, namespace, name) unless ``spec.clusterIdentifier`` is given, so a restarted operator
@@ -11,7 +11,6 @@ import hashlib
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from upskill_operator.adapters.shared.naming import HASH_LENGTH, aws_name, rival_namespaces
 from upskill_operator.errors import TerminalError
@@ -26,7 +25,6 @@ __all__ = [
     "managed_keys",
     "names",
     "naming",
-    "nested",
     "owner_of",
     "tag_changes",
 ]
@@ -104,7 +102,7 @@ def names(target: Target, prefix: str) -> Names:
     ``spec.clusterIdentifier`` is refused before any step creates objects under the new name.
     """
     cluster = database_spec(target).cluster_identifier or _derived(target, prefix)
-    recorded = target.status.get("clusterIdentifier")
+    recorded = target.recorded.text("clusterIdentifier")
     if recorded and recorded != cluster:
         raise TerminalError(
             f"spec.clusterIdentifier: immutable after creation (AWS has {recorded}, spec asks {cluster})",
@@ -147,9 +145,4 @@ def tag_changes(
 
 def managed_keys(target: Target) -> list[str]:
     """Tag keys recorded as managed by the last pass."""
-    return [str(k) for k in target.status.get("managedTagKeys") or ()]
-
-
-def nested(outputs: Mapping[str, Any], key: str, **values: Any) -> dict[str, Any]:
-    """A nested status object (``endpoints``, ``capacity``) with ``values`` merged into what earlier steps set."""
-    return {**(outputs.get(key) or {}), **values}
+    return sorted(target.recorded.managed_tag_keys)

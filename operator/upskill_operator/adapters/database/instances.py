@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from upskill_operator.adapters.database.cluster import ClusterObservation
 from upskill_operator.adapters.database.common import (
     Names,
     database_spec,
@@ -98,7 +99,9 @@ class InstancesAdapter:
 
     def observe(self, target: Target, steps: Steps) -> InstancesObservation:
         n = names(target, self.name_prefix)
-        writers = {str(m[0]): bool(m[1]) for m in steps.get("clusterMembers") or ()}
+        cluster = steps.get_step(ClusterObservation)
+        seen = cluster.cluster if cluster else None
+        writers = {str(m[0]): bool(m[1]) for m in (seen.members if seen else ())}
         members = tuple(
             Member(
                 identifier=raw["DBInstanceIdentifier"],
@@ -117,7 +120,7 @@ class InstancesAdapter:
         foreign = sorted(o for o in owners if o is not None and o != target.owner)
         owner = foreign[0] if foreign else (None if None in owners else target.owner)
         named = naming(target, self.name_prefix, lambda n: n.cluster)
-        if steps.get("clusterArn"):  # the cluster step found the cluster ours (or ours to adopt): so are its members
+        if seen is not None:  # the cluster step found the cluster ours (or ours to adopt): so are its members
             named = Naming(n.cluster, n.cluster)
         busy = next((m for m in members if m.status != "available"), None)
         count, instance_class = self.capacity(target)

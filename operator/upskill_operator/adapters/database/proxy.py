@@ -22,13 +22,16 @@ from upskill_operator.adapters.database.common import (
     owner_of,
     tag_changes,
 )
+from upskill_operator.adapters.database.proxy_role import RoleObservation, master_secret_arn, proxy_users
 from upskill_operator.adapters.database.proxy_users import ProxyUser
+from upskill_operator.adapters.database.security_group import SecurityGroupObservation
+from upskill_operator.adapters.database.subnet_group import SubnetGroupObservation
 from upskill_operator.aws.errors import AwsTerminalError
 from upskill_operator.aws.rds_proxy import RdsProxy
 from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
 from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Steps, Target
 
-__all__ = ["ProxyAdapter", "ProxyObservation", "desired_auth", "proxy_changes"]
+__all__ = ["ProxyAdapter", "ProxyObservation", "desired_auth", "placement", "proxy_changes"]
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,7 @@ class ProxyAdapter:
             owner=owner,
             naming=named,
             conflicts=conflicts,
-            outputs=_outputs(proxy, steps, settled=pending is None),
+            outputs=_outputs(proxy, master_secret_arn(steps), settled=pending is None),
             managed_tags=frozenset(desired) | frozenset(to_remove),
             arn=proxy["DBProxyArn"],
             changes=changes,
@@ -180,27 +183,33 @@ class ProxyAdapter:
         """The desired fields whose inputs earlier steps published (all of them, except in teardown)."""
         proxy = database_spec(target).proxy
         want: dict[str, Any] = {"RequireTLS": proxy.require_tls, "IdleClientTimeout": proxy.idle_client_timeout_seconds}
-        if steps.get("masterUserSecretArn"):
-            want["Auth"] = desired_auth(
-                str(steps["masterUserSecretArn"]), proxy.iam_auth, steps.get("proxyUsers") or ()
-            )
-        if steps.get("roleArn"):
-            want["RoleArn"] = steps["roleArn"]
-        if steps.get("subnetIds"):
-            want["VpcSubnetIds"] = list(steps["subnetIds"])
-        if steps.get("securityGroupIds"):
-            want["SecurityGroups"] = list(steps["securityGroupIds"])
+        master = master_secret_arn(steps)
+        if master:
+            want["Auth"] = desired_auth(master, proxy.iam_auth, proxy_users(steps))
+        role = steps.get_step(RoleObservation)
+        if role and role.arn:
+            want["RoleArn"] = role.arn
+        subnets, groups = placement(steps)
+        if subnets:
+            want["VpcSubnetIds"] = list(subnets)
+        if groups:
+            want["SecurityGroups"] = list(groups)
         return want
 
 
-def _outputs(proxy: Mapping[str, Any], outputs: Mapping[str, Any], *, settled: bool) -> dict[str, Any]:
+def placement(steps: Steps) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(subnets, security groups) the proxy and its endpoint are placed in, as this pass's earlier steps saw."""
+    subnets, groups = steps.get_step(SubnetGroupObservation), steps.get_step(SecurityGroupObservation)
+    return (subnets.subnet_ids if subnets else ()), (groups.group_ids if groups else ())
+
+
+def _outputs(proxy: Mapping[str, Any], master: str | None, *, settled: bool) -> dict[str, Any]:
     published = {
         "proxyName": proxy["DBProxyName"],
         "proxyArn": proxy["DBProxyArn"],
         "endpoints": {"proxy": proxy.get("Endpoint")},
     }
     if settled:  # what an available proxy accepts, not what was asked: an UpskillSecret syncs once it is here
-        master = outputs.get("masterUserSecretArn")
         published["proxyUserSecretArns"] = sorted(
             str(a["SecretArn"]) for a in proxy.get("Auth") or [] if a.get("SecretArn") and a["SecretArn"] != master
         )

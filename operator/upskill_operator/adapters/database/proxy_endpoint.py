@@ -19,6 +19,7 @@ from upskill_operator.adapters.database.common import (
     owner_of,
     tag_changes,
 )
+from upskill_operator.adapters.database.proxy import placement
 from upskill_operator.aws.rds_proxy import RdsProxy
 from upskill_operator.errors import NotFoundError, TerminalError
 from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Steps, Target
@@ -74,7 +75,7 @@ class ProxyEndpointAdapter:
             or endpoint.get("DBProxyName") != names(target, self.name_prefix).proxy
         ):
             conflicts.append(f"proxy endpoint {name}: exists with another proxy or role; delete it or rename")
-        groups = sorted(steps.get("securityGroupIds") or ())
+        groups = sorted(placement(steps)[1])
         move = groups and sorted(endpoint.get("VpcSecurityGroupIds") or ()) != groups
         to_set, to_remove = tag_changes(desired, tags, managed_keys(target))
         diff: tuple[str, ...] = ("spec.network (security groups)",) if move else ()
@@ -100,15 +101,15 @@ class ProxyEndpointAdapter:
         )
 
     def create(self, target: Target, steps: Steps) -> None:
-        subnets, groups = steps.get("subnetIds"), steps.get("securityGroupIds")
+        subnets, groups = placement(steps)
         if not subnets or not groups:
             raise TerminalError("proxy endpoint: the subnets or security groups are unknown", reason="MissingInput")
         n = names(target, self.name_prefix)
         self.proxies.create_endpoint(
             n.proxy_endpoint,
             proxy_name=n.proxy,
-            subnet_ids=subnets,
-            security_group_ids=groups,
+            subnet_ids=list(subnets),
+            security_group_ids=list(groups),
             target_role=READ_ONLY,
             tags=desired_tags(target),
         )

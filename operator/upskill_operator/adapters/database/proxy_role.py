@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from upskill_operator.adapters.database.cluster import ClusterObservation
 from upskill_operator.adapters.database.common import (
     database_spec,
     desired_tags,
@@ -25,14 +26,23 @@ from upskill_operator.adapters.database.common import (
     owner_of,
     tag_changes,
 )
-from upskill_operator.adapters.database.proxy_users import ProxyUser
+from upskill_operator.adapters.database.proxy_users import ProxyUser, ProxyUsersObservation
 from upskill_operator.adapters.shared.kms_key import spec_key_arn
 from upskill_operator.aws.iam import Iam
 from upskill_operator.aws.kms import Kms
 from upskill_operator.errors import NotFoundError
 from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Steps, Target
 
-__all__ = ["POLICY_NAME", "ProxyRoleAdapter", "RoleObservation", "access_policy", "same_policy", "trust_policy"]
+__all__ = [
+    "POLICY_NAME",
+    "ProxyRoleAdapter",
+    "RoleObservation",
+    "access_policy",
+    "master_secret_arn",
+    "proxy_users",
+    "same_policy",
+    "trust_policy",
+]
 
 POLICY_NAME = "upskill-proxy-master-secret"
 
@@ -99,6 +109,8 @@ def same_policy(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> boo
 
 @dataclass(frozen=True)
 class RoleObservation(Observation):
+    arn: str | None = None
+    """The role the proxy assumes: the one this operator made, or ``spec.proxy.roleArn``."""
     trust: bool = False
     policy: dict[str, Any] | None = None
     tags_to_set: Mapping[str, str] = field(default_factory=dict)
@@ -132,7 +144,8 @@ class ProxyRoleAdapter:
         named = naming(target, self.name_prefix, lambda n: n.role)
         if not self.wanted(target, steps):  # the spec names its own role, or wants no proxy
             given = {"roleArn": proxy.role_arn if proxy.enabled else None}
-            return RoleObservation(exists=role is not None, owner=owner, naming=named, pinned=given)
+            arn = proxy.role_arn if proxy.enabled else None
+            return RoleObservation(exists=role is not None, owner=owner, naming=named, pinned=given, arn=arn)
         if role is None:
             return RoleObservation(exists=False, up_to_date=False)
         tags = {t["Key"]: t["Value"] for t in role.get("Tags", [])}
@@ -152,6 +165,7 @@ class ProxyRoleAdapter:
             owner=owner,
             naming=named,
             outputs={"roleArn": role["Arn"]},
+            arn=role["Arn"],
             managed_tags=frozenset(desired) | frozenset(to_remove),
             trust=trust,
             policy=policy,
@@ -191,9 +205,20 @@ class ProxyRoleAdapter:
 
     def _policy(self, target: Target, steps: Steps) -> dict[str, Any] | None:
         """The inline policy the role needs, or None before the master secret is known (teardown)."""
-        secret = steps.get("masterUserSecretArn")
+        secret = master_secret_arn(steps)
         if not secret:
             return None
         key_id = database_spec(target).kms_key_id
         key_arn = spec_key_arn(self.kms, "spec.kmsKeyId", key_id) if key_id else None
-        return access_policy(str(secret), key_arn, self.kms.region, steps.get("proxyUsers") or ())
+        return access_policy(secret, key_arn, self.kms.region, proxy_users(steps))
+
+
+def master_secret_arn(steps: Steps) -> str | None:
+    """The cluster's RDS-managed master secret, as the cluster step of this pass saw it."""
+    cluster = steps.get_step(ClusterObservation)
+    return cluster.cluster.secret_arn if cluster and cluster.cluster else None
+
+
+def proxy_users(steps: Steps) -> tuple[ProxyUser, ...]:
+    users = steps.get_step(ProxyUsersObservation)
+    return users.users if users else ()

@@ -27,7 +27,7 @@ from upskill_operator.aws.secretsmanager import SecretsManager
 from upskill_operator.errors import NotFoundError
 from upskill_operator.reconcile.protocol import Observation, Steps, Target
 
-__all__ = ["PROXY_ENDPOINTS", "ProxyUser", "ProxyUsersAdapter", "candidates", "mapping"]
+__all__ = ["PROXY_ENDPOINTS", "ProxyUser", "ProxyUsersAdapter", "ProxyUsersObservation", "candidates", "mapping"]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,12 @@ def mapping(parent: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+@dataclass(frozen=True)
+class ProxyUsersObservation(Observation):
+    users: tuple[ProxyUser, ...] = ()
+    """The application users' secrets the proxy must accept, verified ours."""
+
+
 class ProxyUsersAdapter(ReadOnlyStep):
     """Implements the reconcile ``Adapter`` protocol as a read-only step (nothing to create or delete)."""
 
@@ -80,14 +86,15 @@ class ProxyUsersAdapter(ReadOnlyStep):
         self.secrets = secrets
         self.kms = kms
 
-    def observe(self, target: Target, steps: Steps) -> Observation:
+    def observe(self, target: Target, steps: Steps) -> ProxyUsersObservation:
         users: list[ProxyUser] = []
         if database_spec(target).proxy.enabled and not target.deleting:
             for name, arn, iam in candidates(target.name, self.list_secrets(target.namespace)):
                 user = self._verified(target, name, arn)
                 if user is not None:
                     users.append(ProxyUser(user.arn, user.secret, user.kms_key_arn, iam=iam))
-        return Observation(exists=False, up_to_date=True, outputs={"proxyUsers": tuple(sorted(users))})
+        found = tuple(sorted(users))
+        return ProxyUsersObservation(exists=False, up_to_date=True, outputs={"proxyUsers": found}, users=found)
 
     def _verified(self, target: Target, name: str, arn: str) -> ProxyUser | None:
         try:

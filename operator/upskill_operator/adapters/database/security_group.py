@@ -22,6 +22,7 @@ from upskill_operator.adapters.database.common import (
     owner_of,
     tag_changes,
 )
+from upskill_operator.adapters.database.subnet_group import SubnetGroupObservation
 from upskill_operator.aws.ec2 import Ec2
 from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
 from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Steps, Target
@@ -36,6 +37,9 @@ Atom = tuple[str, str]
 @dataclass(frozen=True)
 class SecurityGroupObservation(Observation):
     group_id: str = ""
+    """The group this operator made (empty when the spec names its own)."""
+    group_ids: tuple[str, ...] = ()
+    """The groups the database uses: the spec's, or the one this operator made."""
     to_authorize: frozenset[Atom] = frozenset()
     to_revoke: list[dict[str, Any]] = field(default_factory=list)
     tags_to_set: Mapping[str, str] | None = None
@@ -100,15 +104,20 @@ class SecurityGroupAdapter:
     def observe(self, target: Target, steps: Steps) -> SecurityGroupObservation:
         given = database_spec(target).network.security_group_ids
         name = names(target, self.name_prefix).security_group
-        vpc_id = steps.get("vpcId") or target.recorded.text("vpcId")
+        subnets = steps.get_step(SubnetGroupObservation)
+        vpc_id = (subnets.vpc_id if subnets else None) or target.recorded.text("vpcId")
         if given is not None:
             ours = self.ec2.find_security_group(name, vpc_id) if target.recorded.text("securityGroupId") else None
             given_outputs = {"securityGroupIds": list(given), "securityGroupId": None}
             if ours is None:
-                return SecurityGroupObservation(exists=False, up_to_date=True, outputs=given_outputs)
+                return SecurityGroupObservation(
+                    exists=False, up_to_date=True, outputs=given_outputs, group_ids=tuple(given)
+                )
             owner = owner_of({t["Key"]: t["Value"] for t in ours.get("Tags", [])})
             found = {**given_outputs, "securityGroupId": ours["GroupId"]}
-            return SecurityGroupObservation(exists=True, owner=owner, outputs=found, group_id=ours["GroupId"])
+            return SecurityGroupObservation(
+                exists=True, owner=owner, outputs=found, group_id=ours["GroupId"], group_ids=tuple(given)
+            )
         group = self.ec2.find_security_group(name, vpc_id)
         if group is None:
             return SecurityGroupObservation(exists=False, up_to_date=False)
@@ -132,6 +141,7 @@ class SecurityGroupAdapter:
             outputs={"securityGroupId": group_id, "securityGroupIds": [group_id]},
             managed_tags=frozenset(desired) | frozenset(to_remove),
             group_id=group_id,
+            group_ids=(group_id,),
             to_authorize=frozenset(want - have),
             to_revoke=to_revoke,
             tags_to_set=to_set,
@@ -140,7 +150,8 @@ class SecurityGroupAdapter:
 
     def create(self, target: Target, steps: Steps) -> None:
         """Create the group with its tags, then authorize its rules (a crash between is repaired by update)."""
-        vpc_id = steps.get("vpcId")
+        subnets = steps.get_step(SubnetGroupObservation)
+        vpc_id = subnets.vpc_id if subnets else None
         if not vpc_id:
             raise TerminalError("the VPC of the subnets is unknown; the subnet group step has not run", reason="NoVpc")
         group_id = self.ec2.create_security_group(

@@ -35,6 +35,9 @@ __all__ = ["SubnetGroupAdapter", "SubnetGroupObservation"]
 @dataclass(frozen=True)
 class SubnetGroupObservation(Observation):
     arn: str = ""
+    subnet_ids: tuple[str, ...] = ()
+    """The subnets the spec selects (what the proxy and its endpoint are placed in)."""
+    vpc_id: str = ""
     subnets_to_set: tuple[str, ...] | None = None
     tags_to_set: Mapping[str, str] | None = None
     tags_to_remove: tuple[str, ...] = ()
@@ -122,6 +125,8 @@ class SubnetGroupAdapter:
             outputs=self._outputs(group, network),
             managed_tags=frozenset(desired) | frozenset(to_remove),
             arn=group["DBSubnetGroupArn"],
+            subnet_ids=network.subnet_ids,
+            vpc_id=network.vpc_id or str(group.get("VpcId") or ""),
             subnets_to_set=network.subnet_ids if "spec.network (subnets)" in diff else None,
             tags_to_set=to_set,
             tags_to_remove=to_remove,
