@@ -9,11 +9,12 @@ import pytest
 from pydantic import SecretStr
 
 from upskill_operator.adapters.secret.kube_secret import KEY_OWNERS, KubeSecretSyncAdapter, key_owners
-from upskill_operator.adapters.secret.values import CURRENT_KEY, Current
+from upskill_operator.adapters.secret.secrets_manager import SecretObservation
+from upskill_operator.adapters.secret.values import Current
 from upskill_operator.kube.client import Kube, load_configuration
 from upskill_operator.kube.secrets import KubeConflictError, KubeSecrets
 from upskill_operator.models.secret import SecretSpec
-from upskill_operator.reconcile.protocol import Target
+from upskill_operator.reconcile.protocol import Steps, Target
 from upskill_operator.sandbox.kube import KubeServer
 
 NS = "default"
@@ -55,13 +56,20 @@ def target(name: str, key: str, uid: str = "u") -> Target:
     return Target("UpskillSecret", NS, name, uid, 1, spec)
 
 
+def with_current(current: Current) -> Steps:
+    """What the secret step hands the sync step in a pass: its observation, with the AWSCURRENT value."""
+    steps = Steps()
+    steps.record(SecretObservation(exists=True, current=current), {})
+    return steps
+
+
 def test_two_resources_share_a_secret_and_each_removes_only_its_own_key(kube: Kube) -> None:
     secrets = KubeSecrets(kube)
     secrets.create(NS, "shared", {"HUMAN": SecretStr("typed by a person")}, annotations={}, labels={})
     adapter = KubeSecretSyncAdapter(secrets)
     one, two = target("one", "ONE"), target("two", "TWO")
     for t, value in ((one, "1"), (two, "2")):
-        outputs = {CURRENT_KEY: Current(f"v-{value}", SecretStr(value), None)}
+        outputs = with_current(Current(f"v-{value}", SecretStr(value), None))
         observed = adapter.observe(t, outputs)
         assert not observed.exists
         adapter.create(t, outputs)
@@ -84,7 +92,7 @@ def test_a_secret_the_operator_created_goes_with_its_last_key(kube: Kube) -> Non
     adapter = KubeSecretSyncAdapter(KubeSecrets(kube))
     spec = SecretSpec.model_validate({"source": {"generate": {}}, "target": {"secretName": "solo", "key": "K"}})
     t = Target("UpskillSecret", NS, "solo", "u", 1, spec)
-    outputs = {CURRENT_KEY: Current("v1", SecretStr("value"), None)}
+    outputs = with_current(Current("v1", SecretStr("value"), None))
     adapter.create(t, outputs)
     assert KubeSecrets(kube).get(NS, "solo") is not None
     deleting = Target("UpskillSecret", NS, "solo", "u", 1, spec, deleting=True)

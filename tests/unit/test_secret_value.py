@@ -11,8 +11,6 @@ from pydantic import SecretStr
 
 from upskill_operator.adapters.secret.database_source import Address, connection_document, postgres_url
 from upskill_operator.adapters.secret.values import (
-    CURRENT_KEY,
-    SOURCE_KEY,
     Current,
     Resolved,
     content_token,
@@ -101,8 +99,8 @@ def test_values_travelling_in_outputs_are_never_published_to_status() -> None:
     """Adapters hand values on under ``_`` keys; status only takes the fields the status model declares."""
     outputs = {
         "versionId": "v1",
-        CURRENT_KEY: Current("v1", SecretStr("hunter2"), None),
-        SOURCE_KEY: Resolved(origin="Secret s key k", content=SecretStr("hunter2")),
+        "_current": Current("v1", SecretStr("hunter2"), None),
+        "_source": Resolved(origin="Secret s key k", content=SecretStr("hunter2")),
     }
     body = {"metadata": {"name": "n", "namespace": "ns", "generation": 1}, "status": {}}
     patch = status_patch(KIND, body, Outcome(State.READY, "Available", "ok", outputs))

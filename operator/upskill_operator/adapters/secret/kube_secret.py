@@ -21,15 +21,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import SecretStr
 
 from upskill_operator.adapters.secret.rotation_plan import rfc3339
-from upskill_operator.adapters.secret.source import secret_spec
+from upskill_operator.adapters.secret.secrets_manager import SecretObservation
+from upskill_operator.adapters.secret.source import resolved_source, secret_spec
 from upskill_operator.adapters.secret.values import (
-    CURRENT_KEY,
-    SOURCE_KEY,
     Current,
     Resolved,
     field_values,
@@ -64,6 +64,18 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+@dataclass(frozen=True)
+class SyncObservation(Observation):
+    synced: str | None = None
+    """The Secrets Manager version the Kubernetes Secret now holds (None until it is in sync)."""
+
+
+def current_value(steps: Steps) -> Current | None:
+    """The AWSCURRENT value the secret step of this pass read."""
+    seen = steps.get_step(SecretObservation)
+    return seen.current if seen else None
+
+
 class KubeSecretSyncAdapter:
     """Keeps ``spec.target`` keys of a Kubernetes Secret equal to the AWSCURRENT value."""
 
@@ -77,24 +89,25 @@ class KubeSecretSyncAdapter:
     def wanted(self, target: Target, steps: Steps) -> bool:
         return True
 
-    def observe(self, target: Target, steps: Steps) -> Observation:
+    def observe(self, target: Target, steps: Steps) -> SyncObservation:
         spec = secret_spec(target).target
         former = self._former(target)
         left = [f"Secret {former}: keys left from the former target"] if former and self._holds(target, former) else []
         if spec is None:
             if target.deleting:
-                return Observation(exists=bool(left))  # only keys left in a former Secret remain to remove
-            return Observation(exists=True, up_to_date=not left, diff=tuple(left), outputs={"syncedSecretName": None})
+                return SyncObservation(exists=bool(left))  # only keys left in a former Secret remain to remove
+            cleared = {"syncedSecretName": None}
+            return SyncObservation(exists=True, up_to_date=not left, diff=tuple(left), outputs=cleared)
         found = self._secrets.get(target.namespace, spec.secret_name)
         owners = key_owners(found)
         mine = {key for key, owner in owners.items() if owner == target.owner}
         exists = found is not None and bool(mine)
         if target.deleting:
-            return Observation(exists=exists)
-        current = steps.get(CURRENT_KEY)
-        if not isinstance(current, Current):
-            return Observation(exists=True, pending="waiting for a value in Secrets Manager")
-        wanted = self._wanted(spec, current, steps.get(SOURCE_KEY))
+            return SyncObservation(exists=exists)
+        current = current_value(steps)
+        if current is None:
+            return SyncObservation(exists=True, pending="waiting for a value in Secrets Manager")
+        wanted = self._wanted(spec, current, resolved_source(steps))
         taken = sorted(k for k in wanted if owners.get(k) not in (None, target.owner))
         if taken:
             raise TerminalError(
@@ -116,26 +129,27 @@ class KubeSecretSyncAdapter:
             "lastRefreshTime": now,
         }
         if not diff:
-            unchanged = target.status.get("syncedVersionId") == current.version_id
+            unchanged = target.recorded.text("syncedVersionId") == current.version_id
             published["syncedVersionId"] = current.version_id
-            published["syncedTime"] = target.status.get("syncedTime") if unchanged else now
-        return Observation(exists=exists, up_to_date=not diff, diff=tuple(diff), outputs=published)
+            published["syncedTime"] = target.recorded.text("syncedTime") if unchanged else now
+        synced = None if diff else current.version_id
+        return SyncObservation(exists=exists, up_to_date=not diff, diff=tuple(diff), outputs=published, synced=synced)
 
     def create(self, target: Target, steps: Steps) -> None:
         """Create the Secret, or add our keys to the one that exists."""
-        self.update(target, steps, Observation(exists=False))
+        self.update(target, steps, SyncObservation(exists=False))
 
-    def update(self, target: Target, steps: Steps, observed: Observation) -> None:
+    def update(self, target: Target, steps: Steps, observed: SyncObservation) -> None:
         spec = secret_spec(target).target
         former = self._former(target)
         if former:
             self._release(target, former)
         if spec is None:
             return
-        current = steps.get(CURRENT_KEY)
-        if not isinstance(current, Current):
+        current = current_value(steps)
+        if current is None:
             raise AssertionError("sync.update needs spec.target and the current value")
-        wanted = self._wanted(spec, current, steps.get(SOURCE_KEY))
+        wanted = self._wanted(spec, current, resolved_source(steps))
         for _ in range(_ATTEMPTS):
             found = self._secrets.get(target.namespace, spec.secret_name)
             owners = key_owners(found)
@@ -166,7 +180,7 @@ class KubeSecretSyncAdapter:
             f"Secret {spec.secret_name} kept changing under us; retrying", reason="KubernetesConflict"
         )
 
-    def delete(self, target: Target, steps: Steps, observed: Observation, policy: DeletionPolicy) -> None:
+    def delete(self, target: Target, steps: Steps, observed: SyncObservation, policy: DeletionPolicy) -> None:
         """Remove our keys (and the Secret, if we created it and nothing else is left in it)."""
         spec = secret_spec(target).target
         for name in {spec.secret_name if spec else None, self._former(target)} - {None}:
@@ -175,7 +189,7 @@ class KubeSecretSyncAdapter:
     def _former(self, target: Target) -> str | None:
         """The Secret that held our keys, when it is not the one the spec names now."""
         spec = secret_spec(target).target
-        recorded = target.status.get("syncedSecretName")
+        recorded = target.recorded.text("syncedSecretName")
         return str(recorded) if recorded and (spec is None or recorded != spec.secret_name) else None
 
     def _holds(self, target: Target, name: str) -> bool:

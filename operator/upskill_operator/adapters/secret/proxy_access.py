@@ -22,6 +22,7 @@ import hashlib
 from typing import Any
 
 from upskill_operator.adapters.database.proxy_users import PROXY_ENDPOINTS, mapping
+from upskill_operator.adapters.secret.secrets_manager import SecretObservation
 from upskill_operator.adapters.secret.source import secret_spec
 from upskill_operator.kube.custom_objects import CustomObjects
 from upskill_operator.models import database
@@ -62,7 +63,8 @@ class ProxyAccessAdapter:
         requested = mapping(mapping(found or {}, "metadata"), "annotations").get(request_key(target.name))
         if not self.wanted(target, steps):  # the request, if any, is what exists: delete takes it back
             return Observation(exists=requested is not None)
-        arn = steps.get("arn")
+        secret = steps.get_step(SecretObservation)
+        arn = secret.arn if secret else None
         accepted = mapping(found or {}, "status").get("proxyUserSecretArns") or []
         what = f"UpskillDatabase {source.ref}"
         if found is None or not arn:
@@ -76,7 +78,10 @@ class ProxyAccessAdapter:
         return Observation(exists=True, pending=f"waiting for the RDS Proxy of {what} to accept this secret")
 
     def create(self, target: Target, steps: Steps) -> None:
-        self._ring(target, str(steps["arn"]))
+        secret = steps.get_step(SecretObservation)
+        arn = secret.arn if secret else None
+        assert arn, "observe rings only once the secret's ARN is known"
+        self._ring(target, arn)
 
     def update(self, target: Target, steps: Steps, observed: Observation) -> None:
         """Nothing to update: observe reports the request up to date, waiting, or missing."""

@@ -10,6 +10,7 @@ when it is created, it reads the current value anyway.
 
 from __future__ import annotations
 
+from upskill_operator.adapters.secret.kube_secret import SyncObservation
 from upskill_operator.adapters.secret.source import secret_spec
 from upskill_operator.adapters.secret.values import short_hash
 from upskill_operator.kube.workloads import Workloads
@@ -32,6 +33,12 @@ def restart_annotation(name: str) -> str:
 def version_mark(version_id: str) -> str:
     """The annotation value for a version: a hash, so the version id itself stays in status only."""
     return short_hash(f"upskill.io/restart\0{version_id}")
+
+
+def synced_version(steps: Steps) -> str | None:
+    """The version the sync step of this pass found the Kubernetes Secret holding."""
+    seen = steps.get_step(SyncObservation)
+    return seen.synced if seen else None
 
 
 class RestartAdapter:
@@ -58,12 +65,12 @@ class RestartAdapter:
 
     def observe(self, target: Target, steps: Steps) -> Observation:
         spec = secret_spec(target).target
-        version = steps.get("syncedVersionId")
+        version = synced_version(steps)
         if target.deleting:
             return Observation(exists=False, up_to_date=True)  # the workloads are not ours to delete
-        if spec is None or not isinstance(version, str):
+        if spec is None or version is None:
             return Observation(exists=True)
-        before = target.status.get("restartedVersionId")
+        before = target.recorded.text("restartedVersionId")
         done = {"restartedVersionId": version}
         if not spec.restart_on_change or before in (None, version):
             return Observation(exists=True, outputs=done)  # the first value, or no change: nothing to roll
@@ -77,8 +84,8 @@ class RestartAdapter:
         """Nothing to create: the workloads are the app's."""
 
     def update(self, target: Target, steps: Steps, observed: Observation) -> None:
-        version = steps.get("syncedVersionId")
-        assert isinstance(version, str)
+        version = synced_version(steps)
+        assert version is not None
         key, mark = restart_annotation(target.name), version_mark(version)
         for workload in self._stale(target, version):
             self._workloads.set_template_annotation(workload.kind, target.namespace, workload.name, key, mark)

@@ -2,7 +2,7 @@
 
 Observe reads DescribeSecret (tags, deletion, rotation configuration, versions and stages) and,
 only once the owner tag says the secret is this resource's, the AWSCURRENT value (GetSecretValue),
-and hands that value on to the Kubernetes sync under :data:`~.secret_value.CURRENT_KEY`. It
+and hands that value on to the Kubernetes sync in its observation (``SecretObservation.current``). It
 publishes version ids and times, never the value: the value only takes part in the comparison, as
 a ``SecretStr``.
 
@@ -37,7 +37,7 @@ from upskill_operator.adapters.secret.rotation_plan import (
     plan_value,
     rfc3339,
 )
-from upskill_operator.adapters.secret.source import secret_spec
+from upskill_operator.adapters.secret.source import resolved_source, secret_spec
 from upskill_operator.adapters.secret.state import (
     POLICY_TAG,
     MetadataPlan,
@@ -46,7 +46,7 @@ from upskill_operator.adapters.secret.state import (
     metadata_plan,
     observed_secret,
 )
-from upskill_operator.adapters.secret.values import CURRENT_KEY, SOURCE_KEY, Current, Resolved, policy_digest
+from upskill_operator.adapters.secret.values import Current, Resolved, policy_digest
 from upskill_operator.adapters.shared.data_gone import secret_gone
 from upskill_operator.adapters.shared.read_memory import Memory
 from upskill_operator.aws.errors import AwsTerminalError
@@ -71,6 +71,10 @@ class SecretObservation(Observation):
     value: ValuePlan | None = None
     adopting: bool = False
     """An untagged secret to adopt: update only adds the ownership tags."""
+    current: Current | None = None
+    """The AWSCURRENT value, for the sync step (never published)."""
+    arn: str | None = None
+    """The secret's ARN once it is known ours (what the proxy access request names)."""
 
 
 def _utcnow() -> dt.datetime:
@@ -144,8 +148,8 @@ class SecretsManagerAdapter:
             return replace(seen, up_to_date=False, diff=first, adopting=not observed.deleted)
         if claim is not Claim.OURS or target.deleting:
             return seen
-        resolved = steps.get(SOURCE_KEY)
-        if not isinstance(resolved, Resolved):
+        resolved = resolved_source(steps)
+        if resolved is None:
             raise RecoverableError("the source was not resolved before the secret", reason="InternalError")
         current = self._current(observed)
         meta = metadata_plan(
@@ -164,7 +168,6 @@ class SecretsManagerAdapter:
             "versionCreatedTime": rfc3339(current.created) if current else None,
             "previousVersionId": observed.previous_id,
             **self._inflight_outputs(target, value),
-            CURRENT_KEY: current,
         }
         return SecretObservation(
             exists=True,
@@ -178,6 +181,8 @@ class SecretsManagerAdapter:
             secret=observed,
             meta=meta,
             value=value,
+            current=current,
+            arn=observed.arn,
         )
 
     def create(self, target: Target, steps: Steps) -> None:
@@ -190,8 +195,8 @@ class SecretsManagerAdapter:
         if observed is not None and observed.deleted:
             self.secrets.restore_secret(name)
             return
-        resolved = steps.get(SOURCE_KEY)
-        if not isinstance(resolved, Resolved):
+        resolved = resolved_source(steps)
+        if resolved is None:
             raise RecoverableError("the source was not resolved before the secret", reason="InternalError")
         plan = plan_value(self._facts(target, resolved, ObservedSecret(name=name, arn=""), None))
         assert plan.write is not None
@@ -221,13 +226,13 @@ class SecretsManagerAdapter:
             self.secrets.tag_resource(secret.arn, target.ownership_tags)
             return
         meta, value = observed.meta or MetadataPlan(), observed.value or ValuePlan()
-        resolved = steps.get(SOURCE_KEY)
+        resolved = resolved_source(steps)
         if meta.kms_key is not None or meta.description is not None:
             self.secrets.update_secret(secret.arn, description=meta.description, kms_key_id=meta.kms_key)
-        if value.login is not None and isinstance(resolved, Resolved) and resolved.app_user is not None:
-            self.credentials.repair(secret, resolved.app_user, value.login, steps.get(CURRENT_KEY))
+        if value.login is not None and resolved is not None and resolved.app_user is not None:
+            self.credentials.repair(secret, resolved.app_user, value.login, observed.current)
         if value.write is not None:
-            self._write(secret, value.write, resolved if isinstance(resolved, Resolved) else None)
+            self._write(secret, value.write, resolved)
             if value.diff == ("rotation",):
                 target.events.emit("Normal", "SecretRotated", f"new version {value.write.token}: {value.write.reason}")
         if value.rotate is not None:

@@ -1,7 +1,7 @@
 """The first step of an UpskillSecret: find out what the value should be.
 
 It manages no object of its own (create, update and delete do nothing); its observation carries
-the resolved value to the next adapters under :data:`~.secret_value.SOURCE_KEY`, or a
+the resolved value to the next adapters (:class:`SourceObservation`, :func:`resolved_source`), or a
 ``pending`` message while an input is missing: a Kubernetes Secret not created yet, a database
 not Ready yet. The engine turns that into a Progressing condition and a requeue, never a crash
 loop and never a write.
@@ -9,8 +9,10 @@ loop and never a write.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from upskill_operator.adapters.secret.database_source import DatabaseReader, Waiting
-from upskill_operator.adapters.secret.values import SOURCE_KEY, Resolved, password_policy
+from upskill_operator.adapters.secret.values import Resolved, password_policy
 from upskill_operator.adapters.shared.read_only import ReadOnlyStep
 from upskill_operator.kube.secrets import KubeSecrets
 from upskill_operator.models.secret import FromSecretSource, SecretSpec
@@ -25,6 +27,18 @@ def secret_spec(target: Target) -> SecretSpec:
     return target.spec
 
 
+@dataclass(frozen=True)
+class SourceObservation(Observation):
+    resolved: Resolved | None = None
+    """What ``spec.source`` resolved to, for the secret and sync steps (never published)."""
+
+
+def resolved_source(steps: Steps) -> Resolved | None:
+    """The source this pass resolved, if the source step got that far."""
+    seen = steps.get_step(SourceObservation)
+    return seen.resolved if seen else None
+
+
 class SourceAdapter(ReadOnlyStep):
     """Resolves ``spec.source``: generate (a policy), fromSecret (a Kubernetes Secret key) or database."""
 
@@ -34,14 +48,14 @@ class SourceAdapter(ReadOnlyStep):
         self._secrets = secrets
         self._database = database
 
-    def observe(self, target: Target, steps: Steps) -> Observation:
-        if target.deleting:
-            return Observation(exists=False, up_to_date=True)  # nothing of ours to delete; never wait for a value
+    def observe(self, target: Target, steps: Steps) -> SourceObservation:
+        if target.deleting:  # nothing of ours to delete; never wait for a value
+            return SourceObservation(exists=False, up_to_date=True)
         try:
             resolved = self._resolve(target)
         except Waiting as waiting:
-            return Observation(exists=True, pending=str(waiting))
-        return Observation(exists=True, outputs={SOURCE_KEY: resolved})
+            return SourceObservation(exists=True, pending=str(waiting))
+        return SourceObservation(exists=True, resolved=resolved)
 
     def _resolve(self, target: Target) -> Resolved:
         source = secret_spec(target).source

@@ -33,8 +33,6 @@ from upskill_operator.errors import TerminalError
 from upskill_operator.models.secret import GenerateSource, KeyMapping
 
 __all__ = [
-    "CURRENT_KEY",
-    "SOURCE_KEY",
     "AppUser",
     "Current",
     "DatabaseOrigin",
@@ -48,11 +46,6 @@ __all__ = [
     "version_token",
     "without_fields",
 ]
-
-SOURCE_KEY = "_source"
-"""Outputs key: the :class:`Resolved` value the source adapter found."""
-CURRENT_KEY = "_current"
-"""Outputs key: the :class:`Current` AWSCURRENT version the secret adapter read."""
 
 _PBKDF2_ROUNDS = 20_000
 _cache: dict[bytes, str] = {}
