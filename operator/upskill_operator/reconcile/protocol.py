@@ -267,7 +267,7 @@ ObservationT = TypeVar("ObservationT", bound=Observation)
 class Steps(Mapping[str, Any]):
     """What the earlier steps of this pass observed: the typed hand-off between steps.
 
-    A step reads an earlier step's facts by that step's observation class (``steps.get(RoleObservation)``
+    A step reads an earlier step's facts by that step's observation class (``steps.get_step(RoleObservation)``
     returns a ``RoleObservation`` or None), so what passes between steps is typed and checked by mypy,
     and a step reads only what an earlier step of this pass saw, never a value remembered in status.
     Each adapter declares its own observation class, so the class is the key: one entry per step.

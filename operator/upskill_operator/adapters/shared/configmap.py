@@ -8,7 +8,7 @@ operator's: once its data is known, a key it would not write (an earlier key pre
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from upskill_operator.kube.client import Kube
@@ -18,7 +18,7 @@ from upskill_operator.reconcile.protocol import OWNER_TAG, DeletionPolicy, Obser
 __all__ = ["ConnectionConfigMapAdapter"]
 
 API = f"{API_GROUP}/{API_VERSION}"
-DataFn = Callable[[Target, Mapping[str, Any]], dict[str, str] | None]
+DataFn = Callable[[Target, Steps], dict[str, str] | None]
 
 
 def _owner_reference(target: Target) -> dict[str, Any]:

@@ -11,8 +11,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from upskill_operator.adapters.table.table import TableObservation
 from upskill_operator.models.table import GlobalIndex, TableSpec
-from upskill_operator.reconcile.protocol import Target
+from upskill_operator.reconcile.protocol import Steps, Target
 
 __all__ = ["KEYS", "data_fn", "table_config_data"]
 
@@ -42,7 +43,7 @@ def _index(index: GlobalIndex) -> dict[str, str]:
 
 
 def table_config_data(spec: TableSpec, outputs: Mapping[str, Any], region: str) -> dict[str, str] | None:
-    """The ConfigMap's data; None until the table exists (its ARN is known)."""
+    """The ConfigMap's data from the table's published fields; None until the table exists (its ARN is known)."""
     if not outputs.get("arn"):
         return None
     sort = spec.keys.sort
@@ -66,9 +67,10 @@ def table_config_data(spec: TableSpec, outputs: Mapping[str, Any], region: str) 
 def data_fn(region: str) -> Any:
     """The ConnectionConfigMapAdapter's data function for tables in ``region``."""
 
-    def data(target: Target, outputs: Mapping[str, Any]) -> dict[str, str] | None:
+    def data(target: Target, steps: Steps) -> dict[str, str] | None:
         spec = target.spec
         assert isinstance(spec, TableSpec)
-        return table_config_data(spec, outputs, region)
+        table = steps.get_step(TableObservation)  # the table step of this pass, when the table is ours
+        return table_config_data(spec, table.outputs if table else {}, region)
 
     return data
