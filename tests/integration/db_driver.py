@@ -1,7 +1,7 @@
 """Drive UpskillDatabase adapters through the real engine against the moto server, one step or all.
 
-``Driver.run(adapters)`` builds an engine from the given adapters, preceded by a step that
-publishes ``given`` outputs (what earlier steps would have published), and carries status between
+``Driver.run(adapters)`` builds an engine from the given adapters, preceded by steps that report
+``given`` facts as the observations the earlier steps would have made, and carries status between
 passes as the handler does. ``until_settled`` repeats passes while AWS reports a transitional state.
 """
 
@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from upskill_operator.adapters.database.cluster import ClusterObservation
+from upskill_operator.adapters.database.cluster_plan import ObservedCluster
+from upskill_operator.adapters.database.security_group import SecurityGroupObservation
+from upskill_operator.adapters.database.subnet_group import SubnetGroupObservation
 from upskill_operator.aws.ec2 import Ec2
 from upskill_operator.aws.iam import Iam
 from upskill_operator.aws.kms import Kms
@@ -24,7 +28,7 @@ from upskill_operator.generate import kubectl_yaml
 from upskill_operator.models.database import DatabaseSpec
 from upskill_operator.reconcile.engine import Engine
 from upskill_operator.reconcile.outcome import Outcome, State
-from upskill_operator.reconcile.protocol import Adapter, DeletionPolicy, Observation, Target
+from upskill_operator.reconcile.protocol import Adapter, DeletionPolicy, Observation, Steps, Target
 from upskill_operator.sandbox.aws import MotoServer
 
 PREFIX = "upskill"
@@ -47,22 +51,55 @@ def spec_of(which: str, **changes: Any) -> dict[str, Any]:
 
 @dataclass
 class Given:
-    """A step with nothing to manage (absent, and meant to be) that publishes fixed outputs."""
+    """A step with nothing to manage (absent, and meant to be) that reports a fixed observation."""
 
-    outputs: Mapping[str, Any]
+    observation: Observation
     name: str = "given"
     owner_field: str | None = None
 
-    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
-        return Observation(exists=False, up_to_date=True, outputs=dict(self.outputs))
+    def wanted(self, target: Target, steps: Steps) -> bool:
+        return True
 
-    def create(self, target: Target, outputs: Mapping[str, Any]) -> None: ...
+    def observe(self, target: Target, steps: Steps) -> Observation:
+        return self.observation
 
-    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None: ...
+    def create(self, target: Target, steps: Steps) -> None: ...
 
-    def delete(
-        self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy
-    ) -> None: ...
+    def update(self, target: Target, steps: Steps, observed: Observation) -> None: ...
+
+    def delete(self, target: Target, steps: Steps, observed: Observation, policy: DeletionPolicy) -> None: ...
+
+
+def given_steps(given: Mapping[str, Any]) -> list[Given]:
+    """The observations of the network and cluster steps that published ``given`` (wire names)."""
+
+    def picked(*keys: str) -> dict[str, Any]:
+        return {k: given[k] for k in keys if k in given}
+
+    absent: dict[str, Any] = {"exists": False, "up_to_date": True}
+    steps = [
+        Given(
+            SubnetGroupObservation(
+                **absent,
+                outputs=picked("subnetIds", "vpcId"),
+                subnet_ids=tuple(given.get("subnetIds") or ()),
+                vpc_id=str(given.get("vpcId") or ""),
+            ),
+            "given network",
+        )
+    ]
+    if "securityGroupIds" in given:
+        groups = tuple(given["securityGroupIds"])
+        steps.append(Given(SecurityGroupObservation(**absent, outputs=picked("securityGroupIds"), group_ids=groups)))
+    if "masterUserSecretArn" in given:
+        cluster = ObservedCluster("", None, "", "", secret_arn=given["masterUserSecretArn"])
+        steps.append(Given(ClusterObservation(**absent, outputs=picked("masterUserSecretArn"), cluster=cluster)))
+    rest = {
+        k: v for k, v in given.items() if k not in ("subnetIds", "vpcId", "securityGroupIds", "masterUserSecretArn")
+    }
+    if rest:
+        steps.append(Given(Observation(**absent, outputs=rest), "given rest"))
+    return steps
 
 
 @dataclass
@@ -94,22 +131,22 @@ class Driver:
     def cluster(self) -> str:
         return f"{PREFIX}-{NAMESPACE}-{self.name}"
 
-    def _engine(self, adapters: Sequence[Adapter]) -> Engine:
-        return Engine([Given(self.given), *adapters], max_writes=8, requeue_seconds=0)
+    def _engine(self, adapters: Sequence[Adapter[Any]]) -> Engine:
+        return Engine([*given_steps(self.given), *adapters], max_writes=8, requeue_seconds=0)
 
-    def run(self, adapters: Sequence[Adapter]) -> Outcome:
+    def run(self, adapters: Sequence[Adapter[Any]]) -> Outcome:
         outcome = self._engine(adapters).reconcile(self.target())
         self.status.update({k: v for k, v in outcome.outputs.items() if v is not None})
         return outcome
 
-    def until_settled(self, adapters: Sequence[Adapter], passes: int = 12) -> Outcome:
+    def until_settled(self, adapters: Sequence[Adapter[Any]], passes: int = 12) -> Outcome:
         for _ in range(passes):
             outcome = self.run(adapters)
             if outcome.state is not State.PROGRESSING:
                 return outcome
         return outcome
 
-    def finalize(self, adapters: Sequence[Adapter], passes: int = 12) -> Outcome:
+    def finalize(self, adapters: Sequence[Adapter[Any]], passes: int = 12) -> Outcome:
         for _ in range(passes):
             outcome = self._engine(adapters).finalize(self.target())
             if outcome.state is not State.PROGRESSING:

@@ -28,6 +28,7 @@ __all__ = [
     "Naming",
     "Observation",
     "Recorded",
+    "RecordedField",
     "Steps",
     "Target",
 ]
@@ -179,22 +180,50 @@ class Target:
         return self.claim(owner, naming) in (Claim.OURS, Claim.ADOPT)
 
 
+RecordedField = Literal[
+    "clusterIdentifier",
+    "tableName",
+    "secretName",
+    "syncedSecretName",
+    "clusterArn",
+    "arn",
+    "vpcId",
+    "securityGroupId",
+    "syncedVersionId",
+    "syncedTime",
+    "restartedVersionId",
+    "rotationRequestedTime",
+    "rotationRequestedVersion",
+    "rotationRequest",
+]
+"""The status fields a pass may read back (wire names); mypy refuses any other."""
+
+
 @dataclass(frozen=True)
 class Recorded:
     """The few status fields a pass reads back, as memory AWS cannot give again: everything else in
     status is output only, and steps hand data to each other through :class:`Steps`.
 
-    What remains, and why: identifiers fixed at creation (an immutable name, so a renamed spec is
-    refused rather than creating a second object; an ARN, as proof that an object existed, so its
-    loss is reported instead of re-created empty); ``managedTagKeys`` (the record of the tag keys
-    we set, so only those are ever removed); the loss record; and the secret kind's versions and
-    rotation request (what was delivered and asked, which AWS does not keep).
+    What remains, and why:
+
+    - names fixed at creation (``clusterIdentifier``, ``tableName``, ``secretName``,
+      ``syncedSecretName``): a renamed spec is refused, or the former Secret cleaned, rather than a
+      second object made under the new name;
+    - ARNs as proof that an object existed (``clusterArn``, ``arn``): its loss is reported instead
+      of re-created empty, and a proxy access request waits until status shows the ARN it names;
+    - ``vpcId`` and ``securityGroupId``: where to find a group this operator made once the spec
+      names its own groups, so that teardown still removes it;
+    - what was delivered and asked, which AWS does not keep (``syncedVersionId``, ``syncedTime``,
+      ``restartedVersionId``, the rotation request fields): a rotation is never asked twice, a
+      rollout never repeated;
+    - ``managedTagKeys``: the record of the tag keys we set, so that only those are ever removed;
+    - ``dataObjectGone``: the loss record (:mod:`.gone`).
     """
 
     status: Mapping[str, Any]
 
-    def text(self, key: str) -> str | None:
-        """A recorded identifier or version (wire name), None when status holds none."""
+    def text(self, key: RecordedField) -> str | None:
+        """A recorded name, identifier, version or time; None when status holds none."""
         value = self.status.get(key)
         return str(value) if value else None
 

@@ -301,13 +301,14 @@ class SecretsManagerAdapter:
         login: LoginFacts | None = None,
     ) -> ValueFacts:
         memory = self._inflight.get(target.uid)
-        recorded = target.status.get("rotationRequestedTime")
+        recorded = target.recorded.text("rotationRequestedTime")
         if memory is not None:
             inflight: InFlight | None = replace(memory[0], durable=recorded == rfc3339(memory[0].requested))
         else:  # after a restart: a recorded request may have been sent, so it counts as sent
             stamp = parse_time(recorded)
-            inflight = InFlight(stamp, version=target.status.get("rotationRequestedVersion")) if stamp else None
-        handled = memory[1] if memory is not None and memory[1] else target.status.get("rotationRequest")
+            version = target.recorded.text("rotationRequestedVersion")
+            inflight = InFlight(stamp, version=version) if stamp else None
+        handled = memory[1] if memory is not None and memory[1] else target.recorded.text("rotationRequest")
         return ValueFacts(
             uid=target.uid,
             spec=secret_spec(target),
