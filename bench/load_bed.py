@@ -27,8 +27,8 @@ import psutil
 from prometheus_client.parser import text_string_to_metric_families
 
 from upskill_operator import crds
-from upskill_operator.sandbox.aws import MotoServer, aws_env
-from upskill_operator.sandbox.kube import KubeServer
+from upskill_sandbox.aws import MotoServer, aws_env
+from upskill_sandbox.kube import KubeServer
 
 from common import REGION, free_port, wait
 

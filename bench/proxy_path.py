@@ -25,8 +25,8 @@ import psycopg
 
 from upskill_operator.db.probe import quantile
 from upskill_operator.endpoints import map_file_entries
-from upskill_operator.sandbox.aws import MotoServer, aws_env
-from upskill_operator.sandbox.dataplane import DataPlane
+from upskill_sandbox.aws import MotoServer, aws_env
+from upskill_sandbox.dataplane import DataPlane
 
 from common import load, print_table, ratios, record
 

@@ -53,22 +53,6 @@ def _crds(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sandbox(args: argparse.Namespace) -> int:
-    from upskill_operator.sandbox.stack import SandboxOptions, run
-
-    return run(
-        SandboxOptions(
-            once=args.once,
-            timeout=args.timeout,
-            kube_port=args.kube_port,
-            aws_port=args.aws_port,
-            metrics_port=args.metrics_port,
-            workdir=args.workdir,
-            manifests=args.manifests,
-        )
-    )
-
-
 def _iam_policy(args: argparse.Namespace) -> int:
     from upskill_operator.aws import policy
 
@@ -146,20 +130,6 @@ def _parser() -> argparse.ArgumentParser:
     crd.add_argument("--check", action="store_true", help="exit 1 when the committed files differ")
     crd.set_defaults(func=_crds)
 
-    box = sub.add_parser(
-        "sandbox",
-        help="run the whole stack locally on emulators",
-        description="Start emulated AWS, an emulated Kubernetes API and PostgreSQL, run the "
-        "operator, apply manifests/examples/upskill-stack and show resources until Ready.",
-    )
-    box.add_argument("--once", action="store_true", help="exit 0 once everything is Ready, 1 on timeout")
-    box.add_argument("--timeout", type=float, default=180.0, help="seconds --once waits (default 180)")
-    box.add_argument("--kube-port", type=int, default=16443, help="emulated Kubernetes API port (default 16443)")
-    box.add_argument("--aws-port", type=int, default=14566, help="emulated AWS port (default 14566)")
-    box.add_argument("--metrics-port", type=int, default=19090, help="Prometheus port, 0 to disable (default 19090)")
-    box.add_argument("--workdir", type=Path, default=Path(".sandbox"), help="where the kubeconfig is written")
-    box.add_argument("--manifests", type=Path, default=None, help="folder of resources to apply")
-    box.set_defaults(func=_sandbox)
     iam = sub.add_parser(
         "iam-policy",
         help="print, --write or --check the IAM policy the AWS façades need",

@@ -21,7 +21,7 @@ import yaml
 
 from upskill_operator import crds, handlers
 from upskill_operator.reconcile.protocol import OWNER_TAG
-from upskill_operator.sandbox.kube import KubeServer
+from upskill_sandbox.kube import KubeServer
 
 from e2e.conftest import API, Bed, condition, wait_for
 from e2e.safety_support import Objects

@@ -21,11 +21,11 @@ from upskill_operator.config import AwsSettings, Settings
 from upskill_operator.kube.client import load_configuration
 from upskill_operator.models import KINDS
 from upskill_operator.models.common import API_GROUP, API_VERSION
-from upskill_operator.sandbox.aws import MotoServer, aws_env
-from upskill_operator.sandbox.dataplane import DataPlane
-from upskill_operator.sandbox.iam_enforcer import IamEnforcer
-from upskill_operator.sandbox.kube import KubeServer
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.aws import MotoServer, aws_env
+from upskill_sandbox.dataplane import DataPlane
+from upskill_sandbox.iam_enforcer import IamEnforcer
+from upskill_sandbox.kube import KubeServer
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.planes import PLANES
 

@@ -21,7 +21,7 @@ from prometheus_client import REGISTRY
 from upskill_operator import crds
 from upskill_operator.kube.client import load_configuration
 from upskill_operator.models.common import API_GROUP, API_VERSION
-from upskill_operator.sandbox.kube import KubeServer
+from upskill_sandbox.kube import KubeServer
 
 from e2e.conftest import API, Bed, condition, is_ready, wait_for
 from e2e.db_support import example

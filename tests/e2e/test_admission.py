@@ -13,7 +13,7 @@ import kubernetes
 import pytest
 
 from upskill_operator.kube.client import load_configuration
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import Bed, wait_for
 

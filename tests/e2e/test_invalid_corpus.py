@@ -36,8 +36,8 @@ from prometheus_client import REGISTRY
 from upskill_operator import crds, kubectl_yaml
 from upskill_operator.aws.session import ATTEMPT_OBSERVERS
 from upskill_operator.models.validation import validate_spec
-from upskill_operator.sandbox.kube import KubeServer
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.kube import KubeServer
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import API, Bed, CallLog, condition, is_mutating, is_ready, wait_for
 from e2e.corpus_support import CATEGORIES, KINDS, Case, Seeds, http, load_cases, summary

@@ -20,8 +20,8 @@ from prometheus_client import REGISTRY
 
 from upskill_operator.aws.session import ATTEMPT_OBSERVERS
 from upskill_operator.handlers.sweeper import NUDGE_ANNOTATION
-from upskill_operator.sandbox.faults import FaultInjector
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.faults import FaultInjector
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import NAMESPACE, Bed, is_ready, wait_for
 

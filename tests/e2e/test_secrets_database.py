@@ -23,8 +23,8 @@ import pytest
 from psycopg import sql
 
 from upskill_operator.aws.session import ATTEMPT_OBSERVERS
-from upskill_operator.sandbox.operator_thread import OperatorThread
-from upskill_operator.sandbox.postgres import postgres
+from upskill_sandbox.operator_thread import OperatorThread
+from upskill_sandbox.postgres import postgres
 
 from e2e.conftest import Bed, condition, wait_for
 from e2e.secret_support import (

@@ -16,8 +16,8 @@ import pytest
 
 from upskill_operator.adapters.secret_restart import restart_annotation, version_mark
 from upskill_operator.aws.session import ATTEMPT_OBSERVERS
-from upskill_operator.sandbox import secrets_extension
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox import secrets_extension
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import NAMESPACE, REGION, Bed, wait_for
 from e2e.secret_support import (

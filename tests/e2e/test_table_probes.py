@@ -17,7 +17,7 @@ from botocore.awsrequest import AWSResponse
 
 from upskill_operator import metrics
 from upskill_operator.aws.session import ATTEMPT_OBSERVERS
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import Bed, condition, is_ready, wait_for
 from e2e.test_tables import table_doc

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from upskill_operator.sandbox.crash import CrashSwitch
+from upskill_sandbox.crash import CrashSwitch
 
 from e2e.conftest import emulators
 from faults.crash_runner import REGION, CrashBed

@@ -17,10 +17,10 @@ from typing import Any
 
 from upskill_operator.aws.session import ATTEMPT_OBSERVERS
 from upskill_operator.config import AwsSettings, Settings
-from upskill_operator.sandbox.aws import MotoServer
-from upskill_operator.sandbox.crash import CrashSwitch, Step
-from upskill_operator.sandbox.kube import KubeServer
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.aws import MotoServer
+from upskill_sandbox.crash import CrashSwitch, Step
+from upskill_sandbox.kube import KubeServer
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import wait_for
 from faults.consistency import API, PLURALS, problems, restart_problems

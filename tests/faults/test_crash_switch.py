@@ -9,8 +9,8 @@ import pytest
 
 from upskill_operator.aws.session import AwsClients
 from upskill_operator.config import AwsSettings
-from upskill_operator.sandbox.crash import CrashSwitch, OperatorKilled, Step
-from upskill_operator.sandbox.kube import KubeApiError
+from upskill_sandbox.crash import CrashSwitch, OperatorKilled, Step
+from upskill_sandbox.kube import KubeApiError
 
 from faults.crash_runner import REGION, CrashBed
 

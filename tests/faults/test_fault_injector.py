@@ -12,8 +12,8 @@ from upskill_operator.aws.dynamodb import DynamoDB
 from upskill_operator.aws.errors import AwsNotFoundError, AwsRecoverableError
 from upskill_operator.aws.session import ATTEMPT_OBSERVERS, AwsClients
 from upskill_operator.config import AwsSettings
-from upskill_operator.sandbox.aws import MotoServer, aws_env
-from upskill_operator.sandbox.faults import FaultInjector
+from upskill_sandbox.aws import MotoServer, aws_env
+from upskill_sandbox.faults import FaultInjector
 
 
 @pytest.fixture(scope="module")

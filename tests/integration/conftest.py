@@ -18,7 +18,7 @@ from upskill_operator.aws.dynamodb import DynamoDB
 from upskill_operator.aws.kms import Kms
 from upskill_operator.aws.session import ATTEMPT_OBSERVERS, AwsClients
 from upskill_operator.config import AwsSettings
-from upskill_operator.sandbox.aws import MotoServer, Seed, aws_env
+from upskill_sandbox.aws import MotoServer, Seed, aws_env
 
 REGION = "us-east-1"
 READ_PREFIXES = ("Describe", "List", "Get")
