@@ -4,7 +4,7 @@ Like bench/common.py's bed (the operator as a subprocess, so its RSS is its own)
 needs: the VPC seeded for databases, one resync interval per kind, the rate limits on or off, RSS
 sampled for the peak and the current value, and the operator's Prometheus metrics parsed whole:
 AWS attempts by service and operation (``upskill_aws_api_attempts_total``, counted in the same
-botocore ``before-send`` hook that feeds ``ATTEMPT_OBSERVERS``, so every HTTP attempt, retries
+botocore ``before-send`` hook that feeds the attempt observers, so every HTTP attempt, retries
 included), passes by kind and result, and the reconcile-duration histogram by kind.
 """
 

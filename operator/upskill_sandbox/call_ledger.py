@@ -1,14 +1,13 @@
 """Which resource, which pass and which logical AWS call every HTTP attempt belongs to.
 
-A :class:`CallLedger` is an attempt observer (``aws.session.ATTEMPT_OBSERVERS``) that passes every
-attempt on to a :class:`~upskill_sandbox.faults.FaultInjector` (register the ledger, not
-the injector), so it knows which attempts the injector failed. While
-:meth:`CallLedger.instrumented` runs, it also wraps two class attributes of the operator,
-restored on exit and changing nothing else:
+A :class:`CallLedger` observes the operator through the hooks its runtime is given
+(:class:`~upskill_operator.reconcile.factory.Hooks`, joined with :meth:`CallLedger.installed`):
 
-- ``Engine.reconcile`` / ``Engine.finalize``: the pass's resource is noted for the worker
-  thread running it, and the pass's outcome and timing are recorded;
-- ``Facade.call``: each call is one *logical* call, however many attempts botocore makes.
+- every HTTP attempt, which it passes on to a :class:`~upskill_sandbox.faults.FaultInjector`
+  (install the ledger, not the injector), so it knows which attempts the injector failed;
+- every pass (reconcile or finalize): the pass's resource is noted for the worker thread
+  running it, and the pass's outcome and timing are recorded;
+- every façade call: each is one *logical* call, however many attempts botocore makes.
 
 So retries are counted exactly (attempts after the first of a logical call), calls are
 attributed to resources without parsing requests, and attempts made outside passes (probes,
@@ -18,17 +17,15 @@ imports it.
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from upskill_operator.aws.base import Facade
-from upskill_operator.reconcile.engine import Engine
+from upskill_operator.reconcile.factory import Hooks
 from upskill_operator.reconcile.outcome import Outcome, State
 from upskill_operator.reconcile.protocol import Target
 from upskill_sandbox.faults import FaultInjector
@@ -123,52 +120,40 @@ class CallLedger:
             row.most_attempts = max(row.most_attempts, call.attempts)
             row.operations[call.operation] += 1
 
-    def _wrap_call(self, original: Callable[..., Any]) -> Callable[..., Any]:
-        ledger = self
+    @contextmanager
+    def call(self, service: str, operation: str) -> Iterator[None]:
+        """One logical call (a call observer): its attempts are counted together."""
+        entry = _Call(getattr(self._local, "resource", OUTSIDE))
+        self._local.call = entry
+        try:
+            yield
+        finally:
+            self._local.call = None
+            self._finish(entry)
 
-        @functools.wraps(original)
-        def call(facade: Facade, operation: str, **params: Any) -> Any:
-            entry = _Call(getattr(ledger._local, "resource", OUTSIDE))
-            ledger._local.call = entry
-            try:
-                return original(facade, operation, **params)
-            finally:
-                ledger._local.call = None
-                ledger._finish(entry)
+    def started(self, target: Target) -> None:
+        """A pass starts in this thread (a pass observer)."""
+        resource = f"{target.kind} {target.namespace}/{target.name}"
+        self._local.resource = resource
+        with self._lock:  # passes of one resource never overlap (the handlers hold its lock)
+            self._local.before = self._row(resource).logical
+        self._local.started = time.monotonic()
 
-        return call
-
-    def _wrap_pass(self, original: Callable[[Engine, Target], Outcome]) -> Callable[[Engine, Target], Outcome]:
-        ledger = self
-
-        @functools.wraps(original)
-        def run(engine: Engine, target: Target) -> Outcome:
-            resource = f"{target.kind} {target.namespace}/{target.name}"
-            ledger._local.resource = resource
-            with ledger._lock:  # passes of one resource never overlap (the handlers hold its lock)
-                before = ledger._row(resource).logical
-            started = time.monotonic()
-            try:
-                outcome = original(engine, target)
-            finally:
-                ledger._local.resource = OUTSIDE
-            with ledger._lock:
-                row = ledger._row(resource)
-                row.passes.append(Pass(started, time.monotonic(), outcome.state, outcome.reason, row.logical - before))
-            return outcome
-
-        return run
+    def ended(self, target: Target, outcome: Outcome | None) -> None:
+        resource = self._local.resource
+        self._local.resource = OUTSIDE
+        if outcome is None:
+            return  # the pass raised: no outcome to record
+        with self._lock:
+            row = self._row(resource)
+            calls = row.logical - self._local.before
+            row.passes.append(Pass(self._local.started, time.monotonic(), outcome.state, outcome.reason, calls))
 
     @contextmanager
-    def instrumented(self) -> Iterator[CallLedger]:
-        saved = (Engine.reconcile, Engine.finalize, Facade.call)
-        Engine.reconcile = self._wrap_pass(Engine.reconcile)  # type: ignore[method-assign,assignment]
-        Engine.finalize = self._wrap_pass(Engine.finalize)  # type: ignore[method-assign,assignment]
-        Facade.call = self._wrap_call(Facade.call)  # type: ignore[method-assign]
-        try:
+    def installed(self, hooks: Hooks) -> Iterator[CallLedger]:
+        """Observe the runtime given ``hooks`` while the block runs."""
+        with hooks.added(attempt=self, call=self.call, passes=self):
             yield self
-        finally:
-            Engine.reconcile, Engine.finalize, Facade.call = saved  # type: ignore[method-assign]
 
     def totals(self) -> ResourceCalls:
         out = ResourceCalls()

@@ -2,7 +2,7 @@
 
 A :class:`CrashSwitch` watches two channels:
 
-- AWS, as an attempt observer (``aws.session.ATTEMPT_OBSERVERS``): every HTTP attempt of an
+- AWS, as an attempt observer of the operator's runtime (its ``Hooks``): every HTTP attempt of an
   operation whose name says it writes (``Create*``, ``Put*``, ``Modify*``, ...);
 - Kubernetes, as a listener of the emulator's store: every change the operator makes to the
   objects it manages there (Secrets, ConfigMaps, Deployments).
@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from upskill_operator.aws.session import ATTEMPT_OBSERVERS
+from upskill_operator.reconcile.factory import Hooks
 from upskill_sandbox.kube import KubeServer
 from upskill_sandbox.kube_store import Store
 from upskill_sandbox.kube_traffic import Fault
@@ -102,15 +102,14 @@ class CrashSwitch:
         """AWS attempts refused because the operator was dead."""
 
     @contextmanager
-    def installed(self) -> Iterator[CrashSwitch]:
-        """Observe AWS attempts and Kubernetes writes while the block runs."""
-        ATTEMPT_OBSERVERS.append(self)
+    def installed(self, hooks: Hooks) -> Iterator[CrashSwitch]:
+        """Observe the AWS attempts of the operators given ``hooks``, and Kubernetes writes, while the block runs."""
         self._store.listeners.append(self._on_store_change)
         try:
-            yield self
+            with hooks.added(attempt=self):
+                yield self
         finally:
             self._store.listeners.remove(self._on_store_change)
-            ATTEMPT_OBSERVERS.remove(self)
             self.revive()
 
     def arm(self, at: int | None) -> None:

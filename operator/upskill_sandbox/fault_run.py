@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from upskill_operator import crds
-from upskill_operator.aws.session import ATTEMPT_OBSERVERS
 from upskill_operator.config import AwsSettings, Settings
 from upskill_operator.models import KINDS
 from upskill_operator.models.common import API_GROUP, API_VERSION
+from upskill_operator.reconcile.factory import Hooks
 from upskill_sandbox.aws import MotoServer, aws_env
 from upskill_sandbox.call_ledger import CallLedger
 from upskill_sandbox.dataplane import DataPlane
@@ -191,9 +191,9 @@ def fault_run(options: FaultRunOptions) -> Iterator[FaultRun]:
             run = FaultRun(options, aws, kube, settings, ledger, docs)
             watch = _RecoverableWatch(kube.emulator.cluster.store, run.recoverable)
             kube.emulator.cluster.store.listeners.append(watch)
-            ATTEMPT_OBSERVERS.append(ledger)
+            hooks = Hooks()
             try:
-                with ledger.instrumented(), OperatorThread(settings):
+                with ledger.installed(hooks), OperatorThread(settings, hooks):
                     started = time.monotonic()
                     for doc in docs:
                         kube.apply_manifest(doc)
@@ -202,9 +202,6 @@ def fault_run(options: FaultRunOptions) -> Iterator[FaultRun]:
                         time.sleep(0.1)
                     run.not_ready = pending
                     run.seconds_to_ready = None if pending else time.monotonic() - started
-                ATTEMPT_OBSERVERS.remove(ledger)
                 yield run
             finally:
-                if ledger in ATTEMPT_OBSERVERS:
-                    ATTEMPT_OBSERVERS.remove(ledger)
                 kube.emulator.cluster.store.listeners.remove(watch)

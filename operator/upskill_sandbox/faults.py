@@ -1,6 +1,6 @@
 """Fault injection between botocore and the emulator, after real request serialisation.
 
-A :class:`FaultInjector` is an attempt observer (see ``aws.session.ATTEMPT_OBSERVERS``):
+A :class:`FaultInjector` is an attempt observer (``AwsClients(attempts=...)``, or a runtime's ``Hooks``):
 botocore has already built and signed the HTTP request when it is consulted, and
 it either lets the attempt through or answers it with a fault:
 

@@ -14,13 +14,17 @@ import kopf
 
 from upskill_operator.config import Settings
 from upskill_operator.handlers import build_registry
+from upskill_operator.reconcile.factory import Hooks
 
 __all__ = ["OperatorThread"]
 
 
 class OperatorThread:
-    def __init__(self, settings: Settings) -> None:
+    """The operator; ``hooks`` are the observers its runtime calls (its AWS attempts and calls, its passes)."""
+
+    def __init__(self, settings: Settings, hooks: Hooks | None = None) -> None:
         self.settings = settings
+        self.hooks = hooks if hooks is not None else Hooks()
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
@@ -34,7 +38,7 @@ class OperatorThread:
         try:
             self._task = loop.create_task(
                 kopf.operator(
-                    registry=build_registry(self.settings),
+                    registry=build_registry(self.settings, self.hooks),
                     clusterwide=not self.settings.namespaces,
                     namespaces=self.settings.namespaces,
                     standalone=True,

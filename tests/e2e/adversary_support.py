@@ -142,7 +142,7 @@ def arena(bed: Bed, monkeypatch: pytest.MonkeyPatch, *, databases: bool, grant: 
             "kind_resync_seconds": {},
             "adopt_scopes": {attacker: (grant.format(attacker=attacker),)} if grant else {},
         }
-        own = Bed(bed.aws, kube, bed.settings.model_copy(update=fast), bed.calls)
+        own = Bed(bed.aws, kube, bed.settings.model_copy(update=fast), bed.calls, bed.hooks)
         objects = Objects(kube, kubeconfig)
         try:
             yield Arena(own, objects, attacker, victim)

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from upskill_operator.adapters.secret_restart import restart_annotation, version_mark
-from upskill_operator.aws.session import ATTEMPT_OBSERVERS
 from upskill_sandbox import secrets_extension
 from upskill_sandbox.operator_thread import OperatorThread
 
@@ -173,7 +172,7 @@ def test_a_crash_right_after_a_rotation_write_does_not_rotate_twice(bed: Bed, mo
         bed.stop_operator()
         raise
     crash = CrashAfter("PutSecretValue")
-    ATTEMPT_OBSERVERS.append(crash)
+    bed.hooks.attempts.append(crash)
     try:
         annotate(bed, doc, "now")
         assert crash.reached.wait(20), "the rotation write never came"
@@ -184,7 +183,7 @@ def test_a_crash_right_after_a_rotation_write_does_not_rotate_twice(bed: Bed, mo
         assert crash.after.wait(20)
     finally:
         crash.release.set()
-        ATTEMPT_OBSERVERS.remove(crash)
+        bed.hooks.attempts.remove(crash)
     assert len(versions(bed, name)) == 2
     assert bed.get(PLURAL, name)["status"].get("rotationRequest") is None
 
@@ -210,7 +209,7 @@ def test_a_crash_during_creation_leaves_one_secret_with_one_version(bed: Bed, mo
         }
     )
     crash = CrashAfter("CreateSecret")
-    ATTEMPT_OBSERVERS.append(crash)
+    bed.hooks.attempts.append(crash)
     try:
         bed.start_operator()
         bed.apply(secret_doc(name, {"fromSecret": {"name": source, "key": "value"}}))
@@ -222,7 +221,7 @@ def test_a_crash_during_creation_leaves_one_secret_with_one_version(bed: Bed, mo
         assert crash.after.wait(20)
     finally:
         crash.release.set()
-        ATTEMPT_OBSERVERS.remove(crash)
+        bed.hooks.attempts.remove(crash)
     bed.start_operator()
     try:
         ready(bed, name)
