@@ -1,7 +1,7 @@
 """Which resource, which pass and which logical AWS call every HTTP attempt belongs to.
 
 A :class:`CallLedger` observes the operator through the hooks its runtime is given
-(:class:`~upskill_operator.reconcile.factory.Hooks`, joined with :meth:`CallLedger.installed`):
+(:class:`~upskill_operator.wiring.runtime.Hooks`, joined with :meth:`CallLedger.installed`):
 
 - every HTTP attempt, which it passes on to a :class:`~upskill_sandbox.faults.FaultInjector`
   (install the ledger, not the injector), so it knows which attempts the injector failed;
@@ -25,9 +25,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from upskill_operator.reconcile.factory import Hooks
 from upskill_operator.reconcile.outcome import Outcome, State
 from upskill_operator.reconcile.protocol import Target
+from upskill_operator.wiring.runtime import Hooks
 from upskill_sandbox.faults import FaultInjector
 
 __all__ = ["OUTSIDE", "CallLedger", "Pass", "ResourceCalls"]

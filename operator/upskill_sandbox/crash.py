@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from upskill_operator.reconcile.factory import Hooks
+from upskill_operator.wiring.runtime import Hooks
 from upskill_sandbox.kube import KubeServer
 from upskill_sandbox.kube_store import Store
 from upskill_sandbox.kube_traffic import Fault

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from upskill_operator import crds
 from upskill_operator.config import AwsSettings, Settings
+from upskill_operator.generate import crds
 from upskill_operator.models import KINDS
 from upskill_operator.models.common import API_GROUP, API_VERSION
-from upskill_operator.reconcile.factory import Hooks
+from upskill_operator.wiring.runtime import Hooks
 from upskill_sandbox.aws import MotoServer, aws_env
 from upskill_sandbox.call_ledger import CallLedger
 from upskill_sandbox.dataplane import DataPlane

@@ -14,7 +14,7 @@ import kopf
 
 from upskill_operator.config import Settings
 from upskill_operator.handlers import build_registry
-from upskill_operator.reconcile.factory import Hooks
+from upskill_operator.wiring.runtime import Hooks
 
 __all__ = ["OperatorThread"]
 

@@ -14,13 +14,13 @@ import kubernetes
 import pytest
 from prometheus_client import REGISTRY
 
-from upskill_operator import crds
-from upskill_operator.aws.policy import facades
 from upskill_operator.config import AwsSettings, Settings
+from upskill_operator.generate import crds
+from upskill_operator.generate.iam_policy import facades
 from upskill_operator.kube.client import load_configuration
 from upskill_operator.models import KINDS
 from upskill_operator.models.common import API_GROUP, API_VERSION
-from upskill_operator.reconcile.factory import Hooks
+from upskill_operator.wiring.runtime import Hooks
 from upskill_sandbox.aws import MotoServer, aws_env
 from upskill_sandbox.dataplane import DataPlane
 from upskill_sandbox.iam_enforcer import IamEnforcer

@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from upskill_operator import crds, kubectl_yaml
+from upskill_operator.generate import crds, kubectl_yaml
 from upskill_operator.models.validation import validate_spec
 from upskill_sandbox.kube import KubeServer
 from upskill_sandbox.operator_thread import OperatorThread

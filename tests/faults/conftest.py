@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from upskill_operator.reconcile.factory import Hooks
+from upskill_operator.wiring.runtime import Hooks
 from upskill_sandbox.crash import CrashSwitch
 
 from e2e.conftest import emulators

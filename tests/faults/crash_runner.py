@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from upskill_operator.config import AwsSettings, Settings
-from upskill_operator.reconcile.factory import Hooks
+from upskill_operator.wiring.runtime import Hooks
 from upskill_sandbox.aws import MotoServer
 from upskill_sandbox.crash import CrashSwitch, Step
 from upskill_sandbox.kube import KubeServer
