@@ -65,7 +65,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     try:
         from upskill_sandbox.dataplane import DataPlane  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
-        pytest.skip("sandbox/dataplane.py (the TLS fronts and real backends) is not on this branch")
+        pytest.skip("upskill_sandbox/dataplane.py (the TLS fronts and real backends) is not on this branch")
     workdir: Path = tmp_path_factory.mktemp("clients")
     docs = load_manifests(find_manifests(None))
     with emulators(REGION) as (aws, kube), DataPlane(workdir) as plane:

@@ -1,6 +1,6 @@
 """UpskillSecret rotation end to end: on schedule, on request, through a Lambda, and across a crash.
 
-Emulated AWS behaviour (see ``sandbox/secrets_extension.py``): RotateSecret records the Lambda
+Emulated AWS behaviour (see ``upskill_sandbox/secrets_extension.py``): RotateSecret records the Lambda
 configuration without running a Lambda; the test plays the Lambda by writing the version with
 the token RotateSecret was given. Version creation times are moved into the past to make a
 rotation due without waiting a day.
