@@ -95,7 +95,7 @@ def open_cluster(args: argparse.Namespace) -> Cluster:
     path = _kubeconfig_path(getattr(args, "kubeconfig", None))
     wanted = getattr(args, "context", None)
     try:
-        contexts, current = k8s_config.list_kube_config_contexts(config_file=path)
+        contexts, current = k8s_config.list_kube_config_contexts(config_file=path)  # type: ignore[no-untyped-call]
     except k8s_config.ConfigException as exc:
         raise KubeError(f"kubeconfig {path} is not usable: {exc}") from None
     names = [str(c.get("name")) for c in contexts or ()]
@@ -106,7 +106,9 @@ def open_cluster(args: argparse.Namespace) -> Cluster:
         raise KubeError(f"kubeconfig {path} has no current context: pass --context ({', '.join(names) or 'none'})")
     configuration = k8s.Configuration()
     try:
-        k8s_config.load_kube_config(config_file=path, context=chosen["name"], client_configuration=configuration)
+        k8s_config.load_kube_config(  # type: ignore[no-untyped-call]
+            config_file=path, context=chosen["name"], client_configuration=configuration
+        )
     except (k8s_config.ConfigException, OSError, ValueError) as exc:
         raise KubeError(f'context "{chosen["name"]}" in {path} is not usable: {exc}') from None
     configuration.retries = 0

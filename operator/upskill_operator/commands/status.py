@@ -114,7 +114,9 @@ def screen(cluster: Cluster, namespace: str | None, views: Sequence[Mapping[str,
     names = sorted({*asked, *(str(v["namespace"]) for v in views)})
     if not names:
         return f"No UpskillDatabase, UpskillTable or UpskillSecret in any namespace (context {cluster.context})"
-    return "\n\n".join(render_namespace(ns, cluster.context, [v for v in views if v["namespace"] == ns]) for ns in names)
+    return "\n\n".join(
+        render_namespace(ns, cluster.context, [v for v in views if v["namespace"] == ns]) for ns in names
+    )
 
 
 @contextmanager

@@ -53,9 +53,11 @@ def _endpoints(views: Sequence[Mapping[str, Any]]) -> list[str]:
     for v in views:
         endpoints = v.get("endpoints") or {}
         port = endpoints.get("port")
-        for role in ("proxy", "proxyReadOnly", "writer", "reader"):
-            if endpoints.get(role):
-                rows.append((v["name"], role, f"{endpoints[role]}:{port}" if port else str(endpoints[role])))
+        rows.extend(
+            (v["name"], role, f"{endpoints[role]}:{port}" if port else str(endpoints[role]))
+            for role in ("proxy", "proxyReadOnly", "writer", "reader")
+            if endpoints.get(role)
+        )
         table_info = v.get("table") or {}
         if table_info.get("tableName"):
             rows.append((v["name"], "table", f"{table_info['tableName']} ({_text(table_info.get('tableStatus'))})"))
@@ -90,7 +92,7 @@ def _secrets(views: Sequence[Mapping[str, Any]]) -> list[str]:
     rows: list[Row] = []
     for v in views:
         found = v.get("secret")
-        if found:
+        if found and found.get("versionId"):
             synced = found.get("syncedVersionId")
             in_step = "-" if not synced else ("yes" if synced == found.get("versionId") else "NO")
             rows.append(
@@ -112,7 +114,7 @@ def _waiting(views: Sequence[Mapping[str, Any]]) -> list[str]:
     lines: list[str] = []
     for v in views:
         if v.get("terminal"):
-            terminal = next((c for c in v["conditions"] if c["type"] == "Terminal"), {})
+            terminal: Mapping[str, Any] = next((c for c in v["conditions"] if c["type"] == "Terminal"), {})
             reason = f" ({terminal['reason']})" if terminal.get("reason") else ""
             lines.append(f"  {v['kind']}/{v['name']}: TERMINAL{reason}: {terminal.get('message') or v['message']}")
         elif v.get("waitingFor"):
@@ -123,7 +125,8 @@ def _waiting(views: Sequence[Mapping[str, Any]]) -> list[str]:
 def render_namespace(namespace: str, context: str, views: Sequence[Mapping[str, Any]]) -> str:
     """The screen of one namespace."""
     ready = sum(1 for v in views if v["ready"] == "True")
-    head = f"Namespace {namespace} (context {context}): {len(views)} resources, {ready} Ready"
+    plural = "" if len(views) == 1 else "s"
+    head = f"Namespace {namespace} (context {context}): {len(views)} resource{plural}, {ready} Ready"
     if not views:
         return f"Namespace {namespace} (context {context}): no UpskillDatabase, UpskillTable or UpskillSecret"
     lines = [head, "", *_resources(views)]
