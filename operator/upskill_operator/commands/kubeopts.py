@@ -13,7 +13,9 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import yaml
 
 if TYPE_CHECKING:
     from kubernetes.client.exceptions import ApiException
@@ -85,6 +87,24 @@ def _kubeconfig_path(explicit: Path | None) -> str:
     return os.pathsep.join(p for p in paths if Path(p).is_file())
 
 
+def _contexts(path: str) -> tuple[list[dict[str, Any]], str | None]:
+    """The contexts of the kubeconfig list (the first of a name wins) and the first current-context set."""
+    contexts: dict[str, dict[str, Any]] = {}
+    current: str | None = None
+    for one in path.split(os.pathsep):
+        try:
+            loaded = yaml.safe_load(Path(one).read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise KubeError(f"kubeconfig {one} is not readable: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise KubeError(f"kubeconfig {one} is not a kubeconfig (not a mapping)")
+        current = current or loaded.get("current-context") or None
+        for entry in loaded.get("contexts") or ():
+            if isinstance(entry, dict) and entry.get("name"):
+                contexts.setdefault(str(entry["name"]), entry)
+    return list(contexts.values()), current
+
+
 def open_cluster(args: argparse.Namespace) -> Cluster:
     """A client for ``--context`` (or the current one) of the kubeconfig, and the namespace to use."""
     from kubernetes import client as k8s
@@ -94,14 +114,15 @@ def open_cluster(args: argparse.Namespace) -> Cluster:
 
     path = _kubeconfig_path(getattr(args, "kubeconfig", None))
     wanted = getattr(args, "context", None)
-    try:
-        contexts, current = k8s_config.list_kube_config_contexts(config_file=path)  # type: ignore[no-untyped-call]
-    except k8s_config.ConfigException as exc:
-        raise KubeError(f"kubeconfig {path} is not usable: {exc}") from None
-    names = [str(c.get("name")) for c in contexts or ()]
+    contexts, current = _contexts(path)
+    names = [str(c.get("name")) for c in contexts]
     if wanted and wanted not in names:
         raise KubeError(f'context "{wanted}" not found in kubeconfig {path} (contexts: {", ".join(names) or "none"})')
-    chosen = next((c for c in contexts if c.get("name") == wanted), None) if wanted else current
+    chosen = next((c for c in contexts if c.get("name") == (wanted or current)), None)
+    if not chosen and current:
+        raise KubeError(
+            f'current-context "{current}" of kubeconfig {path} is not among its contexts ({", ".join(names)})'
+        )
     if not chosen:
         raise KubeError(f"kubeconfig {path} has no current context: pass --context ({', '.join(names) or 'none'})")
     configuration = k8s.Configuration()
