@@ -6,11 +6,13 @@ import argparse
 import io
 import json
 import threading
+import time
 from typing import Any
 
 import pytest
 
-from upskill_operator.commands.status import parse_selector, slow_notice
+from upskill_operator.commands.kubeopts import KubeError
+from upskill_operator.commands.status import parse_selector, slow_notice, watch
 from upskill_operator.commands.status_render import conditions_cell, render_namespace
 from upskill_operator.commands.status_view import SCHEMA, document, view
 
@@ -194,15 +196,59 @@ def test_an_unknown_kind_is_a_usage_error(text: str) -> None:
 
 def test_a_slow_fetch_prints_a_progress_line_and_a_fast_one_none() -> None:
     err = io.StringIO()
-    printed = threading.Event()
     with slow_notice(err, "waiting for the API", after=0.0):
-        printed.wait(0.05)
-        for _ in range(200):
+        for _ in range(500):  # the block outlasts the notice's delay: it is printed while the block runs
             if err.getvalue():
                 break
-            printed.wait(0.05)
+            time.sleep(0.01)
     assert err.getvalue() == "waiting for the API\n"
     quiet = io.StringIO()
     with slow_notice(quiet, "never", after=60.0):
         pass
     assert quiet.getvalue() == ""
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def screens(texts: list[str | Exception]) -> tuple[Any, threading.Event]:
+    """A read() giving ``texts`` in turn (raising the exceptions), then stopping the watch."""
+    stop = threading.Event()
+    pending = list(texts)
+
+    def read() -> str:
+        item = pending.pop(0)
+        if not pending:
+            stop.set()
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    return read, stop
+
+
+def test_watch_without_a_terminal_prints_each_screen_that_differs() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    read, stop = screens(["A", "A", KubeError("cannot reach the Kubernetes API"), "B"])
+    assert watch(read, out, err, 0.0, stop) == 0
+    assert out.getvalue() == "A\n\nB\n\n"
+    assert err.getvalue() == "error: cannot reach the Kubernetes API (retrying every 0s)\n"
+
+
+def test_watch_on_a_terminal_redraws_the_screen() -> None:
+    out = Terminal()
+    read, stop = screens(["A", "A"])
+    assert watch(read, out, io.StringIO(), 0.0, stop) == 0
+    frames = out.getvalue().split("\x1b[H\x1b[2J")
+    assert frames[0] == ""
+    assert [frame.splitlines()[0] for frame in frames[1:]] == ["A", "A"]
+    assert "Ctrl-C to stop" in frames[-1]
+
+
+def test_watch_of_json_prints_one_document_a_line() -> None:
+    out = io.StringIO()
+    read, stop = screens(['{"a": 1}', '{"a": 2}'])
+    watch(read, out, io.StringIO(), 0.0, stop)
+    assert out.getvalue().splitlines() == ['{"a": 1}', '{"a": 2}']

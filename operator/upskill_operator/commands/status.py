@@ -22,7 +22,7 @@ from upskill_operator.commands.status_view import document, view
 from upskill_operator.models import KINDS
 from upskill_operator.models.common import API_GROUP, API_VERSION, KindInfo
 
-__all__ = ["ORDER", "Selector", "fetch", "parse_selector", "run", "screen", "slow_notice"]
+__all__ = ["ORDER", "Selector", "fetch", "parse_selector", "run", "screen", "slow_notice", "watch"]
 
 ORDER = ("UpskillDatabase", "UpskillTable", "UpskillSecret")
 SLOW_SECONDS = 1.0
@@ -131,7 +131,7 @@ def slow_notice(err: TextIO, message: str, after: float = SLOW_SECONDS) -> Itera
         timer.cancel()
 
 
-def _watch(
+def watch(
     read: Callable[[], str], out: TextIO, err: TextIO, interval: float, stop: threading.Event | None = None
 ) -> int:
     """Redraw until Ctrl-C (or ``stop``): a cleared screen on a terminal, else each screen that differs."""
@@ -189,6 +189,6 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         if not args.watch:
             print(first, file=out)
             return 0
-        return _watch(lambda: read(args.output == "json"), out, err, args.interval)
+        return watch(lambda: read(args.output == "json"), out, err, args.interval)
     finally:
         cluster.close()
