@@ -172,7 +172,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     where = f'namespace "{namespace}"' if namespace else "all namespaces"
     notice = f"waiting for the Kubernetes API at {cluster.server} (context {cluster.context}, {where}) ..."
 
-    def read(json_lines: bool = False) -> str:
+    json_lines = args.watch and args.output == "json"
+
+    def read() -> str:
         with slow_notice(err, notice):
             views = fetch(cluster, namespace, selectors)
         if json_lines:
@@ -180,15 +182,14 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         return screen(cluster, namespace, views, args.output)
 
     try:
-        first = read(args.watch and args.output == "json")
-    except KubeError as exc:
-        print(f"error: {exc}", file=err)
-        cluster.close()
-        return 1
-    try:
+        try:
+            first = read()  # a watch starts only on a cluster that answers
+        except KubeError as exc:
+            print(f"error: {exc}", file=err)
+            return 1
         if not args.watch:
             print(first, file=out)
             return 0
-        return watch(lambda: read(args.output == "json"), out, err, args.interval)
+        return watch(read, out, err, args.interval)
     finally:
         cluster.close()
