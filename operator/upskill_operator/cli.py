@@ -71,6 +71,38 @@ def _check(args: argparse.Namespace) -> int:
     return check.run(args)
 
 
+def _status(args: argparse.Namespace) -> int:
+    from upskill_operator.commands import status
+
+    return status.run(args)
+
+
+def _add_kubectl_commands(sub: Any) -> None:
+    """The developer commands, also served as the kubectl plugin ``kubectl upskill``."""
+    from upskill_operator.commands.kubeopts import add_kube_options
+    from upskill_operator.commands.status import parse_selector
+
+    st = sub.add_parser(
+        "status",
+        help="every UpskillDatabase, UpskillTable and UpskillSecret of a namespace: conditions, endpoints, ...",
+        description="One screen per namespace: phase and conditions, endpoints, secret versions and rotations, "
+        "probe p50/p99 against the objective, migrations, and what each resource that is not Ready waits for. "
+        "Reads only the custom resources. Exit 0 when the cluster answered, 1 with the reason otherwise.",
+    )
+    add_kube_options(st, all_namespaces=True)
+    st.add_argument(
+        "resources",
+        nargs="*",
+        metavar="RESOURCE",
+        type=parse_selector,
+        help="KIND/NAME, KIND (udb, utable, usecret) or NAME; default: all",
+    )
+    st.add_argument("-o", "--output", choices=("table", "json"), default="table", help="table (default) or json")
+    st.add_argument("-w", "--watch", action="store_true", help="redraw until Ctrl-C (json: one document a line)")
+    st.add_argument("--interval", type=float, default=2.0, help="seconds between --watch redraws (default 2)")
+    st.set_defaults(func=_status)
+
+
 def _add_database_commands(sub: Any) -> None:
     mig = sub.add_parser(
         "migrate",
@@ -140,11 +172,29 @@ def _parser() -> argparse.ArgumentParser:
     iam.add_argument("--check", type=Path, help="exit 1 when this file differs; print missing and extra actions")
     iam.set_defaults(func=_iam_policy)
     _add_database_commands(sub)
+    _add_kubectl_commands(sub)
+    return parser
+
+
+def _plugin_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kubectl upskill",
+        description="kubectl plugin of upskill-operator: the developer commands, with kubectl's -n, --context "
+        "and KUBECONFIG.",
+    )
+    _add_kubectl_commands(parser.add_subparsers(dest="command", required=True))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+def kubectl_main(argv: list[str] | None = None) -> int:
+    """``kubectl-upskill``: kubectl runs it for ``kubectl upskill ...`` when it is on PATH."""
+    args = _plugin_parser().parse_args(argv)
     code: int = args.func(args)
     return code
 

@@ -43,6 +43,9 @@ class Pass:
     reason: str
     calls: int
     """Logical AWS calls the pass made."""
+    message: str = ""
+    exhausted: int = 0
+    """Logical calls of this pass whose every attempt the injector failed."""
 
 
 @dataclass
@@ -137,6 +140,7 @@ class CallLedger:
         self._local.resource = resource
         with self._lock:  # passes of one resource never overlap (the handlers hold its lock)
             self._local.before = self._row(resource).logical
+            self._local.exhausted_before = self._row(resource).exhausted
         self._local.started = time.monotonic()
 
     def ended(self, target: Target, outcome: Outcome | None) -> None:
@@ -146,8 +150,18 @@ class CallLedger:
             return  # the pass raised: no outcome to record
         with self._lock:
             row = self._row(resource)
-            calls = row.logical - self._local.before
-            row.passes.append(Pass(self._local.started, time.monotonic(), outcome.state, outcome.reason, calls))
+            calls, exhausted = row.logical - self._local.before, row.exhausted - self._local.exhausted_before
+            row.passes.append(
+                Pass(
+                    self._local.started,
+                    time.monotonic(),
+                    outcome.state,
+                    outcome.reason,
+                    calls,
+                    outcome.message,
+                    exhausted,
+                )
+            )
 
     @contextmanager
     def installed(self, hooks: Hooks) -> Iterator[CallLedger]:
