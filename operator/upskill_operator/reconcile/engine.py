@@ -15,14 +15,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from upskill_operator.errors import RecoverableError, TerminalError
 from upskill_operator.reconcile import gone
 from upskill_operator.reconcile.outcome import Outcome, State
 from upskill_operator.reconcile.protocol import Adapter, Claim, Gone, Observation, Steps, Target
 
-__all__ = ["MANAGED_TAGS_KEY", "Engine"]
+__all__ = ["MANAGED_TAGS_KEY", "Engine", "PassObserver"]
 
 MANAGED_TAGS_KEY = "managedTagKeys"
 """The status field recording the tag keys the operator manages: what a later pass may remove."""
@@ -40,6 +40,15 @@ class _Stop(Exception):  # noqa: N818 - control flow, not an error
         self.outcome = outcome
 
 
+class PassObserver(Protocol):
+    """Told of every pass (reconcile or finalize) as it starts and ends, in the thread running it."""
+
+    def started(self, target: Target) -> None: ...
+
+    def ended(self, target: Target, outcome: Outcome | None) -> None:
+        """``outcome`` is None when the pass raised."""
+
+
 class Engine:
     """Reconciles one custom resource against an ordered list of adapters."""
 
@@ -51,8 +60,11 @@ class Engine:
         requeue_seconds: float = 5.0,
         clock: Callable[[], str] = gone.rfc3339_now,
         adopt_scopes: Mapping[str, Sequence[str]] | None = None,
+        observers: Sequence[PassObserver] = (),
     ) -> None:
         self.adapters = tuple(adapters)
+        self.observers = observers
+        """Read at every pass: observers may join the sequence (a list) while the engine serves."""
         self.max_writes = max_writes
         self.requeue_seconds = requeue_seconds
         self.clock = clock
@@ -63,12 +75,27 @@ class Engine:
         """The target with its namespace's grants from the operator's settings (never from the resource)."""
         return replace(target, adopt_grants=self.adopt_scopes.get(target.namespace, ()))
 
+    def _observed(self, target: Target, run: Callable[[Target], Outcome]) -> Outcome:
+        observers = tuple(self.observers)
+        for observer in observers:
+            observer.started(target)
+        outcome = None
+        try:
+            outcome = run(target)
+            return outcome
+        finally:
+            for observer in reversed(observers):
+                observer.ended(target, outcome)
+
     def reconcile(self, target: Target) -> Outcome:
         """Make AWS match the spec, as far as one pass can."""
-        return _Pass(self, self._granted(target)).run(self._sync)
+        return self._observed(target, lambda t: _Pass(self, self._granted(t)).run(self._sync))
 
     def finalize(self, target: Target) -> Outcome:
         """Apply the deletion policy; DELETED means the finalizer may be removed."""
+        return self._observed(target, self._finalize)
+
+    def _finalize(self, target: Target) -> Outcome:
         target = self._granted(target)
         if target.deletion_policy == "Retain":
             return Outcome(State.DELETED, "Retained", "deletionPolicy is Retain: the AWS objects are kept")
