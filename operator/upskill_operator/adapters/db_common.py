@@ -9,26 +9,23 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from upskill_operator.adapters.naming import HASH_LENGTH, aws_name, rival_namespaces
 from upskill_operator.errors import TerminalError
 from upskill_operator.models.database import DatabaseSpec
-from upskill_operator.reconcile.protocol import OWNER_TAG, Naming, Target
+from upskill_operator.reconcile.protocol import Naming, Target
 
 __all__ = [
     "RDS_ID",
     "Names",
     "database_spec",
     "desired_tags",
-    "managed_keys",
     "names",
     "naming",
     "nested",
-    "owner_of",
-    "tag_changes",
 ]
 
 RDS_ID = re.compile(r"[a-z](?!.*--)([a-z0-9-]*[a-z0-9])?")
@@ -130,24 +127,6 @@ def naming(target: Target, prefix: str, part: Callable[[Names], str]) -> Naming:
 
 def desired_tags(target: Target) -> dict[str, str]:
     return {**database_spec(target).tags, **target.ownership_tags}
-
-
-def owner_of(tags: Mapping[str, str]) -> str | None:
-    return tags.get(OWNER_TAG)
-
-
-def tag_changes(
-    desired: Mapping[str, str], observed: Mapping[str, str], managed_before: Collection[str]
-) -> tuple[dict[str, str], tuple[str, ...]]:
-    """(tags to set, keys to remove). Only keys the operator set before are removed, never foreign ones."""
-    to_set = {k: v for k, v in desired.items() if observed.get(k) != v}
-    to_remove = tuple(sorted(k for k in set(managed_before) if k not in desired and k in observed))
-    return to_set, to_remove
-
-
-def managed_keys(target: Target) -> list[str]:
-    """Tag keys recorded as managed by the last pass."""
-    return [str(k) for k in target.status.get("managedTagKeys") or ()]
 
 
 def nested(outputs: Mapping[str, Any], key: str, **values: Any) -> dict[str, Any]:

@@ -55,7 +55,8 @@ from upskill_operator.aws.rds_passwords import RdsPasswords
 from upskill_operator.aws.secretsmanager import SecretsManager
 from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
 from upskill_operator.models.secret import ROTATE_ANNOTATION
-from upskill_operator.reconcile.protocol import OWNER_TAG, Claim, DeletionPolicy, Naming, Observation, Target
+from upskill_operator.models.tags import managed_keys, owner_of
+from upskill_operator.reconcile.protocol import Claim, DeletionPolicy, Naming, Observation, Target
 
 __all__ = ["SECRET_NAME_MAX", "SecretObservation", "SecretsManagerAdapter"]
 
@@ -131,7 +132,7 @@ class SecretsManagerAdapter:
         except NotFoundError:
             lost = secret_gone(name) if target.status.get("arn") and not target.deleting else None
             return SecretObservation(exists=False, up_to_date=False, outputs=named, gone=lost)
-        owner, naming = observed.tags.get(OWNER_TAG), self.naming(target)
+        owner, naming = owner_of(observed.tags), self.naming(target)
         claim = target.claim(owner, naming)
         if observed.deleted and claim is Claim.OURS:
             return SecretObservation(exists=False, up_to_date=False, outputs=named, secret=observed)
@@ -149,7 +150,7 @@ class SecretsManagerAdapter:
             secret_spec(target),
             observed,
             self._tags(target, resolved),
-            target.status.get("managedTagKeys") or (),
+            managed_keys(target.status),
             self._same_key,
         )
         login = self.credentials.facts(resolved.app_user, observed, current)

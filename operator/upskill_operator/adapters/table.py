@@ -34,7 +34,8 @@ from upskill_operator.aws.dynamodb import DynamoDB
 from upskill_operator.aws.kms import Kms
 from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
 from upskill_operator.models.table import TableSpec
-from upskill_operator.reconcile.protocol import OWNER_TAG, DeletionPolicy, Naming, Observation, Target
+from upskill_operator.models.tags import managed_keys, owner_of
+from upskill_operator.reconcile.protocol import DeletionPolicy, Naming, Observation, Target
 
 __all__ = ["TABLE_NAME_MAX", "TableAdapter", "TableObservation", "observed_with_key_arn"]
 
@@ -108,8 +109,8 @@ class TableAdapter:
             lost = table_gone(name, self.dynamodb.list_backups(name)) if _existed(target) else None
             return TableObservation(exists=False, up_to_date=False, outputs={"tableName": name}, gone=lost)
         observed = observed_with_key_arn(observed_table(raw, ttl, backups, tags), self.kms)
-        plan = plan_changes(self._desired(target, name), observed, target.status.get("managedTagKeys") or ())
-        owner = observed.tags.get(OWNER_TAG)
+        plan = plan_changes(self._desired(target, name), observed, managed_keys(target.status))
+        owner = owner_of(observed.tags)
         naming = self.naming(target)
         return TableObservation(
             exists=True,
