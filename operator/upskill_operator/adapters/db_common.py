@@ -13,8 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from upskill_operator.adapters.naming import HASH_LENGTH, aws_name, rival_namespaces
-from upskill_operator.errors import TerminalError
+from upskill_operator.adapters.naming import HASH_LENGTH, aws_name, pinned, rival_namespaces
 from upskill_operator.models.database import DatabaseSpec
 from upskill_operator.reconcile.protocol import Naming, Target
 
@@ -101,13 +100,7 @@ def names(target: Target, prefix: str) -> Names:
     ``spec.clusterIdentifier`` is refused before any step creates objects under the new name.
     """
     cluster = database_spec(target).cluster_identifier or _derived(target, prefix)
-    recorded = target.status.get("clusterIdentifier")
-    if recorded and recorded != cluster:
-        raise TerminalError(
-            f"spec.clusterIdentifier: immutable after creation (AWS has {recorded}, spec asks {cluster})",
-            reason="ImmutableField",
-        )
-    return Names(cluster)
+    return Names(pinned("spec.clusterIdentifier", cluster, target.status.get("clusterIdentifier")))
 
 
 def _derived(target: Target, prefix: str) -> str:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from upskill_operator.adapters.data_gone import secret_gone
+from upskill_operator.adapters.naming import pinned
 from upskill_operator.adapters.read_memory import Memory
 from upskill_operator.adapters.secret_login import AppCredentials, LoginFacts, Logins
 from upskill_operator.adapters.secret_rotation import (
@@ -119,13 +120,7 @@ class SecretsManagerAdapter:
         return Naming(self.secret_name(target), f"{self.name_prefix}/{target.namespace}/{target.name}")
 
     def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
-        name = self.secret_name(target)
-        recorded = target.status.get("secretName")
-        if recorded and recorded != name:
-            raise TerminalError(
-                f"spec.secretName: immutable after creation (AWS has {recorded}, spec asks {name})",
-                reason="ImmutableField",
-            )
+        name = pinned("spec.secretName", self.secret_name(target), target.status.get("secretName"))
         named = {"secretName": name}
         try:
             observed = observed_secret(self.secrets.describe_secret(name))

@@ -19,7 +19,7 @@ from typing import Any
 
 from upskill_operator.adapters.data_gone import table_gone
 from upskill_operator.adapters.kms_key import spec_key_arn
-from upskill_operator.adapters.naming import aws_name, rival_namespaces
+from upskill_operator.adapters.naming import aws_name, pinned, rival_namespaces
 from upskill_operator.adapters.read_memory import Cadence, Memory
 from upskill_operator.adapters.table_diff import Plan, plan_changes
 from upskill_operator.adapters.table_reads import TableReads, after_create, fingerprint, settled_ttl, ttl_answer
@@ -94,14 +94,7 @@ class TableAdapter:
         return Naming(self.table_name(target), derived, rival_namespaces(target.namespace, target.name))
 
     def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
-        name = self.table_name(target)
-        recorded = target.status.get("tableName")
-        if recorded and recorded != name:
-            # The name is the table's identity: a new name would silently orphan the old table.
-            raise TerminalError(
-                f"spec.tableName: immutable after creation (AWS has {recorded}, spec asks {name})",
-                reason="ImmutableField",
-            )
+        name = pinned("spec.tableName", self.table_name(target), target.status.get("tableName"))
         try:
             raw, ttl, backups, tags = self._read(target, name)
         except NotFoundError:  # also when it vanished between two reads
