@@ -15,6 +15,7 @@ from typing import Any
 
 from upskill_operator.adapters.shared.naming import HASH_LENGTH, aws_name, pinned, rival_namespaces
 from upskill_operator.models.database import DatabaseSpec
+from upskill_operator.models.tags import managed_keys, tag_changes
 from upskill_operator.reconcile.protocol import Naming, Target
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "names",
     "naming",
     "nested",
+    "tag_plan",
 ]
 
 RDS_ID = re.compile(r"[a-z](?!.*--)([a-z0-9-]*[a-z0-9])?")
@@ -120,6 +122,11 @@ def naming(target: Target, prefix: str, part: Callable[[Names], str]) -> Naming:
 
 def desired_tags(target: Target) -> dict[str, str]:
     return {**database_spec(target).tags, **target.ownership_tags}
+
+
+def tag_plan(target: Target, present: Mapping[str, str]) -> tuple[dict[str, str], tuple[str, ...]]:
+    """(tags to set, keys to remove) that give one of the database's objects its :func:`desired_tags`."""
+    return tag_changes(desired_tags(target), present, managed_keys(target.status))
 
 
 def nested(outputs: Mapping[str, Any], key: str, **values: Any) -> dict[str, Any]:

@@ -14,9 +14,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from upskill_operator.adapters.database.common import Names, database_spec, desired_tags, names, naming, nested
+from upskill_operator.adapters.database.common import (
+    Names,
+    database_spec,
+    desired_tags,
+    names,
+    naming,
+    nested,
+    tag_plan,
+)
 from upskill_operator.aws.rds import Rds
-from upskill_operator.models.tags import managed_keys, owner_of, tag_changes, tag_dict
+from upskill_operator.models.tags import owner_of, tag_dict
 from upskill_operator.reconcile.protocol import DeletionPolicy, Naming, Observation, Target
 
 __all__ = ["SERVERLESS_CLASS", "InstancesAdapter", "InstancesObservation", "Member", "plan_members"]
@@ -110,8 +118,7 @@ class InstancesAdapter:
         busy = next((m for m in members if m.status != "available"), None)
         count, instance_class = self.wanted(target)
         diff, action = plan_members(n, members, count, instance_class)
-        desired, managed = desired_tags(target), managed_keys(target.status)
-        tags = tuple((m.arn, *tag_changes(desired, m.tags, managed)) for m in members)
+        tags = tuple((m.arn, *tag_plan(target, m.tags)) for m in members)
         tags = tuple(t for t in tags if t[1] or t[2])
         if tags:
             diff += ("tags",)

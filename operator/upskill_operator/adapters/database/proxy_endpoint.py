@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from upskill_operator.adapters.database.common import database_spec, desired_tags, names, naming, nested
+from upskill_operator.adapters.database.common import database_spec, desired_tags, names, naming, nested, tag_plan
 from upskill_operator.aws.rds_proxy import RdsProxy
 from upskill_operator.errors import NotFoundError, TerminalError
-from upskill_operator.models.tags import keys_after, managed_keys, owner_of, tag_changes
+from upskill_operator.models.tags import keys_after, owner_of
 from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
 
 __all__ = ["EndpointObservation", "ProxyEndpointAdapter"]
@@ -82,7 +82,7 @@ class ProxyEndpointAdapter:
             conflicts.append(f"proxy endpoint {name}: exists with another proxy or role; delete it or rename")
         groups = sorted(outputs.get("securityGroupIds") or ())
         move = groups and sorted(endpoint.get("VpcSecurityGroupIds") or ()) != groups
-        to_set, to_remove = tag_changes(desired, tags, managed_keys(target.status))
+        to_set, to_remove = tag_plan(target, tags)
         diff: tuple[str, ...] = ("spec.network (security groups)",) if move else ()
         diff += ("tags",) if to_set or to_remove else ()
         named = naming(target, self.name_prefix, lambda n: n.proxy_endpoint)

@@ -16,13 +16,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from upskill_operator.adapters.database.common import database_spec, desired_tags, names, naming
+from upskill_operator.adapters.database.common import database_spec, desired_tags, names, naming, tag_plan
 from upskill_operator.adapters.database.proxy_users import ProxyUser
 from upskill_operator.adapters.shared.kms_key import spec_key_arn
 from upskill_operator.aws.iam import Iam
 from upskill_operator.aws.kms import Kms
 from upskill_operator.errors import NotFoundError
-from upskill_operator.models.tags import managed_keys, owner_of, tag_changes, tag_dict
+from upskill_operator.models.tags import owner_of, tag_dict
 from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
 
 __all__ = ["POLICY_NAME", "ProxyRoleAdapter", "RoleObservation", "access_policy", "same_policy", "trust_policy"]
@@ -134,7 +134,7 @@ class ProxyRoleAdapter:
         if role is None:
             return Observation.absent()
         tags = tag_dict(role.get("Tags"))
-        to_set, to_remove = tag_changes(desired_tags(target), tags, managed_keys(target.status))
+        to_set, to_remove = tag_plan(target, tags)
         trust = not same_policy(role.get("AssumeRolePolicyDocument"), trust_policy())
         policy = self._policy(target, outputs)
         if policy is not None and same_policy(self.iam.get_inline_policy(role_name, POLICY_NAME), policy):

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from upskill_operator.adapters.database.common import database_spec, desired_tags, names, naming
+from upskill_operator.adapters.database.common import database_spec, desired_tags, names, naming, tag_plan
 from upskill_operator.aws.ec2 import Ec2
 from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
-from upskill_operator.models.tags import managed_keys, owner_of, tag_changes, tag_dict
+from upskill_operator.models.tags import owner_of, tag_dict
 from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
 
 __all__ = ["PORT", "SecurityGroupAdapter", "SecurityGroupObservation", "ingress_permissions", "rule_atoms"]
@@ -106,7 +106,7 @@ class SecurityGroupAdapter:
         want = self._wanted(target, group_id)
         extra = have - want
         to_revoke = ingress_permissions(extra, "") + others
-        to_set, to_remove = tag_changes(desired_tags(target), tags, managed_keys(target.status))
+        to_set, to_remove = tag_plan(target, tags)
         diff: tuple[str, ...] = ("spec.network.allowFrom",) if want - have or to_revoke else ()
         diff += ("tags",) if to_set or to_remove else ()
         return SecurityGroupObservation(
