@@ -215,6 +215,8 @@ class ConditionType(enum.StrEnum):
     SYNCED = "Synced"
     TERMINAL = "Terminal"
     RECOVERABLE = "Recoverable"
+    LATE_INITIALIZED = "LateInitialized"
+    """Present (True) only while AWS chose values for fields the spec leaves unset."""
 
 
 ConditionStatus = Literal["True", "False", "Unknown"]

@@ -22,7 +22,7 @@ from upskill_operator.reconcile.outcome import Outcome, State
 __all__ = ["LATE_INITIALIZED", "phase_for", "render", "set_condition"]
 
 _T = ConditionType
-LATE_INITIALIZED = "LateInitialized"
+LATE_INITIALIZED = _T.LATE_INITIALIZED.value
 
 
 def phase_for(outcome: Outcome, previous_phase: str | None, deleting: bool) -> Phase:
