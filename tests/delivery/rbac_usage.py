@@ -105,7 +105,7 @@ def _receiver(node: ast.expr) -> str | None:
 
 
 def scan(package: Path = PACKAGE) -> tuple[dict[Triple, list[str]], list[str]]:
-    """(triple -> where it is used, problems) for every module of the package outside sandbox/."""
+    """(triple -> where it is used, problems) for every module of the package."""
     apis = _apis()
     by_method: dict[str, set[str]] = {}
     for api, methods in apis.items():
@@ -115,8 +115,6 @@ def scan(package: Path = PACKAGE) -> tuple[dict[Triple, list[str]], list[str]]:
     problems: list[str] = []
     for path in sorted(package.rglob("*.py")):
         relative = path.relative_to(package).as_posix()
-        if relative.startswith("sandbox/"):
-            continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         watched = {
             id(arg)
