@@ -13,15 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from upskill_operator.adapters.database.common import (
-    database_spec,
-    desired_tags,
-    managed_keys,
-    names,
-    naming,
-    owner_of,
-    tag_changes,
-)
+from upskill_operator.adapters.database.common import database_spec, desired_tags, names, naming, tag_plan
 from upskill_operator.adapters.database.proxy_role import RoleObservation, master_secret_arn, proxy_users
 from upskill_operator.adapters.database.proxy_users import ProxyUser
 from upskill_operator.adapters.database.security_group import SecurityGroupObservation
@@ -29,6 +21,7 @@ from upskill_operator.adapters.database.subnet_group import SubnetGroupObservati
 from upskill_operator.aws.errors import AwsTerminalError
 from upskill_operator.aws.rds_proxy import RdsProxy
 from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
+from upskill_operator.models.tags import owner_of
 from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Steps, Target
 
 __all__ = ["ProxyAdapter", "ProxyObservation", "desired_auth", "placement", "proxy_changes"]
@@ -126,7 +119,7 @@ class ProxyAdapter:
             )
         diff, changes, conflicts = proxy_changes(proxy, self._desired(target, steps))
         desired = desired_tags(target)
-        to_set, to_remove = tag_changes(desired, tags, managed_keys(target))
+        to_set, to_remove = tag_plan(target, tags)
         diff += ("tags",) if to_set or to_remove else ()
         return ProxyObservation(
             exists=True,

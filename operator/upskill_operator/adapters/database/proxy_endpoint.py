@@ -10,18 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from upskill_operator.adapters.database.common import (
-    database_spec,
-    desired_tags,
-    managed_keys,
-    names,
-    naming,
-    owner_of,
-    tag_changes,
-)
+from upskill_operator.adapters.database.common import database_spec, desired_tags, names, naming, tag_plan
 from upskill_operator.adapters.database.proxy import placement
 from upskill_operator.aws.rds_proxy import RdsProxy
 from upskill_operator.errors import NotFoundError, TerminalError
+from upskill_operator.models.tags import owner_of
 from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Steps, Target
 
 __all__ = ["EndpointObservation", "ProxyEndpointAdapter"]
@@ -77,7 +70,7 @@ class ProxyEndpointAdapter:
             conflicts.append(f"proxy endpoint {name}: exists with another proxy or role; delete it or rename")
         groups = sorted(placement(steps)[1])
         move = groups and sorted(endpoint.get("VpcSecurityGroupIds") or ()) != groups
-        to_set, to_remove = tag_changes(desired, tags, managed_keys(target))
+        to_set, to_remove = tag_plan(target, tags)
         diff: tuple[str, ...] = ("spec.network (security groups)",) if move else ()
         diff += ("tags",) if to_set or to_remove else ()
         return EndpointObservation(

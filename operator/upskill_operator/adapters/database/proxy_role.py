@@ -17,20 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from upskill_operator.adapters.database.cluster import ClusterObservation
-from upskill_operator.adapters.database.common import (
-    database_spec,
-    desired_tags,
-    managed_keys,
-    names,
-    naming,
-    owner_of,
-    tag_changes,
-)
+from upskill_operator.adapters.database.common import database_spec, desired_tags, names, naming, tag_plan
 from upskill_operator.adapters.database.proxy_users import ProxyUser, ProxyUsersObservation
 from upskill_operator.adapters.shared.kms_key import spec_key_arn
 from upskill_operator.aws.iam import Iam
 from upskill_operator.aws.kms import Kms
 from upskill_operator.errors import NotFoundError
+from upskill_operator.models.tags import owner_of, tag_dict
 from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Steps, Target
 
 __all__ = [
@@ -140,7 +133,7 @@ class ProxyRoleAdapter:
             role = self.iam.get_role(role_name)
         except NotFoundError:
             role = None
-        owner = owner_of({t["Key"]: t["Value"] for t in (role or {}).get("Tags", [])})
+        owner = owner_of(tag_dict((role or {}).get("Tags")))
         named = naming(target, self.name_prefix, lambda n: n.role)
         if not self.wanted(target, steps):  # the spec names its own role, or wants no proxy
             given = {"roleArn": proxy.role_arn if proxy.enabled else None}
@@ -148,9 +141,9 @@ class ProxyRoleAdapter:
             return RoleObservation(exists=role is not None, owner=owner, naming=named, pinned=given, arn=arn)
         if role is None:
             return RoleObservation(exists=False, up_to_date=False)
-        tags = {t["Key"]: t["Value"] for t in role.get("Tags", [])}
+        tags = tag_dict(role.get("Tags"))
         desired = desired_tags(target)
-        to_set, to_remove = tag_changes(desired, tags, managed_keys(target))
+        to_set, to_remove = tag_plan(target, tags)
         trust = not same_policy(role.get("AssumeRolePolicyDocument"), trust_policy())
         policy = self._policy(target, steps)
         if policy is not None and same_policy(self.iam.get_inline_policy(role_name, POLICY_NAME), policy):

@@ -13,18 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from upskill_operator.adapters.database.common import (
-    database_spec,
-    desired_tags,
-    managed_keys,
-    names,
-    naming,
-    owner_of,
-    tag_changes,
-)
+from upskill_operator.adapters.database.common import database_spec, desired_tags, names, naming, tag_plan
 from upskill_operator.adapters.database.subnet_group import SubnetGroupObservation
 from upskill_operator.aws.ec2 import Ec2
 from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
+from upskill_operator.models.tags import owner_of, tag_dict
 from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Steps, Target
 
 __all__ = ["PORT", "SecurityGroupAdapter", "SecurityGroupObservation", "ingress_permissions", "rule_atoms"]
@@ -113,7 +106,7 @@ class SecurityGroupAdapter:
                 return SecurityGroupObservation(
                     exists=False, up_to_date=True, outputs=given_outputs, group_ids=tuple(given)
                 )
-            owner = owner_of({t["Key"]: t["Value"] for t in ours.get("Tags", [])})
+            owner = owner_of(tag_dict(ours.get("Tags")))
             found = {**given_outputs, "securityGroupId": ours["GroupId"]}
             return SecurityGroupObservation(
                 exists=True, owner=owner, outputs=found, group_id=ours["GroupId"], group_ids=tuple(given)
@@ -122,14 +115,14 @@ class SecurityGroupAdapter:
         if group is None:
             return SecurityGroupObservation(exists=False, up_to_date=False)
         group_id = group["GroupId"]
-        tags = {t["Key"]: t["Value"] for t in group.get("Tags", [])}
+        tags = tag_dict(group.get("Tags"))
         owner, named = owner_of(tags), naming(target, self.name_prefix, lambda n: n.security_group)
         have, others = rule_atoms(group.get("IpPermissions", []))
         want = self._wanted(target, group_id)
         extra = have - want
         to_revoke = ingress_permissions(extra, "") + others
         desired = desired_tags(target)
-        to_set, to_remove = tag_changes(desired, tags, managed_keys(target))
+        to_set, to_remove = tag_plan(target, tags)
         diff: tuple[str, ...] = ("spec.network.allowFrom",) if want - have or to_revoke else ()
         diff += ("tags",) if to_set or to_remove else ()
         return SecurityGroupObservation(

@@ -13,7 +13,8 @@ from typing import Any
 
 from upskill_operator.kube.client import Kube
 from upskill_operator.models.common import API_GROUP, API_VERSION
-from upskill_operator.reconcile.protocol import OWNER_TAG, DeletionPolicy, Observation, Steps, Target
+from upskill_operator.models.tags import OWNER_TAG, owner_of
+from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Steps, Target
 
 __all__ = ["ConnectionConfigMapAdapter"]
 
@@ -51,7 +52,7 @@ class ConnectionConfigMapAdapter:
         found = self._kube.get_config_map(target.namespace, name)
         if found is None:
             return Observation.absent()
-        owner = (found.get("metadata", {}).get("annotations") or {}).get(OWNER_TAG)
+        owner = owner_of(found.get("metadata", {}).get("annotations") or {})
         wanted = self._data_fn(target, steps)
         current = found.get("data") or {}
         stale = tuple(sorted(f"data.{k}" for k, v in (wanted or {}).items() if current.get(k) != v))
