@@ -10,7 +10,7 @@ from upskill_operator.errors import RecoverableError, TerminalError
 from upskill_operator.models.common import Model
 from upskill_operator.reconcile.engine import Engine
 from upskill_operator.reconcile.outcome import State
-from upskill_operator.reconcile.protocol import Naming, Observation, Target
+from upskill_operator.reconcile.protocol import Naming, Observation, Steps, Target
 
 from unit.fake_adapter import FakeAdapter
 
@@ -257,9 +257,9 @@ def test_adapters_run_in_order_and_share_outputs() -> None:
     seen: list[dict[str, object]] = []
 
     class Second(FakeAdapter):
-        def observe(self, target: Target, outputs):  # type: ignore[no-untyped-def]
-            seen.append(dict(outputs))
-            return super().observe(target, outputs)
+        def observe(self, target: Target, steps: Steps) -> Observation:
+            seen.append(steps.published)
+            return super().observe(target, steps)
 
     first = FakeAdapter(name="first", observations=[SYNCED])
     second = Second(name="second", observations=[Observation(exists=True, owner=OURS, outputs={"endpoint": "e"})])

@@ -11,7 +11,7 @@ from upskill_operator.adapters.shared.read_memory import Cadence, Memory, cadenc
 from upskill_operator.models.common import Model
 from upskill_operator.reconcile.engine import Engine
 from upskill_operator.reconcile.outcome import State
-from upskill_operator.reconcile.protocol import Observation, Target
+from upskill_operator.reconcile.protocol import Observation, Steps, Target
 
 from unit.fake_adapter import FakeAdapter
 
@@ -50,21 +50,28 @@ def test_deep_reads_come_every_nth_pass_and_after_n_plus_one_resyncs_at_the_late
 def test_a_settled_observation_is_reused_for_n_minus_one_passes() -> None:
     step, inner, _ = cadenced(SYNCED, uses=2)
     for _ in range(3):
-        assert step.observe(target(), {}) == SYNCED
+        assert step.observe(target(), Steps()) == SYNCED
     assert inner.calls == ["observe"]
-    step.observe(target(), {})  # the third pass after the read
+    step.observe(target(), Steps())  # the third pass after the read
     assert inner.calls == ["observe", "observe"]
 
 
 def test_a_late_pass_reads_again_after_max_age() -> None:
     step, inner, clock = cadenced(SYNCED)
-    step.observe(target(), {})
+    step.observe(target(), Steps())
     clock.now += 9
-    step.observe(target(), {})
+    step.observe(target(), Steps())
     assert inner.calls == ["observe"]
     clock.now += 1  # 10 s after the read
-    step.observe(target(), {})
+    step.observe(target(), Steps())
     assert inner.calls == ["observe", "observe"]
+
+
+def published(outputs: dict[str, object]) -> Steps:
+    """A pass whose earlier steps published ``outputs``."""
+    steps = Steps()
+    steps.record(None, outputs)
+    return steps
 
 
 @pytest.mark.parametrize(
@@ -77,8 +84,8 @@ def test_a_late_pass_reads_again_after_max_age() -> None:
 )
 def test_a_change_of_what_it_depends_on_reads_again(later: Target, outputs: dict[str, object]) -> None:
     step, inner, _ = cadenced(SYNCED)
-    step.observe(target(), {})
-    step.observe(later, outputs)
+    step.observe(target(), Steps())
+    step.observe(later, published(outputs))
     assert inner.calls == ["observe", "observe"]
 
 
@@ -94,8 +101,8 @@ def test_a_change_of_what_it_depends_on_reads_again(later: Target, outputs: dict
 )
 def test_only_settled_observations_of_ours_are_remembered(observed: Observation) -> None:
     step, inner, _ = cadenced(observed)
-    step.observe(target(), {})
-    step.observe(target(), {})
+    step.observe(target(), Steps())
+    step.observe(target(), Steps())
     assert inner.calls == ["observe", "observe"]
 
 

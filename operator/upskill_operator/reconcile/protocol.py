@@ -8,7 +8,7 @@ mutate, create/update/delete must be idempotent and must not wait.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Literal, Protocol, TypeVar, cast
@@ -296,15 +296,15 @@ class Observation:
 ObservationT = TypeVar("ObservationT", bound=Observation)
 
 
-class Steps(Mapping[str, Any]):
+class Steps:
     """What the earlier steps of this pass observed: the typed hand-off between steps.
 
     A step reads an earlier step's facts by that step's observation class (``steps.get_step(RoleObservation)``
     returns a ``RoleObservation`` or None), so what passes between steps is typed and checked by mypy,
     and a step reads only what an earlier step of this pass saw, never a value remembered in status.
     Each adapter declares its own observation class, so the class is the key: one entry per step.
-    As a read-only mapping it also shows the status fields published so far (wire names), for the
-    steps not yet moved to typed reads; new code reads observations.
+    There is no read by wire name: the status fields published so far (:attr:`published`) are the
+    engine's to collect, and what a read cadence keys its memory on.
     """
 
     def __init__(self) -> None:
@@ -328,15 +328,6 @@ class Steps(Mapping[str, Any]):
     @property
     def published(self) -> dict[str, Any]:
         return dict(self._published)
-
-    def __getitem__(self, key: str) -> Any:
-        return self._published[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._published)
-
-    def __len__(self) -> int:
-        return len(self._published)
 
 
 class Adapter(Protocol[ObservationT]):

@@ -47,7 +47,7 @@ class Cadenced(Generic[ObservationT]):
         if target.deleting:
             self.memory.forget(target.uid)
             return self.inner.observe(target, steps)
-        key = inputs_key(target, dict(steps))
+        key = inputs_key(target, steps.published)
         known = self.memory.recall(target.uid, key)
         if known is not None:
             return known.value
