@@ -87,6 +87,18 @@ def _check(args: argparse.Namespace) -> int:
     return check.run(args)
 
 
+def _connect(args: argparse.Namespace) -> int:
+    from upskill_operator.commands import connect
+
+    return connect.run(args)
+
+
+def _forward(args: argparse.Namespace) -> int:
+    from upskill_operator.commands import connect_forward
+
+    return connect_forward.run(args)
+
+
 def _add_database_commands(sub: Any) -> None:
     mig = sub.add_parser(
         "migrate",
@@ -170,6 +182,9 @@ def _parser() -> argparse.ArgumentParser:
     iam.add_argument("--check", type=Path, help="exit 1 when this file differs; print missing and extra actions")
     iam.set_defaults(func=_iam_policy)
     _add_database_commands(sub)
+    from upskill_operator.commands.connect_cli import add_connect_commands
+
+    add_connect_commands(sub, _connect, _forward)
     return parser
 
 
