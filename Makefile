@@ -25,7 +25,7 @@ lint: $(STAMP)  ## ruff, mypy, import-linter and the CRD staleness check
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/upskill-operator crds --check
-	$(BIN)/python -m upskill_operator.aws.policy --check manifests/iam/policy.json
+	$(BIN)/python -m upskill_operator.generate.iam_policy --check manifests/iam/policy.json
 
 # promtool (Debian's prometheus package) checks and unit-tests the alerting rules. Installed when we
 # may (CI runs as root); without it those tests skip and say why.
@@ -49,7 +49,7 @@ lock: $(STAMP)  ## Re-pin requirements.lock (the image's runtime dependencies) f
 	$(BIN)/python tests/delivery/lockfile.py
 
 iam-policy: $(STAMP)  ## Regenerate manifests/iam/policy.json from the AWS façades
-	$(BIN)/python -m upskill_operator.aws.policy --write manifests/iam/policy.json
+	$(BIN)/python -m upskill_operator.generate.iam_policy --write manifests/iam/policy.json
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit

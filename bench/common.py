@@ -27,9 +27,9 @@ from typing import Any
 
 import psutil
 
-from upskill_operator import crds
 from upskill_operator.aws.session import RateLimiter
 from upskill_operator.config import AwsSettings
+from upskill_operator.generate import crds
 from upskill_operator.sandbox.aws import MotoServer, aws_env
 from upskill_operator.sandbox.kube import KubeServer
 

@@ -39,8 +39,8 @@ from typing import Any
 
 import boto3
 
-from upskill_operator import kubectl_yaml
 from upskill_operator.config import AwsSettings, Settings
+from upskill_operator.generate import kubectl_yaml
 
 from common import REGION, Bed, bed, limited, load, print_table, ratios, record, wait
 

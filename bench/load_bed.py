@@ -26,7 +26,7 @@ from pathlib import Path
 import psutil
 from prometheus_client.parser import text_string_to_metric_families
 
-from upskill_operator import crds
+from upskill_operator.generate import crds
 from upskill_operator.sandbox.aws import MotoServer, aws_env
 from upskill_operator.sandbox.kube import KubeServer
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from upskill_operator import kubectl_yaml
+from upskill_operator.generate import kubectl_yaml
 from upskill_operator.sandbox.aws import MotoServer
 
 from common import API, REGION

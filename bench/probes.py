@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from upskill_operator.db.pg_probe import PostgresProber
-from upskill_operator.db.probe import ProbeSet, ProbeSettings, quantile
+from upskill_operator.probes.postgres import PostgresProber
+from upskill_operator.probes.window import ProbeSet, ProbeSettings, quantile
 from upskill_operator.sandbox.postgres import postgres
 
 from common import load, print_table, ratios, record

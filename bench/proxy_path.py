@@ -23,8 +23,8 @@ from typing import Any
 import boto3
 import psycopg
 
-from upskill_operator.db.probe import quantile
 from upskill_operator.endpoints import map_file_entries
+from upskill_operator.probes.window import quantile
 from upskill_operator.sandbox.aws import MotoServer, aws_env
 from upskill_operator.sandbox.dataplane import DataPlane
 

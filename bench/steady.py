@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from upskill_operator import kubectl_yaml
+from upskill_operator.generate import kubectl_yaml
 
 from common import REGION, Bed, bed, print_table, ready_count, wait
 

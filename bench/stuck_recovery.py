@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/stuck_recovery.py [TABLES] [STUCK]        (default: 20 5)
 
-kopf 1.45 loses its wake-up when one of its own PATCHes gets a 409 (handlers/sweeper.py says
+kopf 1.45 loses its wake-up when one of its own PATCHes gets a 409 (background/sweeper.py says
 how). Per row: TABLES UpskillTables are applied and Ready; the next status PATCH of STUCK of
 them is made to answer 409; then every spec changes (a TTL attribute). The table gives the time
 from the change until all non-stuck tables and all stuck ones are Ready for the new generation,

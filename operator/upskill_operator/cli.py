@@ -39,7 +39,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _crds(args: argparse.Namespace) -> int:
-    from upskill_operator import crds
+    from upskill_operator.generate import crds
 
     if args.check:
         stale = crds.check(args.dir)
@@ -70,7 +70,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _iam_policy(args: argparse.Namespace) -> int:
-    from upskill_operator.aws import policy
+    from upskill_operator.generate import iam_policy as policy
 
     return policy.run(args.prefix, write=args.write, check=args.check)
 
@@ -175,7 +175,7 @@ def _parser() -> argparse.ArgumentParser:
     iam = sub.add_parser(
         "iam-policy",
         help="print, --write or --check the IAM policy the AWS façades need",
-        description="The IRSA policy, derived from the AWS façades (see upskill_operator/aws/policy.py).",
+        description="The IRSA policy, derived from the AWS façades (see upskill_operator/generate/iam_policy.py).",
     )
     iam.add_argument("--prefix", default="upskill", help="AWS name prefix (UPSKILL_NAME_PREFIX; default upskill)")
     iam.add_argument("--write", type=Path, help="write the policy to this file")

@@ -80,7 +80,7 @@ def forget_resource(kind: str, namespace: str, name: str) -> None:
         SECRET_VERSION_CREATED.remove(namespace, name)
 
 
-# Latency probes (db/probe.py). Finer buckets below the objective: a healthy probe takes a few
+# Latency probes (probes/window.py). Finer buckets below the objective: a healthy probe takes a few
 # milliseconds, and the boundary sits exactly at 0.1 s, the objective. A failed or timed-out
 # probe is never observed here; it only increments the failure counter, by a bounded reason.
 PROBE_FAILURE_REASONS = ("timeout", "connect", "auth", "query", "unavailable", "error")

@@ -21,11 +21,11 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from db.tcp_proxy import TcpProxy, endpoint_target
-from upskill_operator import crds
 from upskill_operator.aws.rds_auth import RdsAuth
 from upskill_operator.aws.session import AwsClients
 from upskill_operator.cli import main
 from upskill_operator.config import AwsSettings
+from upskill_operator.generate import crds
 from upskill_operator.sandbox.aws import MotoServer, aws_env
 from upskill_operator.sandbox.kube import KubeServer
 

@@ -13,8 +13,8 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from pydantic import SecretStr
 
-from upskill_operator.adapters.secret_login import Logins
-from upskill_operator.adapters.secret_value import AppUser
+from upskill_operator.adapters.secret.login import Logins
+from upskill_operator.adapters.secret.values import AppUser
 from upskill_operator.aws.secretsmanager import PasswordPolicy
 from upskill_operator.db.grants import IAM_GROUP, GroupError
 from upskill_operator.db.migration_files import builtin_set

@@ -17,8 +17,8 @@ import pytest
 
 from db.tcp_proxy import TcpProxy
 from upskill_operator import metrics
-from upskill_operator.db.pg_probe import PostgresProber
-from upskill_operator.db.probe import ProbeSet, ProbeSettings
+from upskill_operator.probes.postgres import PostgresProber
+from upskill_operator.probes.window import ProbeSet, ProbeSettings
 
 APP = "upskill-operator-probe"
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from upskill_operator import kubectl_yaml
+from upskill_operator.generate import kubectl_yaml
 
 __all__ = ["KUBECTL", "KUSTOMIZATION_FILES", "ROOT", "build", "find", "folders", "one"]
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.aws import boundary, policy
+from upskill_operator.generate import boundary
+from upskill_operator.generate import iam_policy as policy
 from upskill_operator.sandbox.iam_eval import Request, evaluate
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"

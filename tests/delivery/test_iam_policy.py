@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.aws import policy
 from upskill_operator.aws.base import Facade
+from upskill_operator.generate import iam_policy as policy
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = ROOT / "manifests" / "iam" / "policy.json"
@@ -38,7 +38,7 @@ def reference() -> dict[str, Any]:
 def privilege(action: str) -> dict[str, Any]:
     prefix, _, name = action.partition(":")
     found: dict[str, Any] | None = reference().get(prefix, {}).get("privileges", {}).get(name)
-    assert found is not None, f"{action} is not an IAM action (check ACTION_NAMES in aws/policy.py)"
+    assert found is not None, f"{action} is not an IAM action (check ACTION_NAMES in generate/iam_policy.py)"
     return found
 
 

@@ -20,8 +20,8 @@ import yaml
 
 from delivery.docker_context import stages
 from delivery.kustomize import ROOT, build, find, folders, one
-from upskill_operator import crds
 from upskill_operator.config import Settings
+from upskill_operator.generate import crds
 from upskill_operator.models import KINDS
 from upskill_operator.models.validation import validate_spec
 from upskill_operator.sandbox.kube_cel import rule_causes

@@ -31,7 +31,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from delivery.kustomize import build
 from delivery.webhook_manifest import Delivered, delivered
-from upskill_operator import crds
+from upskill_operator.generate import crds
 from upskill_operator.models import KINDS
 from upskill_operator.models.validation import validate_spec
 from upskill_operator.sandbox.kube import KubeServer

@@ -1,6 +1,6 @@
 """Every shipped YAML file reads the same in kubectl (YAML 1.1) as it is meant (YAML 1.2 core) and in Python.
 
-``kubectl apply -f`` reads YAML 1.1 (:mod:`upskill_operator.kubectl_yaml`): a bare ``N`` is ``false``.
+``kubectl apply -f`` reads YAML 1.1 (:mod:`upskill_operator.generate.kubectl_yaml`): a bare ``N`` is ``false``.
 Each file of crds/, manifests/, tests/data/ and every other YAML file here, and each YAML block of
 the README and docs, is read three ways (kubectl, YAML 1.2 core, PyYAML's ``safe_load``); no scalar
 may change type or value between them. The CRDs must be exactly what the generator builds. Where
@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from delivery.kustomize import KUBECTL, ROOT
-from upskill_operator import crds, kubectl_yaml
+from upskill_operator.generate import crds, kubectl_yaml
 from upskill_operator.models import KINDS
 
 

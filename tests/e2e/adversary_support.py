@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
-from upskill_operator import crds, handlers
+from upskill_operator import handlers
+from upskill_operator.generate import crds
 from upskill_operator.reconcile.protocol import OWNER_TAG
 from upskill_operator.sandbox.kube import KubeServer
 

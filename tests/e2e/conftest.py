@@ -14,10 +14,10 @@ import kubernetes
 import pytest
 from prometheus_client import REGISTRY
 
-from upskill_operator import crds
-from upskill_operator.aws.policy import facades
 from upskill_operator.aws.session import ATTEMPT_OBSERVERS
 from upskill_operator.config import AwsSettings, Settings
+from upskill_operator.generate import crds
+from upskill_operator.generate.iam_policy import facades
 from upskill_operator.kube.client import load_configuration
 from upskill_operator.models import KINDS
 from upskill_operator.models.common import API_GROUP, API_VERSION

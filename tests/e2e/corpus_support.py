@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from upskill_operator import kubectl_yaml
+from upskill_operator.generate import kubectl_yaml
 from upskill_operator.models import kind_info
 from upskill_operator.reconcile.protocol import OWNER_TAG
 

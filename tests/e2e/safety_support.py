@@ -18,7 +18,7 @@ from typing import Any
 import kubernetes
 from prometheus_client import REGISTRY
 
-from upskill_operator import crds
+from upskill_operator.generate import crds
 from upskill_operator.kube.client import load_configuration
 from upskill_operator.models.common import API_GROUP, API_VERSION
 from upskill_operator.sandbox.kube import KubeServer

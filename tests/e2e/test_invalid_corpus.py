@@ -33,8 +33,8 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from upskill_operator import crds, kubectl_yaml
 from upskill_operator.aws.session import ATTEMPT_OBSERVERS
+from upskill_operator.generate import crds, kubectl_yaml
 from upskill_operator.models.validation import validate_spec
 from upskill_operator.sandbox.kube import KubeServer
 from upskill_operator.sandbox.operator_thread import OperatorThread

@@ -4,7 +4,7 @@ In every case no update may be lost and no finalizer left dangling.
 
 A 409 on one of kopf's own PATCHes is the one kopf 1.45 does not survive alone: it throttles, then
 waits for a watch event that the lost PATCH was meant to cause. The 409 tests run an operator whose
-resync is an hour away, so that only the stuck-object sweeper (handlers/sweeper.py) can recover the
+resync is an hour away, so that only the stuck-object sweeper (background/sweeper.py) can recover the
 object, and they check that it was the sweeper that did.
 """
 
@@ -19,7 +19,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from upskill_operator.aws.session import ATTEMPT_OBSERVERS
-from upskill_operator.handlers.sweeper import NUDGE_ANNOTATION
+from upskill_operator.background.sweeper import NUDGE_ANNOTATION
 from upskill_operator.sandbox.faults import FaultInjector
 from upskill_operator.sandbox.operator_thread import OperatorThread
 

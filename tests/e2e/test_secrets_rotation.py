@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.adapters.secret_restart import restart_annotation, version_mark
+from upskill_operator.adapters.secret.restart import restart_annotation, version_mark
 from upskill_operator.aws.session import ATTEMPT_OBSERVERS
 from upskill_operator.sandbox import secrets_extension
 from upskill_operator.sandbox.operator_thread import OperatorThread

@@ -15,8 +15,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from upskill_operator.adapters.proxy_role import POLICY_NAME
-from upskill_operator.adapters.secret_restart import restart_annotation, version_mark
+from upskill_operator.adapters.database.proxy_role import POLICY_NAME
+from upskill_operator.adapters.secret.restart import restart_annotation, version_mark
 from upskill_operator.models.common import API_GROUP, API_VERSION
 from upskill_operator.sandbox.kube import KubeServer
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from upskill_operator import kubectl_yaml
+from upskill_operator.generate import kubectl_yaml
 from upskill_operator.models.common import API_GROUP, API_VERSION
 
 __all__ = ["SCENARIOS", "Scenario"]

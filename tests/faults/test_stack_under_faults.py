@@ -14,7 +14,8 @@ makes in a fault-free run of the same stack (measured first, in a namespace of i
 most calls one of its passes makes there. Under faults:
 
 - botocore attempts each call at most A = ``max_attempts`` times;
-- a pass ends Recoverable only when one of its calls failed all A attempts, and its retry (after
+- a pass ends Recoverable only when one of its calls failed all A attempts (or PostgreSQL, not AWS, was not
+  reachable yet: :data:`DATA_PLANE_REASONS`), and its retry (after
   ``requeue_seconds * 2**streak`` of backoff) repeats at most one pass: at most L more calls;
 - nothing else adds calls (observe before write: nothing is written twice; resyncs are off),
   except K = 1: the KMS alias lookup is cached per process, so whichever resource of a kind asks
@@ -22,7 +23,7 @@ most calls one of its passes makes there. Under faults:
 
 So with R Recoverable passes: calls <= C + R*L + K and attempts <= A * (C + R*L + K). A retry
 storm (a pass repeated without a failed call, a write repeated, a retry without backoff) breaks
-one of these, and each Recoverable pass must be explained by a call that failed all A attempts.
+one of these, and each Recoverable pass must be explained by a call of that pass that failed all A attempts.
 In expectation R is about q times the calls, so the bound stays close to C.
 """
 
@@ -46,8 +47,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 OPTIONS = FaultRunOptions(rate=0.2, seed=7, max_attempts=2, requeue_seconds=0.25, namespace="faults-20")
 Baseline = dict[str, tuple[int, int, int]]
 SHARED_LOOKUPS = 1
-UNEXPLAINED_RECOVERABLE = 1
 """K: the KMS alias resolution cached per process, paid by whichever resource of a kind asks first."""
+DATA_PLANE_REASONS = frozenset({"DatabaseUnreachable", "RoleFailed", "GroupRoleMissing", "CredentialsPending"})
+"""Recoverable reasons that are not AWS answers: PostgreSQL behind a just-created endpoint (the fronts learn of
+it within a poll), or credentials the database's status does not carry yet. Load makes them more likely."""
 
 
 def short(resource: str) -> str:
@@ -117,11 +120,12 @@ def test_calls_per_resource_stay_within_the_retry_bound(run: FaultRun, baseline:
         recoverable = row.recoverable
         waits = max(0, _progressing(row) - clean_waits)
         bound = clean_calls + (recoverable + waits) * per_pass + SHARED_LOOKUPS
-        # UNEXPLAINED_RECOVERABLE: one Recoverable pass per resource whose exhausted call the ledger did not
-        # count for it (seen under load since the data plane landed; every failure in the log was an injected
-        # AWS one). A known gap, named in the closing note: find the attribution and set this back to 0.
-        if recoverable > row.exhausted + UNEXPLAINED_RECOVERABLE:
-            over.append(f"{name}: {recoverable} Recoverable passes, only {row.exhausted} calls failed every attempt")
+        # each Recoverable pass: a call of its own failed every attempt, or its cause was not AWS
+        over.extend(
+            f"{name}: a Recoverable pass with no call that failed every attempt: {p.reason}: {p.message}"
+            for p in row.passes
+            if p.state is State.RECOVERABLE and not p.exhausted and p.reason not in DATA_PLANE_REASONS
+        )
         if row.logical > bound or row.attempts > attempts * bound:
             over.append(
                 f"{name}: {row.logical} calls / {row.attempts} attempts; bound {bound} / {attempts * bound} "

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from upskill_operator import kubectl_yaml
 from upskill_operator.aws.ec2 import Ec2
 from upskill_operator.aws.iam import Iam
 from upskill_operator.aws.kms import Kms
@@ -21,6 +20,7 @@ from upskill_operator.aws.rds import Rds
 from upskill_operator.aws.rds_proxy import RdsProxy
 from upskill_operator.aws.session import AwsClients
 from upskill_operator.config import AwsSettings
+from upskill_operator.generate import kubectl_yaml
 from upskill_operator.models.database import DatabaseSpec
 from upskill_operator.reconcile.engine import Engine
 from upskill_operator.reconcile.outcome import Outcome, State

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from upskill_operator.adapters.table import TableAdapter
+from upskill_operator.adapters.table.table import TableAdapter
 from upskill_operator.aws.dynamodb import DynamoDB
 from upskill_operator.aws.kms import Kms
 from upskill_operator.models.table import TableSpec

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.adapters.db_cluster import ClusterAdapter
-from upskill_operator.adapters.db_instances import InstancesAdapter
+from upskill_operator.adapters.database.cluster import ClusterAdapter
+from upskill_operator.adapters.database.instances import InstancesAdapter
 from upskill_operator.reconcile.outcome import State
 from upskill_operator.reconcile.protocol import Adapter
 from upskill_operator.sandbox.aws import MotoServer, Seed

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.adapters.db_security_group import SecurityGroupAdapter
-from upskill_operator.adapters.db_subnet_group import SubnetGroupAdapter
+from upskill_operator.adapters.database.security_group import SecurityGroupAdapter
+from upskill_operator.adapters.database.subnet_group import SubnetGroupAdapter
 from upskill_operator.reconcile.outcome import State
 from upskill_operator.sandbox.aws import MotoServer, Seed
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.adapters.proxy import ProxyAdapter
-from upskill_operator.adapters.proxy_endpoint import ProxyEndpointAdapter
-from upskill_operator.adapters.proxy_role import POLICY_NAME, ProxyRoleAdapter
-from upskill_operator.adapters.proxy_target import ProxyTargetAdapter
+from upskill_operator.adapters.database.proxy import ProxyAdapter
+from upskill_operator.adapters.database.proxy_endpoint import ProxyEndpointAdapter
+from upskill_operator.adapters.database.proxy_role import POLICY_NAME, ProxyRoleAdapter
+from upskill_operator.adapters.database.proxy_target import ProxyTargetAdapter
 from upskill_operator.reconcile.outcome import State
 from upskill_operator.reconcile.protocol import Adapter
 from upskill_operator.sandbox.aws import MotoServer, Seed

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from upskill_operator.adapters.proxy_role import POLICY_NAME, ProxyRoleAdapter
-from upskill_operator.adapters.proxy_users import ProxyUser, ProxyUsersAdapter
+from upskill_operator.adapters.database.proxy_role import POLICY_NAME, ProxyRoleAdapter
+from upskill_operator.adapters.database.proxy_users import ProxyUser, ProxyUsersAdapter
 from upskill_operator.aws.secretsmanager import SecretsManager
 from upskill_operator.reconcile.outcome import State
 from upskill_operator.sandbox.aws import MotoServer, Seed

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from upskill_operator.adapters.secret_sync import KEY_OWNERS, KubeSecretSyncAdapter, key_owners
-from upskill_operator.adapters.secret_value import CURRENT_KEY, Current
+from upskill_operator.adapters.secret.kube_secret import KEY_OWNERS, KubeSecretSyncAdapter, key_owners
+from upskill_operator.adapters.secret.values import CURRENT_KEY, Current
 from upskill_operator.kube.client import Kube, load_configuration
 from upskill_operator.kube.secrets import KubeConflictError, KubeSecrets
 from upskill_operator.models.secret import SecretSpec

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.adapters.secret_ca import CA_CONFIG_MAP, CA_KEY, CaConfigMapAdapter
+from upskill_operator.adapters.secret.ca_configmap import CA_CONFIG_MAP, CA_KEY, CaConfigMapAdapter
 from upskill_operator.errors import TerminalError
 from upskill_operator.kube.client import Kube, load_configuration
 from upskill_operator.models.secret import SecretSpec

@@ -6,8 +6,8 @@ from typing import Any
 
 import boto3
 
-from upskill_operator.adapters.secret import SecretsManagerAdapter
-from upskill_operator.adapters.secret_state import observed_secret
+from upskill_operator.adapters.secret.secrets_manager import SecretsManagerAdapter
+from upskill_operator.adapters.secret.state import observed_secret
 from upskill_operator.aws.kms import Kms
 from upskill_operator.aws.rds_passwords import RdsPasswords
 from upskill_operator.aws.secretsmanager import SecretsManager

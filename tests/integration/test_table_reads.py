@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.adapters.read_memory import Cadence, Memory
-from upskill_operator.adapters.table import TableAdapter
+from upskill_operator.adapters.shared.read_memory import Cadence, Memory
+from upskill_operator.adapters.table.table import TableAdapter
 from upskill_operator.aws.dynamodb import DynamoDB
 from upskill_operator.aws.kms import Kms
 from upskill_operator.reconcile.engine import Engine

@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 import yaml
 
-from upskill_operator import kubectl_yaml
 from upskill_operator.config import AwsSettings, Settings
+from upskill_operator.generate import kubectl_yaml
 from upskill_operator.models import KINDS
 from upskill_operator.sandbox.aws import MotoServer, aws_env
 from upskill_operator.sandbox.display import not_ready

@@ -17,7 +17,7 @@ import celpy
 import pytest
 from celpy.adapter import json_to_cel
 
-from upskill_operator import crds
+from upskill_operator.generate import crds
 from upskill_operator.models import KINDS
 
 TYPES = {"object", "array", "string", "integer", "number", "boolean"}

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from upskill_operator import crds, kubectl_yaml
+from upskill_operator.generate import crds, kubectl_yaml
 from upskill_operator.models import kind_info
 from upskill_operator.sandbox.kube import KubeServer
 from upskill_operator.sandbox.kube_schema import make_validator, schema_causes

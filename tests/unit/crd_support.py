@@ -16,7 +16,7 @@ from typing import Any
 import celpy
 from celpy.adapter import json_to_cel
 
-from upskill_operator import crds, kubectl_yaml
+from upskill_operator.generate import crds, kubectl_yaml
 from upskill_operator.models import kind_info
 from upskill_operator.models.validation import validate_spec
 from upskill_operator.sandbox import kube_schema

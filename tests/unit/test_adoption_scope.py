@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from upskill_operator.adapters.db_common import naming as db_naming
-from upskill_operator.adapters.naming import rival_namespaces
+from upskill_operator.adapters.database.common import naming as db_naming
+from upskill_operator.adapters.shared.naming import rival_namespaces
 from upskill_operator.config import Settings
 from upskill_operator.models.common import Model
 from upskill_operator.models.database import DatabaseSpec

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from pydantic import Field
 
-from upskill_operator import crds
+from upskill_operator.generate import crds
 from upskill_operator.models import KINDS, kind_info
 from upskill_operator.models.common import KindInfo, Model, ResourceStatus
 from upskill_operator.models.validation import validate_spec

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.adapters.db_common import RDS_ID, Names, names, tag_changes
-from upskill_operator.adapters.db_instances import Member, plan_members
-from upskill_operator.adapters.db_security_group import ingress_permissions, rule_atoms
-from upskill_operator.adapters.proxy import desired_auth, proxy_changes
-from upskill_operator.adapters.proxy_role import access_policy, same_policy, trust_policy
-from upskill_operator.adapters.proxy_target import pool_config
+from upskill_operator.adapters.database.common import RDS_ID, Names, names, tag_changes
+from upskill_operator.adapters.database.instances import Member, plan_members
+from upskill_operator.adapters.database.proxy import desired_auth, proxy_changes
+from upskill_operator.adapters.database.proxy_role import access_policy, same_policy, trust_policy
+from upskill_operator.adapters.database.proxy_target import pool_config
+from upskill_operator.adapters.database.security_group import ingress_permissions, rule_atoms
 from upskill_operator.models.database import DatabaseSpec, ProxySpec
 from upskill_operator.reconcile.protocol import Target
 

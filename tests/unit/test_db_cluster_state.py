@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.adapters.db_cluster_state import (
+from upskill_operator.adapters.database.cluster_plan import (
     ClusterState,
     ObservedCluster,
     Scaling,

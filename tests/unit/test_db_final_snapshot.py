@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.adapters.db_cluster import ClusterAdapter
+from upskill_operator.adapters.database.cluster import ClusterAdapter
 from upskill_operator.aws.kms import Kms
 from upskill_operator.aws.rds import Rds
 from upskill_operator.aws.session import AwsClients

@@ -15,7 +15,7 @@ import pytest
 from botocore.stub import Stubber
 from prometheus_client import REGISTRY
 
-from upskill_operator.adapters.table import TableAdapter
+from upskill_operator.adapters.table.table import TableAdapter
 from upskill_operator.aws.dynamodb import DynamoDB
 from upskill_operator.aws.errors import AwsNotFoundError, AwsRecoverableError, AwsTerminalError
 from upskill_operator.aws.kms import Kms

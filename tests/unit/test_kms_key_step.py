@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.stub import Stubber
 
-from upskill_operator.adapters.kms_key import spec_key_arn
+from upskill_operator.adapters.shared.kms_key import spec_key_arn
 from upskill_operator.aws.kms import Kms
 from upskill_operator.errors import TerminalError
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from upskill_operator import kubectl_yaml
+from upskill_operator.generate import kubectl_yaml
 
 KUBECTL_READS = [
     *((word, True) for word in ("y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE")),

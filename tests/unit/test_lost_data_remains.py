@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from upskill_operator.adapters.data_gone import cluster_gone, secret_gone, table_gone
+from upskill_operator.adapters.shared.data_gone import cluster_gone, secret_gone, table_gone
 
 
 def at(day: int) -> dt.datetime:

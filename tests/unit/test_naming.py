@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from upskill_operator.adapters.naming import HASH_LENGTH, aws_name, check_name
+from upskill_operator.adapters.shared.naming import HASH_LENGTH, aws_name, check_name
 from upskill_operator.errors import TerminalError
 
 

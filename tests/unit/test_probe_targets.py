@@ -11,17 +11,18 @@ from typing import Any
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from upskill_operator.adapters.db_connection import connections, password_reader
+from upskill_operator.adapters.database.connection import connections, password_reader
 from upskill_operator.aws.dynamodb import DynamoDB
 from upskill_operator.aws.rds_passwords import RdsPasswords
 from upskill_operator.aws.secretsmanager import SecretsManager
 from upskill_operator.aws.session import AwsClients
 from upskill_operator.config import AwsSettings, Settings
-from upskill_operator.db.probe import ProbeFailure
 from upskill_operator.errors import RecoverableError, TerminalError
 from upskill_operator.models.database import DatabaseSpec
 from upskill_operator.models.table import TableSpec
-from upskill_operator.reconcile.wiring.probes import TableProber, plan_for, table_probe_key
+from upskill_operator.probes.dynamodb import TableProber, table_probe_key
+from upskill_operator.probes.plan import plan_for
+from upskill_operator.probes.window import ProbeFailure
 
 from unit.stubbed_aws import stubbed
 

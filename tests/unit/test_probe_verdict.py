@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from upskill_operator import metrics
-from upskill_operator.db.probe import (
+from upskill_operator.probes.window import (
     CONDITION,
     ProbeFailure,
     ProbeSet,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from upskill_operator.adapters.proxy import desired_auth, proxy_changes
-from upskill_operator.adapters.proxy_role import access_policy
-from upskill_operator.adapters.proxy_users import ProxyUser, candidates
-from upskill_operator.adapters.secret_proxy_access import request_key
+from upskill_operator.adapters.database.proxy import desired_auth, proxy_changes
+from upskill_operator.adapters.database.proxy_role import access_policy
+from upskill_operator.adapters.database.proxy_users import ProxyUser, candidates
+from upskill_operator.adapters.secret.proxy_access import request_key
 
 MASTER = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-1-AbCdEf"
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1111"

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from upskill_operator.adapters.cadenced import Cadenced
-from upskill_operator.adapters.read_memory import Cadence, Memory, cadence
+from upskill_operator.adapters.shared.cadenced import Cadenced
+from upskill_operator.adapters.shared.read_memory import Cadence, Memory, cadence
 from upskill_operator.models.common import Model
 from upskill_operator.reconcile.engine import Engine
 from upskill_operator.reconcile.outcome import State

@@ -8,10 +8,10 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from upskill_operator.adapters.secret_login import LoginFacts, stored_password
-from upskill_operator.adapters.secret_rotation import ValueFacts, plan_value
-from upskill_operator.adapters.secret_state import ObservedSecret
-from upskill_operator.adapters.secret_value import AppUser, Current, DatabaseOrigin, Resolved, version_token
+from upskill_operator.adapters.secret.login import LoginFacts, stored_password
+from upskill_operator.adapters.secret.rotation_plan import ValueFacts, plan_value
+from upskill_operator.adapters.secret.state import ObservedSecret
+from upskill_operator.adapters.secret.values import AppUser, Current, DatabaseOrigin, Resolved, version_token
 from upskill_operator.aws.secretsmanager import PasswordPolicy
 from upskill_operator.models.secret import SecretSpec
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from upskill_operator.adapters.proxy import desired_auth
-from upskill_operator.adapters.proxy_users import ProxyUser
-from upskill_operator.adapters.secret_database import (
+from upskill_operator.adapters.database.proxy import desired_auth
+from upskill_operator.adapters.database.proxy_users import ProxyUser
+from upskill_operator.adapters.secret.database_source import (
     Address,
     app_tls,
     check_auth,
@@ -18,7 +18,7 @@ from upskill_operator.adapters.secret_database import (
     operator_tls,
     postgres_url,
 )
-from upskill_operator.adapters.secret_value import without_fields
+from upskill_operator.adapters.secret.values import without_fields
 from upskill_operator.errors import TerminalError
 from upskill_operator.models.secret import IAM_HIDDEN_FIELDS, DatabaseSource
 from upskill_operator.models.validation import validate_spec

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from upskill_operator.adapters.secret_rotation import InFlight, ValueFacts, plan_value, rfc3339
-from upskill_operator.adapters.secret_state import POLICY_TAG, ObservedSecret
-from upskill_operator.adapters.secret_value import (
+from upskill_operator.adapters.secret.rotation_plan import InFlight, ValueFacts, plan_value, rfc3339
+from upskill_operator.adapters.secret.state import POLICY_TAG, ObservedSecret
+from upskill_operator.adapters.secret.values import (
     Current,
     DatabaseOrigin,
     Resolved,

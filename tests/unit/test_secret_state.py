@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.adapters.secret_state import AwsRotation, ObservedSecret, metadata_plan, observed_secret
-from upskill_operator.adapters.secret_timing import due
+from upskill_operator.adapters.secret.state import AwsRotation, ObservedSecret, metadata_plan, observed_secret
+from upskill_operator.adapters.secret.timing import due
 from upskill_operator.models.secret import SecretSpec
 
 LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:rotate"

@@ -9,8 +9,8 @@ import psycopg.conninfo
 import pytest
 from pydantic import SecretStr
 
-from upskill_operator.adapters.secret_database import Address, connection_document, postgres_url
-from upskill_operator.adapters.secret_value import (
+from upskill_operator.adapters.secret.database_source import Address, connection_document, postgres_url
+from upskill_operator.adapters.secret.values import (
     CURRENT_KEY,
     SOURCE_KEY,
     Current,
@@ -21,9 +21,9 @@ from upskill_operator.adapters.secret_value import (
     version_token,
 )
 from upskill_operator.errors import TerminalError
-from upskill_operator.handlers.status import status_patch
 from upskill_operator.models.secret import KIND, KeyMapping
 from upskill_operator.reconcile.outcome import Outcome, State
+from upskill_operator.status import status_patch
 
 NASTY = 'p@ss:/w?rd#%&=+ "é'
 

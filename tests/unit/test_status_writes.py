@@ -9,7 +9,7 @@ import pytest
 
 from upskill_operator.handlers.lifecycle import StatusDiffBase
 from upskill_operator.handlers.resource import snapshot_of, to_write
-from upskill_operator.handlers.status import changes, same_status
+from upskill_operator.status import changes, same_status
 
 READY = [
     {"type": "Ready", "status": "True", "reason": "Available", "lastTransitionTime": "T0"},

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from upskill_operator.background.sweeper import NUDGE_ANNOTATION, Nudge, Sweeper, pending_work
 from upskill_operator.errors import TerminalError
-from upskill_operator.handlers.sweeper import NUDGE_ANNOTATION, Nudge, Sweeper, pending_work
 from upskill_operator.models import KINDS
 
 FINALIZER = "upskill.io/finalizer"

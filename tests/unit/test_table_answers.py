@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from upskill_operator.adapters.table_reads import settled_ttl, ttl_answer
-from upskill_operator.adapters.table_state import observed_table
+from upskill_operator.adapters.table.reads import settled_ttl, ttl_answer
+from upskill_operator.adapters.table.state import observed_table
 
 TABLE = {"TableName": "t", "TableArn": "arn:t", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.adapters.table_diff import Plan, plan_changes
-from upskill_operator.adapters.table_state import create_request, desired_table, observed_table
+from upskill_operator.adapters.table.plan import Plan, plan_changes
+from upskill_operator.adapters.table.state import create_request, desired_table, observed_table
 from upskill_operator.models.table import TableSpec
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/k-1"

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from upskill_operator.adapters.table.config_keys import table_config_data
 from upskill_operator.models.table import TableSpec
-from upskill_operator.reconcile.wiring.table_keys import table_config_data
 
 OUT = {"tableName": "t-1", "arn": "arn:aws:dynamodb:us-east-1:1:table/t-1"}
 PK = {"partition": {"name": "pk", "type": "S"}}

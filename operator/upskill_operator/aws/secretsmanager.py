@@ -8,7 +8,7 @@ loggers (see :mod:`upskill_operator.wire_logs`): botocore's DEBUG output carries
 and response bodies, and those hold secret values.
 
 Every write takes a ``ClientRequestToken`` chosen by the caller (derived from the
-resource's uid and the content or intent, see ``adapters/secret_value.py``): Secrets
+resource's uid and the content or intent, see ``adapters/secret/values.py``): Secrets
 Manager makes that token the version id, so a retried write never creates a second version.
 """
 

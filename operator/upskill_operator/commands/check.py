@@ -22,13 +22,13 @@ from upskill_operator.commands.check_tables import table_rows
 from upskill_operator.commands.check_values import value_rows
 from upskill_operator.commands.sandbox_context import with_sandbox
 from upskill_operator.config import Settings
-from upskill_operator.db.probe import ProbeSet, ProbeSettings
 from upskill_operator.errors import OperatorError
 from upskill_operator.kube.client import Kube, load_configuration
 from upskill_operator.kube.custom_status import list_custom_objects
 from upskill_operator.kube.secrets import KubeSecrets
 from upskill_operator.models import KINDS
-from upskill_operator.reconcile.wiring.probes import plan_for
+from upskill_operator.probes.plan import plan_for
+from upskill_operator.probes.window import ProbeSet, ProbeSettings
 
 __all__ = ["check", "render", "run"]
 

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from psycopg.conninfo import conninfo_to_dict
 
-from upskill_operator.adapters.db_migrations import migration_set, writer_connection
+from upskill_operator.adapters.database.migration_set import migration_set, writer_connection
 from upskill_operator.aws.session import AwsClients
 from upskill_operator.config import Settings
 from upskill_operator.db.migration_files import MigrationSet, MigrationSetError, builtin_set, load_directory

@@ -11,7 +11,7 @@ import kopf
 from upskill_operator.config import Settings
 from upskill_operator.handlers import admission, lifecycle, migrations, probes, resource, secret, sweeper
 from upskill_operator.models import KINDS
-from upskill_operator.reconcile.factory import WIRING
+from upskill_operator.wiring.runtime import WIRING
 
 __all__ = ["IMPLEMENTED", "build_registry"]
 

@@ -6,7 +6,7 @@ Terminal with the same message and change nothing in AWS).
 
 An UpskillSecret with a database source is also checked against the UpskillDatabase it names, when
 that exists: an ``auth`` that cannot log in there (a password for a master entry that requires IAM
-…, :func:`~upskill_operator.adapters.secret_database.check_auth`) is refused with both fields named.
+…, :func:`~upskill_operator.adapters.secret.database_source.check_auth`) is refused with both fields named.
 A database that does not exist yet is no reason to refuse: the operator checks again when it does.
 
 An UPDATE that leaves the spec alone is always allowed: the manifests send only creates and spec
@@ -22,7 +22,7 @@ from typing import Any
 import kopf
 from pydantic import ValidationError
 
-from upskill_operator.adapters.secret_database import check_auth
+from upskill_operator.adapters.secret.database_source import check_auth
 from upskill_operator.config import Settings
 from upskill_operator.errors import TerminalError
 from upskill_operator.kube.client import Kube, load_configuration

@@ -14,7 +14,7 @@ from upskill_operator.config import Settings
 from upskill_operator.handlers import admission, logs
 from upskill_operator.handlers.resource import REQUEUE_PREFIX
 from upskill_operator.kube.client import load_configuration
-from upskill_operator.reconcile.factory import build_runtime
+from upskill_operator.wiring.runtime import build_runtime
 
 __all__ = ["EVENT_SOURCE", "STORAGE_PREFIX", "ProgressAnnotations", "StatusDiffBase", "register", "serve_metrics"]
 

@@ -21,13 +21,13 @@ import kopf
 from upskill_operator import metrics
 from upskill_operator.config import Settings
 from upskill_operator.handlers import events
-from upskill_operator.handlers.status import STAMPS, changes, status_patch
 from upskill_operator.models.common import API_GROUP, API_VERSION, KindInfo
 from upskill_operator.models.validation import validate_spec
 from upskill_operator.reconcile.events import NO_EVENTS, EventBuffer, EventSink
-from upskill_operator.reconcile.factory import Runtime
 from upskill_operator.reconcile.outcome import Outcome, State
 from upskill_operator.reconcile.protocol import Target
+from upskill_operator.status import STAMPS, changes, status_patch
+from upskill_operator.wiring.runtime import Runtime
 
 __all__ = ["REQUEUE_PREFIX", "register", "remember_written", "run_pass", "snapshot_of", "target_of", "to_write"]
 

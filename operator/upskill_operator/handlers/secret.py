@@ -1,6 +1,6 @@
 """UpskillSecret's own clock: a short timer that runs a pass only when a refresh or rotation is due.
 
-Thin, like every handler: :func:`~upskill_operator.adapters.secret_timing.due` decides from the
+Thin, like every handler: :func:`~upskill_operator.adapters.secret.timing.due` decides from the
 status alone, and a due pass is the same engine pass the other handlers run (one at a time per
 object, through the same lock). Errors are written to status and left to the next tick or resync.
 """
@@ -17,16 +17,16 @@ import kopf
 from pydantic import ValidationError
 
 from upskill_operator import metrics
-from upskill_operator.adapters.secret_timing import due
+from upskill_operator.adapters.secret.timing import due
 from upskill_operator.config import Settings
 from upskill_operator.handlers import events
 from upskill_operator.handlers.resource import snapshot_of, target_of, to_write
-from upskill_operator.handlers.status import status_patch
 from upskill_operator.models import secret
 from upskill_operator.models.common import API_GROUP, API_VERSION
 from upskill_operator.reconcile.events import EventBuffer
-from upskill_operator.reconcile.factory import WIRING, Runtime
 from upskill_operator.reconcile.outcome import Outcome
+from upskill_operator.status import status_patch
+from upskill_operator.wiring.runtime import WIRING, Runtime
 
 __all__ = ["register"]
 

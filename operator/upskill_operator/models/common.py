@@ -1,6 +1,6 @@
 """Building blocks shared by the three kinds: the base model, conditions and kind metadata.
 
-The CRD YAML is generated from these models (see :mod:`upskill_operator.crds`), so
+The CRD YAML is generated from these models (see :mod:`upskill_operator.generate.crds`), so
 every field carries a description and constraints live in the model, once.
 """
 

@@ -115,7 +115,7 @@ class EncryptionSpec(Model):
 
 
 LONGEST_KEY = "PARTITION_KEY_TYPE"
-"""The longest ConfigMap key the operator writes (see reconcile/wiring/table_keys.py)."""
+"""The longest ConfigMap key the operator writes (see adapters/table/config_keys.py)."""
 KeyPrefix = Annotated[
     str,
     Matches(

@@ -63,7 +63,7 @@ class Naming:
     """The name this resource gives that object when its spec names none (``<prefix>-<namespace>-<name>``)."""
     rivals: tuple[str, ...] = ()
     """Other namespaces whose resources derive the same name (``-`` joins are ambiguous), see
-    :func:`upskill_operator.adapters.naming.rival_namespaces`."""
+    :func:`upskill_operator.adapters.shared.naming.rival_namespaces`."""
 
 
 @dataclass(frozen=True)

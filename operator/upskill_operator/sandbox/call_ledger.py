@@ -46,6 +46,9 @@ class Pass:
     reason: str
     calls: int
     """Logical AWS calls the pass made."""
+    message: str = ""
+    exhausted: int = 0
+    """Logical calls of this pass whose every attempt the injector failed."""
 
 
 @dataclass
@@ -147,6 +150,7 @@ class CallLedger:
             ledger._local.resource = resource
             with ledger._lock:  # passes of one resource never overlap (the handlers hold its lock)
                 before = ledger._row(resource).logical
+                exhausted_before = ledger._row(resource).exhausted
             started = time.monotonic()
             try:
                 outcome = original(engine, target)
@@ -154,7 +158,17 @@ class CallLedger:
                 ledger._local.resource = OUTSIDE
             with ledger._lock:
                 row = ledger._row(resource)
-                row.passes.append(Pass(started, time.monotonic(), outcome.state, outcome.reason, row.logical - before))
+                row.passes.append(
+                    Pass(
+                        started,
+                        time.monotonic(),
+                        outcome.state,
+                        outcome.reason,
+                        row.logical - before,
+                        outcome.message,
+                        row.exhausted - exhausted_before,
+                    )
+                )
             return outcome
 
         return run

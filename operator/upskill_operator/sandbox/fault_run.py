@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from upskill_operator import crds
 from upskill_operator.aws.session import ATTEMPT_OBSERVERS
 from upskill_operator.config import AwsSettings, Settings
+from upskill_operator.generate import crds
 from upskill_operator.models import KINDS
 from upskill_operator.models.common import API_GROUP, API_VERSION
 from upskill_operator.sandbox.aws import MotoServer, aws_env

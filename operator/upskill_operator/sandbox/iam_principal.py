@@ -13,7 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from upskill_operator.aws import boundary, policy
+from upskill_operator.generate import boundary
+from upskill_operator.generate import iam_policy as policy
 from upskill_operator.sandbox.aws import MotoServer
 
 __all__ = ["ROLE_INLINE_LIMIT", "OperatorPrincipal", "operator_principal"]

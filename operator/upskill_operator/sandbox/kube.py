@@ -44,7 +44,7 @@ from typing import Any, Self
 import aiohttp.web
 import yaml
 
-from upskill_operator import kubectl_yaml
+from upskill_operator.generate import kubectl_yaml
 from upskill_operator.sandbox.kube_emulator import KubeEmulator
 from upskill_operator.sandbox.kube_traffic import Fault, RequestLog
 

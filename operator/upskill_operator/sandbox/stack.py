@@ -22,8 +22,8 @@ from typing import Any
 
 import yaml
 
-from upskill_operator import crds, kubectl_yaml
 from upskill_operator.config import AwsSettings, Settings
+from upskill_operator.generate import crds, kubectl_yaml
 from upskill_operator.models import KINDS
 from upskill_operator.models.common import API_GROUP, API_VERSION
 from upskill_operator.sandbox.aws import MotoServer, aws_env

@@ -1,0 +1,1 @@
+"""UpskillDatabase: the network, the Aurora cluster and instances, the RDS Proxy and what they share."""

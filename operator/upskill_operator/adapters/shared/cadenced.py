@@ -1,0 +1,73 @@
+"""A step observed deeply on a slower cadence: its settled observation is reused until it is due again.
+
+Wraps any adapter (a database's subnet group, security group, proxy role, proxy, target group,
+endpoint). An observation that found the object ours (or nothing wanted), up to date, settled and
+without conflicts is remembered under the spec's generation and a digest of the outputs the earlier
+steps handed it (the cluster, its instances, the network...). A later pass reuses it, without any
+AWS call, for ``deep_read_every - 1`` passes (and no longer than the memory's ``max_age``) while that
+key is unchanged: a spec change, a change the cheap reads of the earlier steps saw, or any write of
+this step (create, update, delete) makes the next pass read it again. A deletion always reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from upskill_operator.adapters.shared.read_memory import Memory
+from upskill_operator.reconcile.protocol import Adapter, Claim, DeletionPolicy, Observation, Target
+
+__all__ = ["Cadenced", "inputs_key"]
+
+
+def inputs_key(target: Target, outputs: Mapping[str, Any]) -> str:
+    """A digest of what an observation depends on besides AWS: the spec's generation and the inputs."""
+    text = json.dumps([target.generation, outputs], sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Cadenced:
+    """Implements the reconcile ``Adapter`` protocol around another adapter, remembering settled observations."""
+
+    def __init__(self, inner: Adapter, memory: Memory[Observation]) -> None:
+        self.inner = inner
+        self.memory = memory
+        self.name = inner.name
+
+    @property
+    def owner_field(self) -> str | None:
+        return self.inner.owner_field
+
+    def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
+        if target.deleting:
+            self.memory.forget(target.uid)
+            return self.inner.observe(target, outputs)
+        key = inputs_key(target, outputs)
+        known = self.memory.recall(target.uid, key)
+        if known is not None:
+            return known.value
+        observed = self.inner.observe(target, outputs)
+        if self._settled(target, observed):
+            self.memory.remember(target.uid, key, observed)
+        else:
+            self.memory.forget(target.uid)
+        return observed
+
+    def _settled(self, target: Target, observed: Observation) -> bool:
+        claimed = target.claim(observed.owner, observed.naming)  # remember only what is ours, not what we may adopt
+        ours = self.inner.owner_field is None or not observed.exists or claimed is Claim.OURS
+        return ours and observed.up_to_date and not (observed.pending or observed.conflicts or observed.unwanted)
+
+    def create(self, target: Target, outputs: Mapping[str, Any]) -> None:
+        self.memory.forget(target.uid)
+        self.inner.create(target, outputs)
+
+    def update(self, target: Target, outputs: Mapping[str, Any], observed: Observation) -> None:
+        self.memory.forget(target.uid)
+        self.inner.update(target, outputs, observed)
+
+    def delete(self, target: Target, outputs: Mapping[str, Any], observed: Observation, policy: DeletionPolicy) -> None:
+        self.memory.forget(target.uid)
+        self.inner.delete(target, outputs, observed, policy)

@@ -1,0 +1,117 @@
+"""Operator-driven migrations of one UpskillDatabase: when a run is due, the run, and the MigrationsApplied condition.
+
+The handlers' daemon (:mod:`upskill_operator.handlers.migrations`) drives one :class:`Migrator` per database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from upskill_operator.adapters.database.migration_set import apply_database_migrations
+from upskill_operator.db.migrations import MigrationReport
+from upskill_operator.errors import OperatorError, RecoverableError
+from upskill_operator.kube.custom_status import update_status
+from upskill_operator.models.common import KindInfo
+from upskill_operator.probes.window import Verdict, merge_condition, shows
+from upskill_operator.status import now, same_status
+from upskill_operator.wiring.runtime import Runtime
+
+__all__ = ["CONDITION", "Migrator"]
+
+CONDITION = "MigrationsApplied"
+_MAX_BACKOFF = 300.0
+
+
+def _ready(body: Mapping[str, Any]) -> bool:
+    generation = (body.get("metadata") or {}).get("generation")
+    for cond in (body.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == "Ready":
+            return bool(cond.get("status") == "True" and cond.get("observedGeneration") == generation)
+    return False
+
+
+def _key(body: Mapping[str, Any]) -> str:
+    """What a run depends on: the migrations spec and where the database is."""
+    spec, status = body.get("spec") or {}, body.get("status") or {}
+    return json.dumps([spec.get("migrations"), status.get("endpoints"), status.get("port")], sort_keys=True)
+
+
+def _verdict(result: MigrationReport | OperatorError) -> Verdict:
+    if isinstance(result, OperatorError):
+        return Verdict("False", result.reason, str(result))
+    message = f"{result.applied_total} of set {result.set_name} applied, latest {result.latest}"
+    if result.applied_now:
+        message += f" (just applied: {', '.join(a.name for a in result.applied_now)})"
+    return Verdict("True", "Applied", message)
+
+
+class Migrator:
+    """One database's migrations: due when Ready and the spec or endpoints changed, or at the resync interval."""
+
+    def __init__(self, info: KindInfo, runtime: Runtime, body: Mapping[str, Any], logger: Any) -> None:
+        self.info, self.runtime, self.body, self.logger = info, runtime, body, logger
+        meta = body.get("metadata") or {}
+        self.namespace, self.name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
+        self.done_key: str | None = None
+        self.next_run = 0.0
+        self.failures = 0
+        self.verdict: Verdict | None = None
+        self.report: MigrationReport | None = None
+
+    def due(self) -> bool:
+        return _ready(self.body) and (_key(self.body) != self.done_key or time.monotonic() >= self.next_run)
+
+    async def run(self) -> None:
+        key = _key(self.body)
+        snapshot = {k: self.body.get(k) for k in ("metadata", "spec", "status")}
+        runtime = self.runtime
+        try:
+            report = await asyncio.to_thread(
+                apply_database_migrations, snapshot, runtime.settings, runtime.aws, runtime.kube
+            )
+        except OperatorError as exc:
+            self.failures += 1
+            delay = min(runtime.settings.requeue_seconds * 2**self.failures, _MAX_BACKOFF)
+            level = logging.INFO if isinstance(exc, RecoverableError) else logging.WARNING
+            self.logger.log(level, f"migrations failed (retry in {delay:.0f}s): {exc}")
+            self.verdict, self.next_run = _verdict(exc), time.monotonic() + delay
+        else:
+            self.failures, self.report, self.verdict = 0, report, _verdict(report)
+            if report.applied_now:
+                self.logger.info(self.verdict.message)
+            resync = runtime.settings.kind_resync_seconds.get(self.info.kind, runtime.settings.resync_seconds)
+            self.next_run = time.monotonic() + resync
+        self.done_key = key
+        await self.write()
+
+    async def write(self) -> None:
+        verdict, report = self.verdict, self.report
+        if verdict is None:
+            return
+
+        def change(obj: dict[str, Any]) -> dict[str, Any] | None:
+            if not (obj.get("spec") or {}).get("migrations"):
+                return None
+            status = obj.get("status") or {}
+            patch: dict[str, Any] = {
+                "conditions": merge_condition(
+                    status.get("conditions") or [], verdict, obj["metadata"].get("generation"), now(), CONDITION
+                )
+            }
+            if report is not None:
+                patch["migrations"] = {"applied": report.applied_total, "latest": report.latest}
+            if all(same_status(status.get(key), value) for key, value in patch.items()):
+                return None  # a check that found nothing new: status already says so
+            return patch
+
+        kube = self.runtime.kube
+        await asyncio.to_thread(update_status, kube, self.info.plural, self.namespace, self.name, change)
+
+    def shown(self) -> bool:
+        conditions = (self.body.get("status") or {}).get("conditions") or []
+        return self.verdict is None or shows(conditions, self.verdict, CONDITION)
