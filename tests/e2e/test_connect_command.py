@@ -88,7 +88,10 @@ def only_kubeconfig(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
 def parse_env_file(path: Path) -> dict[str, str]:
     """The file as Node reads it (``util.parseEnv``: the parser behind ``node --env-file``)."""
     require_node()
-    script = "const fs=require('fs');const u=require('util');console.log(JSON.stringify(u.parseEnv(fs.readFileSync(process.argv[1],'utf8'))))"
+    script = (
+        "const fs = require('fs'); const util = require('util');"
+        "console.log(JSON.stringify(util.parseEnv(fs.readFileSync(process.argv[1], 'utf8'))))"
+    )
     done = subprocess.run(["node", "-e", script, str(path)], capture_output=True, text=True, check=True, timeout=30)
     parsed: dict[str, str] = json.loads(done.stdout)
     return parsed
@@ -132,7 +135,8 @@ def test_betterauth_kysely_and_dynamo_connect_with_the_file(
 
 def test_chosen_resources_only(stack: Stack, only_kubeconfig: dict[str, str], tmp_path: Path) -> None:
     env_file = tmp_path / ".env.local"
-    assert main(["connect", "-n", NAMESPACE, "usecret/auth-db-url", "notifications", "--once", "--env-file", str(env_file)]) == 0
+    chosen = ["usecret/auth-db-url", "notifications"]
+    assert main(["connect", "-n", NAMESPACE, *chosen, "--once", "--env-file", str(env_file)]) == 0
     written = parse_env_file(env_file)
     assert "AUTH_DB_URL" in written
     assert "COURSE_DB_URL" not in written

@@ -33,6 +33,7 @@ from upskill_operator.commands.connect_tunnel import open_stream, probe_tunnel
 from upskill_operator.commands.connect_values import ConnectError, Delivered, collect
 from upskill_operator.commands.sandbox_context import sandbox_extension
 from upskill_operator.kube.client import Kube
+from upskill_operator.kube.contexts import load_context
 
 __all__ = ["run", "sandbox_values"]
 
@@ -51,16 +52,12 @@ def _kubeconfig_path(given: Path | None) -> str:
     return listed[0] if listed else str(Path.home() / ".kube" / "config")
 
 
-def _context(kubeconfig: str | None, context: str | None) -> tuple[Configuration, str]:
+def _context(kubeconfig: str, context: str | None) -> tuple[Configuration, str]:
     """The client configuration and the context's namespace (``default`` when it names none)."""
-    configuration = Configuration()
     try:
-        k8s_config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration)
-        contexts, active = k8s_config.list_kube_config_contexts(config_file=kubeconfig)
+        return load_context(kubeconfig, context)
     except (k8s_config.ConfigException, OSError) as exc:
         raise ConnectError(f"no usable kubeconfig ({exc}); set KUBECONFIG or --kubeconfig") from None
-    chosen = next((c for c in contexts if c["name"] == context), active) if context else active
-    return configuration, str((chosen.get("context") or {}).get("namespace") or "default")
 
 
 def sandbox_values(delivered: Delivered, extension: dict[str, Any]) -> Values:

@@ -1,8 +1,9 @@
 """The env file ``connect`` writes: dotenv syntax as Next.js (dotenv) and Node's ``--env-file`` read it.
 
-Values are single-quoted (read literally: no ``$`` expansion, no escapes); a value holding a single quote
-is backtick-quoted, and one holding a newline double-quoted with ``\\n``. The file is written to a temporary file in the same
-folder with mode 0600, then renamed over the old one, so a reader sees the old file or the new one.
+Values are single-quoted (read literally: no ``$`` expansion, no escapes); a value holding a single
+quote is backtick-quoted, and one holding a newline double-quoted with ``\\n``. The file is written to a
+temporary file in the same folder with mode 0600, then renamed over the old one, so a reader sees the
+old file or the new one.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 
 __all__ = ["parse_route", "run", "serve"]
@@ -58,8 +59,6 @@ async def serve(routes: list[tuple[int, str, int]], listen_host: str = "127.0.0.
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(list(args.route), timeout=args.timeout))
-    except KeyboardInterrupt:
-        pass
     return 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from kubernetes.client.exceptions import ApiException
 
@@ -87,7 +87,7 @@ def _refused(exc: ApiException, what: str) -> ConnectError:
 def create_pod(kube: Kube, manifest: dict[str, Any]) -> str:
     namespace, name = manifest["metadata"]["namespace"], manifest["metadata"]["name"]
     try:
-        kube.core.create_namespaced_pod(namespace, manifest)
+        kube.core.create_namespaced_pod(namespace, cast(Any, manifest))  # the client takes a dict
     except ApiException as exc:
         raise _refused(exc, f"creating the forwarder pod in {namespace}") from None
     return str(name)
