@@ -19,7 +19,7 @@ AWKWARD = {
     "DOLLAR": "a$HOME${PATH}b",
     "JSON": '[{"name":"byUser","partitionKey":"userId"}]',
     "SINGLE": "it's",
-    "BOTH": "it's \"quoted\"",
+    "BOTH": 'it\'s "quoted"',
     "HASH": "a #not a comment",
     "NEWLINE": "line1\nline2",
     "EMPTY": "",
@@ -48,7 +48,9 @@ def test_node_reads_back_every_value(tmp_path: Path) -> None:
         pytest.skip("node is not installed")
     path = tmp_path / ".env.local"
     write_env_file(path, AWKWARD)
-    script = "console.log(JSON.stringify(require('util').parseEnv(require('fs').readFileSync(process.argv[1], 'utf8'))))"
+    script = (
+        "console.log(JSON.stringify(require('util').parseEnv(require('fs').readFileSync(process.argv[1], 'utf8'))))"
+    )
     done = subprocess.run(["node", "-e", script, str(path)], capture_output=True, text=True, check=True)
     assert json.loads(done.stdout) == AWKWARD
 

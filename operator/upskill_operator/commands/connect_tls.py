@@ -16,7 +16,7 @@ import socket
 import ssl
 import struct
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from cryptography import x509
@@ -35,10 +35,18 @@ def _name(common: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
 
 
-class LocalCa:
-    """A CA and a 127.0.0.1/localhost server certificate, valid for ``days``; the CA key stays in memory."""
+def _general_name(name: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return x509.DNSName(name)
 
-    def __init__(self, days: int = 30) -> None:
+
+class LocalCa:
+    """A CA and a server certificate for ``names`` (127.0.0.1 and localhost), valid for ``days``; the CA key
+    stays in memory."""
+
+    def __init__(self, days: int = 30, names: Sequence[str] = ("127.0.0.1", "localhost")) -> None:
         now = datetime.datetime.now(datetime.UTC)
         ca_key = ec.generate_private_key(ec.SECP256R1())
         self._key = ec.generate_private_key(ec.SECP256R1())
@@ -54,16 +62,15 @@ class LocalCa:
             .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
             .sign(ca_key, hashes.SHA256())
         )
-        names = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
         self.leaf = (
             x509.CertificateBuilder()
-            .subject_name(_name("127.0.0.1"))
+            .subject_name(_name(names[0]))
             .issuer_name(self.ca.subject)
             .public_key(self._key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5))
             .not_valid_after(now + datetime.timedelta(days=days))
-            .add_extension(x509.SubjectAlternativeName(names), critical=False)
+            .add_extension(x509.SubjectAlternativeName([_general_name(n) for n in names]), critical=False)
             .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .sign(ca_key, hashes.SHA256())
         )

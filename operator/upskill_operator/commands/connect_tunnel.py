@@ -14,7 +14,7 @@ import socket
 from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import portforward
 
-from upskill_operator.commands.connect_values import ConnectError
+from upskill_operator.commands.connect_values import ConnectError, forbidden_reason
 from upskill_operator.kube.client import Kube
 
 __all__ = ["open_stream", "open_tunnel", "probe_tunnel"]
@@ -30,8 +30,8 @@ def open_tunnel(kube: Kube, namespace: str, pod: str, port: int) -> socket.socke
         text = str(exc.reason or "")
         if _FORBIDDEN in text or exc.status == 403:
             raise ConnectError(
-                f"port-forward to {namespace}/{pod} refused (403): RBAC must allow get and create on pods/portforward;"
-                " see docs/dev.md (the upskill-developer ClusterRole)"
+                f"port-forward to {namespace}/{pod} refused (403, {forbidden_reason(exc)}): RBAC must allow get and"
+                " create on pods/portforward; see docs/dev.md (the upskill-developer ClusterRole)"
             ) from None
         raise ConnectError(f"port-forward to {namespace}/{pod}:{port} failed: {text.splitlines()[0][:200]}") from None
     wrapped = forward.socket(port)
