@@ -41,6 +41,16 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The stack with the operator running (rotations happen), its kubeconfig carrying the sandbox extension."""
+    yield from _stack(tmp_path_factory, keep_operator=True)
+
+
+@pytest.fixture(scope="module")
+def still_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The stack brought to Ready, then the operator stopped: what the tests write stays written."""
+    yield from _stack(tmp_path_factory, keep_operator=False)
+
+
+def _stack(tmp_path_factory: pytest.TempPathFactory, keep_operator: bool) -> Iterator[Stack]:
     workdir: Path = tmp_path_factory.mktemp("connect")
     docs = load_manifests(find_manifests(None))
     with emulators(REGION) as (aws, kube), DataPlane(workdir) as plane:
@@ -55,9 +65,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             requeue_seconds=0.5,
             **plane.settings_overrides(),
         )
-        with OperatorThread(settings):
+        operator = OperatorThread(settings).start()
+        try:
             for doc in docs:
                 kube.apply_manifest(doc)
             wait_stack_ready(kube, docs, NAMESPACE)
             add_sandbox_extension(kubeconfig, sandbox_extension(aws.url, plane))
+            if not keep_operator:
+                operator.stop()
             yield Stack(kube, kubeconfig, docs, aws.url, plane)
+        finally:
+            operator.stop()

@@ -10,13 +10,15 @@ a local TCP address (what the pod's relay would reach). A bearer token is requir
 from __future__ import annotations
 
 import asyncio
+import json
 import struct
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import ClientSession, WSMsgType, web
 
 __all__ = ["PROTOCOL", "TOKEN", "PortForwardServer", "portforward_server"]
 
@@ -31,6 +33,13 @@ class PortForwardServer:
     url: str = ""
     opened: int = 0
     protocols: list[str] = field(default_factory=list)
+    upstream: str | None = None
+    """With an upstream (the Kubernetes emulator): a gateway that keeps pods itself (the emulator has none)
+    and passes every other request through."""
+    pods: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)
+    route: Callable[[dict[str, Any], int], tuple[str, int] | None] | None = None
+    """(pod, port) -> where the pod's relay would take that port; for pods the gateway keeps."""
 
     def kubeconfig(self) -> str:
         return (
@@ -63,6 +72,9 @@ class PortForwardServer:
         await ws.send_bytes(b"\x00" + header)
         await ws.send_bytes(b"\x01" + header)
         target = self.targets.get((namespace, pod, port))
+        kept = self.pods.get((namespace, pod))
+        if target is None and kept is not None and self.route is not None:
+            target = self.route(kept, port)
         try:
             if target is None:
                 raise ConnectionRefusedError(f"no listener on port {port}")
@@ -87,16 +99,64 @@ class PortForwardServer:
         task.cancel()
         return ws
 
+    async def create_pod(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        key = (request.match_info["namespace"], body["metadata"]["name"])
+        body["status"] = {"phase": "Pending"}
+        self.pods[key] = body
+        return web.json_response(body, status=201)
+
+    async def read_pod(self, request: web.Request) -> web.StreamResponse:
+        """Pending (ContainerCreating) on the first read, Running after: the kubelet starting it."""
+        pod = self.pods.get((request.match_info["namespace"], request.match_info["pod"]))
+        if pod is None:
+            return web.json_response({"kind": "Status", "code": 404, "reason": "NotFound"}, status=404)
+        shown = json.loads(json.dumps(pod))
+        if pod["status"]["phase"] == "Pending":
+            waiting = {"state": {"waiting": {"reason": "ContainerCreating"}}, "name": "forward", "ready": False}
+            shown["status"]["containerStatuses"] = [{**waiting, "image": "i", "imageID": "", "restartCount": 0}]
+            pod["status"]["phase"] = "Running"
+        return web.json_response(shown)
+
+    async def delete_pod(self, request: web.Request) -> web.StreamResponse:
+        key = (request.match_info["namespace"], request.match_info["pod"])
+        pod = self.pods.pop(key, None)
+        if pod is None:
+            return web.json_response({"kind": "Status", "code": 404, "reason": "NotFound"}, status=404)
+        self.deleted.append(key[1])
+        return web.json_response(pod)  # as kube-apiserver answers a pod's DELETE: the pod, terminating
+
+    async def pass_through(self, request: web.Request) -> web.StreamResponse:
+        assert self.upstream is not None
+        headers = {k: v for k, v in request.headers.items() if k.lower() in ("content-type", "accept")}
+        async with (
+            ClientSession() as session,
+            session.request(
+                request.method, self.upstream + request.path_qs, data=await request.read(), headers=headers
+            ) as answer,
+        ):
+            body = await answer.read()
+            return web.Response(body=body, status=answer.status, content_type=answer.content_type)
+
 
 @contextmanager
 def portforward_server(
-    targets: dict[tuple[str, str, int], tuple[str, int]], forbidden: set[str] | None = None
+    targets: dict[tuple[str, str, int], tuple[str, int]],
+    forbidden: set[str] | None = None,
+    upstream: str | None = None,
+    route: Callable[[dict[str, Any], int], tuple[str, int] | None] | None = None,
 ) -> Iterator[PortForwardServer]:
     """The server on 127.0.0.1 (an ephemeral port), in its own thread and event loop."""
-    server = PortForwardServer(targets, forbidden or set())
+    server = PortForwardServer(targets, forbidden or set(), upstream=upstream, route=route)
     loop = asyncio.new_event_loop()
     app = web.Application()
-    app.router.add_get("/api/v1/namespaces/{namespace}/pods/{pod}/portforward", server.handle)
+    pods = "/api/v1/namespaces/{namespace}/pods"
+    app.router.add_get(pods + "/{pod}/portforward", server.handle)
+    if upstream is not None:
+        app.router.add_post(pods, server.create_pod)
+        app.router.add_get(pods + "/{pod}", server.read_pod)
+        app.router.add_delete(pods + "/{pod}", server.delete_pod)
+        app.router.add_route("*", "/{tail:.*}", server.pass_through)
     runner = web.AppRunner(app)
     loop.run_until_complete(runner.setup())
     site = web.TCPSite(runner, "127.0.0.1", 0)

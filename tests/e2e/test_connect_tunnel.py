@@ -9,6 +9,8 @@ process) -> the front of the RDS Proxy endpoint, its certificate verified with t
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 import re
 import socket
 import subprocess
@@ -24,6 +26,7 @@ import psycopg
 import pytest
 
 from upskill_operator.commands.connect_endpoints import endpoints, rewrite
+from upskill_operator.commands.connect_forward import parse_route
 from upskill_operator.commands.connect_pod import routes_for
 from upskill_operator.commands.connect_tls import LocalCa, PgTlsRelay, upstream_context
 from upskill_operator.commands.connect_tunnel import open_stream, open_tunnel, probe_tunnel
@@ -31,10 +34,12 @@ from upskill_operator.commands.connect_values import ConnectError
 from upskill_operator.kube.client import Kube, load_configuration
 
 from e2e.clients_support import run_node, secret_data
-from e2e.connect_support import NAMESPACE, stack
+from e2e.conftest import wait_for
+from e2e.connect_support import NAMESPACE, Stack, still_stack
 from e2e.portforward_server import PROTOCOL, PortForwardServer, portforward_server
+from e2e.test_connect_command import Running, parse_env_file
 
-__all__ = ["stack"]  # the module's fixture
+__all__ = ["still_stack"]  # the module's fixture
 
 POD = "upskill-connect-test"
 T = TypeVar("T")
@@ -56,6 +61,8 @@ class Tunnels:
     rds_ca: str
     delivered: dict[str, str]
     local: dict[str, str]
+    proxies: dict[str, int]
+    stack: Stack
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
@@ -89,10 +96,10 @@ def as_on_a_cluster(delivered: dict[str, str]) -> tuple[dict[str, str], dict[str
 
 
 @pytest.fixture(scope="module")
-def tunnels(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tunnels]:
+def tunnels(still_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tunnels]:
     """RDS Proxy stand-ins (certificates for their AWS host names from an "RDS" CA, relaying to the sandbox's
     fronts), ``upskill-operator forward`` routing pod ports to them, the port-forward stand-in, connect's relays."""
-    workdir = tmp_path_factory.mktemp("tunnels")
+    workdir, stack = tmp_path_factory.mktemp("tunnels"), still_stack
     delivered, fronts = as_on_a_cluster(secret_data(stack.kube, NAMESPACE, "web-env"))
     routes = routes_for(endpoints(delivered))
     assert len(routes) >= 2, "the web values use the read/write and the read-only proxy endpoints"
@@ -124,7 +131,7 @@ def tunnels(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tu
             kube = Kube(load_configuration(str(workdir / "kubeconfig")))
             ca, ca_path = LocalCa(), workdir / ".env.local.upskill-ca.pem"
             ca_path.write_bytes(ca.ca_pem())
-            made = Tunnels(kube, server, loop, ca, ca_path, rds.ca_pem().decode(), delivered, {})
+            made = Tunnels(kube, server, loop, ca, ca_path, rds.ca_pem().decode(), delivered, {}, proxies, stack)
             ports = {e: made.relay(e.host, port).port for port, e in routes.items()}
             made.local = rewrite(delivered, ports, str(ca_path))
             yield made
@@ -214,3 +221,63 @@ def test_each_channel_frame_carries_the_port(tunnels: Tunnels) -> None:
         assert sock.recv(1) == b"S", f"{endpoint} offers TLS through the tunnel"
     finally:
         sock.close()
+
+
+def test_connect_on_a_cluster_end_to_end(tunnels: Tunnels, tmp_path: Path) -> None:
+    """connect itself, pointed at a gateway that keeps pods (the emulator has none) and speaks port-forward,
+    routing each pod port as the pod's relay would: pod started, tunnels up, a rotation, Ctrl-C, pod gone."""
+    kube, web = tunnels.stack.kube, secret_data(tunnels.stack.kube, NAMESPACE, "web-env")
+    ca_map = kube.get("v1", "configmaps", NAMESPACE, "upskill-db-ca")
+    assert ca_map is not None
+
+    def put(data: dict[str, str], ca: str) -> None:
+        encoded = {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}
+        secret = kube.get("v1", "secrets", NAMESPACE, "web-env")
+        kube.apply_manifest({**(secret or {}), "data": encoded})
+        kube.apply_manifest({**ca_map, "data": {"ca.pem": ca}})
+
+    def route(pod: dict[str, Any], port: int) -> tuple[str, int] | None:
+        args = pod["spec"]["containers"][0]["args"]
+        routes = {listen: host for listen, host, _ in map(parse_route, args[2::2])}
+        return ("127.0.0.1", tunnels.proxies[routes[port]]) if port in routes else None
+
+    put(tunnels.delivered, tunnels.rds_ca)
+    env_file = tmp_path / ".env.local"
+    chosen = ["usecret/auth-db-url", "usecret/course-db-url", "usecret/course-db-read-url"]
+    try:
+        with portforward_server({}, upstream=kube.url, route=route) as gateway:
+            (tmp_path / "kubeconfig").write_text(gateway.kubeconfig())
+            env = {k: os.environ[k] for k in ("PATH", "HOME")} | {"KUBECONFIG": str(tmp_path / "kubeconfig")}
+            argv = ["connect", *chosen, "--env-file", str(env_file), "--interval", "0.5", "--image", "reg/op:1"]
+            running = Running(argv, env)
+            try:
+                wait_for(lambda: any("tunnels up" in line for line in running.lines), 60, f"up: {running.lines}")
+                (pod,) = gateway.pods.values()
+                assert pod["spec"]["containers"][0]["image"] == "reg/op:1"
+                local = parse_env_file(env_file)
+                assert "@127.0.0.1:" in local["AUTH_DB_URL"]
+                with psycopg.connect(local["AUTH_DB_URL"], connect_timeout=10) as conn:
+                    assert conn.execute("SELECT current_user").fetchone() == ("better_auth",)
+                assert run_node("kysely.mjs", local)["readOnlyWriteSqlstate"] == "25006"
+                rotated = {
+                    **tunnels.delivered,
+                    "AUTH_DB_URL": tunnels.delivered["AUTH_DB_URL"] + "&application_name=r2",
+                }
+                put(rotated, tunnels.rds_ca)
+                wait_for(lambda: any("AUTH_DB_URL" in line for line in running.lines if "changed" in line), 30, "told")
+                assert "application_name=r2" in parse_env_file(env_file)["AUTH_DB_URL"]
+                with psycopg.connect(parse_env_file(env_file)["AUTH_DB_URL"], connect_timeout=10) as conn:
+                    assert conn.execute("SELECT 1").fetchone() == (1,)
+            finally:
+                code = running.stop()
+            assert code == 0, "\n".join(running.lines)
+            assert gateway.deleted == [pod["metadata"]["name"]], "the forwarder pod is deleted on Ctrl-C"
+            assert not gateway.pods
+    finally:
+        put(web, Path(tunnels.stack.plane.settings_overrides()["db_ca_bundle"]).read_text())
+    output = "\n".join(running.lines)
+    assert "waiting for pod" in output, "progress while the pod starts"
+    assert "Traceback" not in output
+    password = urlsplit(tunnels.delivered["AUTH_DB_URL"]).password
+    assert password
+    assert password not in output

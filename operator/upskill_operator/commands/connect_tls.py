@@ -176,4 +176,8 @@ class PgTlsRelay:
             self._report(f"connection to {self.host} failed: {type(exc).__name__}: {exc}")
             writer.close()
             return
-        await asyncio.gather(_pump(reader, up_writer), _pump(up_reader, writer))
+        try:
+            await asyncio.gather(_pump(reader, up_writer), _pump(up_reader, writer))
+        except asyncio.CancelledError:  # connect is stopping: end quietly, both sides closed
+            writer.close()
+            up_writer.close()
