@@ -20,20 +20,22 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kubernetes import config as k8s_config
 from kubernetes.client import Configuration
 
-from upskill_operator.commands.connect_endpoints import endpoints, region_of, rewrite
+from upskill_operator.commands.connect_endpoints import Endpoint, endpoints, region_of, rewrite
 from upskill_operator.commands.connect_envfile import changed_keys, write_env_file
 from upskill_operator.commands.connect_pod import create_pod, delete_pod, forwarder_pod, routes_for, wait_running
-from upskill_operator.commands.connect_tls import LocalCa, PgTlsRelay, upstream_context
 from upskill_operator.commands.connect_tunnel import open_stream, probe_tunnel
 from upskill_operator.commands.connect_values import ConnectError, Delivered, collect
 from upskill_operator.commands.sandbox_context import sandbox_extension
 from upskill_operator.kube.client import Kube
 from upskill_operator.kube.contexts import load_context
+
+if TYPE_CHECKING:
+    from upskill_operator.commands.connect_tls import LocalCa
 
 __all__ = ["run", "sandbox_values"]
 
@@ -106,9 +108,11 @@ def _sandbox(kube: Kube, args: argparse.Namespace, namespace: str, extension: di
     return 0
 
 
-async def _relays(kube: Kube, namespace: str, pod: str, delivered: Delivered, ca: LocalCa) -> dict[Any, int]:
+async def _relays(kube: Kube, namespace: str, pod: str, delivered: Delivered, ca: LocalCa) -> dict[Endpoint, int]:
+    from upskill_operator.commands.connect_tls import PgTlsRelay, upstream_context
+
     local, upstream = ca.server_context(), upstream_context(delivered.ca_bundle or "")
-    ports: dict[Any, int] = {}
+    ports: dict[Endpoint, int] = {}
     for pod_port, endpoint in routes_for(endpoints(delivered.values)).items():
 
         async def opener(pod_port: int = pod_port) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -127,11 +131,15 @@ def _cluster(kube: Kube, args: argparse.Namespace, namespace: str) -> int:
     found = endpoints(delivered.values)
     if found and not delivered.ca_bundle:
         raise ConnectError(f"ConfigMap upskill-db-ca is missing in {namespace}: the proxy cannot be verified")
+    try:
+        from upskill_operator.commands.connect_tls import LocalCa
+    except ImportError:
+        raise ConnectError("the tunnels need cryptography: pip install 'upskill-operator[connect]'") from None
     ca, ca_path = LocalCa(), args.env_file.parent / f"{args.env_file.name}.upskill-ca.pem"
     ca_path.write_bytes(ca.ca_pem())
     region = region_of(delivered.values)
 
-    def local_values(d: Delivered, ports: dict[Any, int]) -> Values:
+    def local_values(d: Delivered, ports: dict[Endpoint, int]) -> Values:
         values = rewrite(d.values, ports, str(ca_path.resolve()))
         return {**values, "AWS_REGION": region} if region else values
 
@@ -163,7 +171,7 @@ async def _serve(
     pod: str,
     delivered: Delivered,
     ca: LocalCa,
-    local_values: Callable[[Delivered, dict[Any, int]], Values],
+    local_values: Callable[[Delivered, dict[Endpoint, int]], Values],
 ) -> None:
     ports = await _relays(kube, namespace, pod, delivered, ca) if pod else {}
     values = local_values(delivered, ports)

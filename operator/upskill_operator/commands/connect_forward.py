@@ -11,8 +11,11 @@ import argparse
 import asyncio
 import contextlib
 import sys
+from collections.abc import Awaitable, Callable
 
 __all__ = ["parse_route", "run", "serve"]
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
 def parse_route(text: str) -> tuple[int, str, int]:
@@ -35,7 +38,7 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         writer.close()
 
 
-def _handler(host: str, port: int, timeout: float) -> object:
+def _handler(host: str, port: int, timeout: float) -> Handler:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             up_reader, up_writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
@@ -50,8 +53,7 @@ def _handler(host: str, port: int, timeout: float) -> object:
 
 async def serve(routes: list[tuple[int, str, int]], listen_host: str = "127.0.0.1", timeout: float = 10.0) -> None:
     servers = [
-        await asyncio.start_server(_handler(host, port, timeout), listen_host, listen)  # type: ignore[arg-type]
-        for listen, host, port in routes
+        await asyncio.start_server(_handler(host, port, timeout), listen_host, listen) for listen, host, port in routes
     ]
     for listen, host, port in routes:
         print(f"forwarding {listen_host}:{listen} to {host}:{port}", flush=True)

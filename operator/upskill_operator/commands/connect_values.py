@@ -17,13 +17,13 @@ from typing import Any, cast
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
+from upskill_operator.adapters.secret.ca_configmap import CA_CONFIG_MAP, CA_KEY
+from upskill_operator.commands.connect_endpoints import endpoints
 from upskill_operator.kube.client import Kube
 from upskill_operator.models.common import API_GROUP, API_VERSION
 
-__all__ = ["CA_CONFIG_MAP", "ConnectError", "Delivered", "collect", "forbidden_reason", "parse_resource"]
+__all__ = ["ConnectError", "Delivered", "collect", "forbidden_reason", "parse_resource"]
 
-CA_CONFIG_MAP, CA_KEY = "upskill-db-ca", "ca.pem"
-"""The operator's CA ConfigMap (adapters' secret_ca): the bundle proxy certificates are verified with."""
 KINDS = {"upskillsecrets": "UpskillSecret", "upskilltables": "UpskillTable"}
 _ALIASES = {
     **{alias: "upskillsecrets" for alias in ("usecret", "upskillsecret", "upskillsecrets")},
@@ -150,7 +150,6 @@ def collect(kube: Kube, namespace: str, resources: Sequence[str] = ()) -> Delive
 def _collect(kube: Kube, namespace: str, resources: Sequence[str]) -> Delivered:
     values: dict[str, str] = {}
     sources: list[str] = []
-    databases = False
     for plural, body in _chosen(kube, namespace, resources):
         name = body["metadata"]["name"]
         if plural == "upskilltables":
@@ -171,6 +170,5 @@ def _collect(kube: Kube, namespace: str, resources: Sequence[str]) -> Delivered:
             raise ConnectError(f"UpskillSecret {name}: Secret {secret} lacks {', '.join(missing) or 'everything'}")
         values.update({k: data[k] for k in keys})
         sources.append(f"Secret {secret}")
-        databases = databases or bool(((body.get("spec") or {}).get("source") or {}).get("database"))
-    ca = (_config_map_data(kube, namespace, CA_CONFIG_MAP) or {}).get(CA_KEY) if databases else None
-    return Delivered(values, ca, tuple(dict.fromkeys(sources)))
+    ca = (_config_map_data(kube, namespace, CA_CONFIG_MAP) or {}).get(CA_KEY) if endpoints(values) else None
+    return Delivered(values, ca, tuple(dict.fromkeys(sources)))  # the CA: only where there is a database
