@@ -7,14 +7,15 @@ STAMP  := $(VENV)/.installed
 .PHONY: sandbox test lint unit crds bench bench-load clean lock iam-policy promtool node-clients
 
 # The runtime dependencies are installed at the versions the image ships (requirements.lock).
-$(STAMP): pyproject.toml requirements.lock
+# The test bed (operator/upskill_sandbox, the upskill-sandbox command) is a project of its own, bed/pyproject.toml.
+$(STAMP): pyproject.toml bed/pyproject.toml requirements.lock
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]' -e ./bed
 	touch $(STAMP)
 
 sandbox: $(STAMP)  ## Run the whole stack on emulators until Ctrl-C (ARGS=--once to exit when Ready)
-	$(BIN)/upskill-operator sandbox $(ARGS)
+	$(BIN)/upskill-sandbox $(ARGS)
 
 test: $(STAMP) lint promtool node-clients  ## Lint, then the whole suite (unit, emulator end-to-end, kind when Docker works)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(ARGS)

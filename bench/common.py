@@ -30,8 +30,8 @@ import psutil
 from upskill_operator.aws.session import RateLimiter
 from upskill_operator.config import AwsSettings
 from upskill_operator.generate import crds
-from upskill_operator.sandbox.aws import MotoServer, aws_env
-from upskill_operator.sandbox.kube import KubeServer
+from upskill_sandbox.aws import MotoServer, aws_env
+from upskill_sandbox.kube import KubeServer
 
 REGION = "us-east-1"
 API = "upskill.io/v1alpha1"

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/faults.py [RATE ...]        (default: 0 0.2)
 
-Each run is :func:`upskill_operator.sandbox.fault_run.fault_run` (the fault test's run: moto with
+Each run is :func:`upskill_sandbox.fault_run.fault_run` (the fault test's run: moto with
 RDS's transitional states, the Kubernetes emulator, PostgreSQL behind the clusters, the real
 operator in this process, faults injected after botocore's serialisation: throttling, 500, 503,
 connection resets, read timeouts). For every rate it runs twice: with botocore's ``max_attempts``
@@ -23,7 +23,7 @@ import logging
 import sys
 import warnings
 
-from upskill_operator.sandbox.fault_run import FaultRun, FaultRunOptions, fault_run
+from upskill_sandbox.fault_run import FaultRun, FaultRunOptions, fault_run
 
 from common import print_table
 

@@ -4,7 +4,7 @@ Like bench/common.py's bed (the operator as a subprocess, so its RSS is its own)
 needs: the VPC seeded for databases, one resync interval per kind, the rate limits on or off, RSS
 sampled for the peak and the current value, and the operator's Prometheus metrics parsed whole:
 AWS attempts by service and operation (``upskill_aws_api_attempts_total``, counted in the same
-botocore ``before-send`` hook that feeds ``ATTEMPT_OBSERVERS``, so every HTTP attempt, retries
+botocore ``before-send`` hook that feeds the attempt observers, so every HTTP attempt, retries
 included), passes by kind and result, and the reconcile-duration histogram by kind.
 """
 
@@ -27,8 +27,8 @@ import psutil
 from prometheus_client.parser import text_string_to_metric_families
 
 from upskill_operator.generate import crds
-from upskill_operator.sandbox.aws import MotoServer, aws_env
-from upskill_operator.sandbox.kube import KubeServer
+from upskill_sandbox.aws import MotoServer, aws_env
+from upskill_sandbox.kube import KubeServer
 
 from common import REGION, free_port, wait
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from upskill_operator.generate import kubectl_yaml
-from upskill_operator.sandbox.aws import MotoServer
+from upskill_sandbox.aws import MotoServer
 
 from common import API, REGION
 

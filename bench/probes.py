@@ -27,7 +27,7 @@ import psycopg
 
 from upskill_operator.probes.postgres import PostgresProber
 from upskill_operator.probes.window import ProbeSet, ProbeSettings, quantile
-from upskill_operator.sandbox.postgres import postgres
+from upskill_sandbox.postgres import postgres
 
 from common import load, print_table, ratios, record
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/proxy_path.py [N]        (default N = 2000 round trips per side)
 
-The bed's data plane (sandbox/dataplane.py) behind a moto server: one emulated Aurora cluster and an
+The bed's data plane (upskill_sandbox/dataplane.py) behind a moto server: one emulated Aurora cluster and an
 RDS Proxy (master secret, ``IAMAuth: DISABLED``, ``RequireTLS``). The direct side is the master user
 on the primary's unix socket; the proxy side the same user through the proxy's front (TLS with
 verify-full, SCRAM against the secret, then a byte relay to that socket). Sync psycopg, one
@@ -25,8 +25,8 @@ import psycopg
 
 from upskill_operator.endpoints import map_file_entries
 from upskill_operator.probes.window import quantile
-from upskill_operator.sandbox.aws import MotoServer, aws_env
-from upskill_operator.sandbox.dataplane import DataPlane
+from upskill_sandbox.aws import MotoServer, aws_env
+from upskill_sandbox.dataplane import DataPlane
 
 from common import load, print_table, ratios, record
 

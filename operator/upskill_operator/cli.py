@@ -53,22 +53,6 @@ def _crds(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sandbox(args: argparse.Namespace) -> int:
-    from upskill_operator.sandbox.stack import SandboxOptions, run
-
-    return run(
-        SandboxOptions(
-            once=args.once,
-            timeout=args.timeout,
-            kube_port=args.kube_port,
-            aws_port=args.aws_port,
-            metrics_port=args.metrics_port,
-            workdir=args.workdir,
-            manifests=args.manifests,
-        )
-    )
-
-
 def _iam_policy(args: argparse.Namespace) -> int:
     from upskill_operator.generate import iam_policy as policy
 
@@ -97,6 +81,41 @@ def _forward(args: argparse.Namespace) -> int:
     from upskill_operator.commands import connect_forward
 
     return connect_forward.run(args)
+
+
+def _status(args: argparse.Namespace) -> int:
+    from upskill_operator.commands import status
+
+    return status.run(args)
+
+
+def _add_kubectl_commands(sub: Any) -> None:
+    """The developer commands, also served as the kubectl plugin ``kubectl upskill``."""
+    from upskill_operator.commands.kubeopts import add_kube_options
+    from upskill_operator.commands.status import parse_selector
+
+    st = sub.add_parser(
+        "status",
+        help="every UpskillDatabase, UpskillTable and UpskillSecret of a namespace: conditions, endpoints, ...",
+        description="One screen per namespace: phase and conditions, endpoints, secret versions and rotations, "
+        "probe p50/p99 against the objective, migrations, and what each resource that is not Ready waits for. "
+        "Reads only the custom resources. Exit 0 when the cluster answered, 1 with the reason otherwise.",
+    )
+    add_kube_options(st, all_namespaces=True)
+    st.add_argument(
+        "resources",
+        nargs="*",
+        metavar="RESOURCE",
+        type=parse_selector,
+        help="KIND/NAME, KIND (udb, utable, usecret) or NAME; default: all",
+    )
+    st.add_argument("-o", "--output", choices=("table", "json"), default="table", help="table (default) or json")
+    st.add_argument("-w", "--watch", action="store_true", help="redraw until Ctrl-C (json: one document a line)")
+    st.add_argument("--interval", type=float, default=2.0, help="seconds between --watch redraws (default 2)")
+    st.set_defaults(func=_status)
+    from upskill_operator.commands.connect_cli import add_connect_command
+
+    add_connect_command(sub, _connect)
 
 
 def _add_database_commands(sub: Any) -> None:
@@ -158,20 +177,6 @@ def _parser() -> argparse.ArgumentParser:
     crd.add_argument("--check", action="store_true", help="exit 1 when the committed files differ")
     crd.set_defaults(func=_crds)
 
-    box = sub.add_parser(
-        "sandbox",
-        help="run the whole stack locally on emulators",
-        description="Start emulated AWS, an emulated Kubernetes API and PostgreSQL, run the "
-        "operator, apply manifests/examples/upskill-stack and show resources until Ready.",
-    )
-    box.add_argument("--once", action="store_true", help="exit 0 once everything is Ready, 1 on timeout")
-    box.add_argument("--timeout", type=float, default=180.0, help="seconds --once waits (default 180)")
-    box.add_argument("--kube-port", type=int, default=16443, help="emulated Kubernetes API port (default 16443)")
-    box.add_argument("--aws-port", type=int, default=14566, help="emulated AWS port (default 14566)")
-    box.add_argument("--metrics-port", type=int, default=19090, help="Prometheus port, 0 to disable (default 19090)")
-    box.add_argument("--workdir", type=Path, default=Path(".sandbox"), help="where the kubeconfig is written")
-    box.add_argument("--manifests", type=Path, default=None, help="folder of resources to apply")
-    box.set_defaults(func=_sandbox)
     iam = sub.add_parser(
         "iam-policy",
         help="print, --write or --check the IAM policy the AWS façades need",
@@ -182,14 +187,32 @@ def _parser() -> argparse.ArgumentParser:
     iam.add_argument("--check", type=Path, help="exit 1 when this file differs; print missing and extra actions")
     iam.set_defaults(func=_iam_policy)
     _add_database_commands(sub)
-    from upskill_operator.commands.connect_cli import add_connect_commands
+    _add_kubectl_commands(sub)
+    from upskill_operator.commands.connect_cli import add_forward_command
 
-    add_connect_commands(sub, _connect, _forward)
+    add_forward_command(sub, _forward)
+    return parser
+
+
+def _plugin_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kubectl upskill",
+        description="kubectl plugin of upskill-operator: the developer commands, with kubectl's -n, --context "
+        "and KUBECONFIG.",
+    )
+    _add_kubectl_commands(parser.add_subparsers(dest="command", required=True))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+def kubectl_main(argv: list[str] | None = None) -> int:
+    """``kubectl-upskill``: kubectl runs it for ``kubectl upskill ...`` when it is on PATH."""
+    args = _plugin_parser().parse_args(argv)
     code: int = args.func(args)
     return code
 

@@ -14,7 +14,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from upskill_operator.sandbox.postgres import postgres
+from upskill_sandbox.postgres import postgres
 
 
 @pytest.fixture(scope="session")

@@ -26,8 +26,8 @@ from upskill_operator.aws.session import AwsClients
 from upskill_operator.cli import main
 from upskill_operator.config import AwsSettings
 from upskill_operator.generate import crds
-from upskill_operator.sandbox.aws import MotoServer, aws_env
-from upskill_operator.sandbox.kube import KubeServer
+from upskill_sandbox.aws import MotoServer, aws_env
+from upskill_sandbox.kube import KubeServer
 
 NS = "cmd"
 REGION = "us-east-1"

@@ -2,7 +2,7 @@
 
 The container image installs exactly these pins (see the Dockerfile), so what the
 tests ran against is what ships. Only ``[project].dependencies`` and their
-transitive requirements are locked: the sandbox and dev extras never reach the
+transitive requirements are locked: the test bed (bed/pyproject.toml) and the dev extra never reach the
 image. Markers are evaluated for the interpreter running this script (CPython
 3.11 on Linux, as in the image).
 

@@ -111,8 +111,8 @@ def _receiver(node: ast.expr) -> str | None:
 
 
 def scan(package: Path = PACKAGE, developer: bool = False) -> tuple[dict[Triple, list[str]], list[str]]:
-    """(triple -> where it is used, problems) for every module of the package outside sandbox/: the
-    operator's modules, or with ``developer`` only those of DEVELOPER_MODULES."""
+    """(triple -> where it is used, problems) for the operator's modules of the package, or with
+    ``developer`` only those of DEVELOPER_MODULES."""
     apis = _apis()
     by_method: dict[str, set[str]] = {}
     for api, methods in apis.items():
@@ -122,7 +122,7 @@ def scan(package: Path = PACKAGE, developer: bool = False) -> tuple[dict[Triple,
     problems: list[str] = []
     for path in sorted(package.rglob("*.py")):
         relative = path.relative_to(package).as_posix()
-        if relative.startswith("sandbox/") or relative.startswith(DEVELOPER_MODULES) != developer:
+        if relative.startswith(DEVELOPER_MODULES) != developer:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         watched = {

@@ -53,7 +53,7 @@ def test_every_copy_source_exists_and_is_in_the_build_context(parsed: list[Stage
 def test_the_build_context_is_small_and_leaves_out_the_test_bed() -> None:
     files = context_files()
     assert {"pyproject.toml", "README.md", "requirements.lock", "operator/upskill_operator/cli.py"} <= set(files)
-    assert not [f for f in files if "/sandbox/" in f or "__pycache__" in f or f.startswith(("tests/", ".venv"))]
+    assert not [f for f in files if "upskill_sandbox/" in f or "__pycache__" in f or f.startswith(("tests/", ".venv"))]
     assert all(f.startswith(("operator/", "migrations/")) or "/" not in f for f in files), files
     assert "migrations/betterauth/0001_core_schema.sql" in files  # the operator applies the built-in sets
 

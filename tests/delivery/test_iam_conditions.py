@@ -1,7 +1,7 @@
 """Each statement of policy.json whose safety rests on a Condition, evaluated locally: allowed or denied as meant.
 
 moto evaluates no condition key, so the enforcing bed decides with our evaluator
-(:mod:`upskill_operator.sandbox.iam_eval`, tested on its own in tests/unit/test_iam_eval.py). Here
+(:mod:`upskill_sandbox.iam_eval`, tested on its own in tests/unit/test_iam_eval.py). Here
 the request contexts are written by hand the way AWS builds them (``aws:RequestTag`` on a create,
 ``aws:ResourceTag`` and ``secretsmanager:ResourceTag`` from the object's tags, ``kms:ViaService``
 and ``aws:ViaAWSService`` on a service's forward access session), including the ones the bed cannot
@@ -17,7 +17,7 @@ import pytest
 
 from upskill_operator.generate import boundary
 from upskill_operator.generate import iam_policy as policy
-from upskill_operator.sandbox.iam_eval import Request, evaluate
+from upskill_sandbox.iam_eval import Request, evaluate
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 OWNED = {"aws:ResourceTag/upskill.io/owner": "upskill/auth-db", "secretsmanager:ResourceTag/upskill.io/owner": "x/y"}

@@ -204,7 +204,7 @@ def test_the_operator_cannot_edit_its_own_role() -> None:
 
 def test_every_build_names_the_boundary_its_policy_requires() -> None:
     from delivery.kustomize import build, one
-    from upskill_operator.sandbox.iam_eval import Request, evaluate
+    from upskill_sandbox.iam_eval import Request, evaluate
 
     for folder in ("manifests/base", "manifests/overlays/dev", "manifests/overlays/prod"):
         container = one(build(folder), "Deployment", "upskill-operator")["spec"]["template"]["spec"]["containers"][0]
@@ -223,7 +223,7 @@ def test_docs_explain_every_statement() -> None:
 
 
 def test_the_policy_fits_a_roles_inline_quota() -> None:
-    from upskill_operator.sandbox.iam_principal import ROLE_INLINE_LIMIT
+    from upskill_sandbox.iam_principal import ROLE_INLINE_LIMIT
 
     for prefix in ("upskill", "upskill-dev"):
         size = len(re.sub(r"\s", "", policy.render(prefix)))

@@ -113,7 +113,7 @@ def test_the_entrypoint_imports_in_a_clean_venv_from_the_build_context(image_ven
     assert imported.returncode == 0, f"a runtime module needs something the image lacks:\n{imported.stderr[-3000:]}"
     assert int(imported.stdout.strip()) > 20
     sandbox = subprocess.run(
-        [str(image_venv), "-c", "import upskill_operator.sandbox"],
+        [str(image_venv), "-c", "import upskill_sandbox"],
         capture_output=True,
         text=True,
         env=env,

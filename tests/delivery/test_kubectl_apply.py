@@ -17,7 +17,7 @@ import pytest
 
 from delivery.kustomize import KUBECTL, ROOT
 from upskill_operator.models import KINDS
-from upskill_operator.sandbox.kube import KubeServer
+from upskill_sandbox.kube import KubeServer
 
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
 

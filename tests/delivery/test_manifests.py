@@ -24,8 +24,8 @@ from upskill_operator.config import Settings
 from upskill_operator.generate import crds
 from upskill_operator.models import KINDS
 from upskill_operator.models.validation import validate_spec
-from upskill_operator.sandbox.kube_cel import rule_causes
-from upskill_operator.sandbox.kube_schema import apply_defaults, make_validator, prune, schema_causes
+from upskill_sandbox.kube_cel import rule_causes
+from upskill_sandbox.kube_schema import apply_defaults, make_validator, prune, schema_causes
 
 KUBERNETES_VERSION = "1.32"
 OTHER_CRD_KINDS = {("monitoring.coreos.com", "ServiceMonitor"), ("monitoring.coreos.com", "PrometheusRule")}

@@ -34,8 +34,8 @@ from delivery.webhook_manifest import Delivered, delivered
 from upskill_operator.generate import crds
 from upskill_operator.models import KINDS
 from upskill_operator.models.validation import validate_spec
-from upskill_operator.sandbox.kube import KubeServer
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.kube import KubeServer
+from upskill_sandbox.operator_thread import OperatorThread
 
 pytestmark = pytest.mark.e2e
 

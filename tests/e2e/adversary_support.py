@@ -22,7 +22,7 @@ import yaml
 from upskill_operator import handlers
 from upskill_operator.generate import crds
 from upskill_operator.reconcile.protocol import OWNER_TAG
-from upskill_operator.sandbox.kube import KubeServer
+from upskill_sandbox.kube import KubeServer
 
 from e2e.conftest import API, Bed, condition, wait_for
 from e2e.safety_support import Objects
@@ -143,7 +143,7 @@ def arena(bed: Bed, monkeypatch: pytest.MonkeyPatch, *, databases: bool, grant: 
             "kind_resync_seconds": {},
             "adopt_scopes": {attacker: (grant.format(attacker=attacker),)} if grant else {},
         }
-        own = Bed(bed.aws, kube, bed.settings.model_copy(update=fast), bed.calls)
+        own = Bed(bed.aws, kube, bed.settings.model_copy(update=fast), bed.calls, bed.hooks)
         objects = Objects(kube, kubeconfig)
         try:
             yield Arena(own, objects, attacker, victim)

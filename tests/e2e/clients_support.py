@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.sandbox.kube import KubeServer
+from upskill_sandbox.kube import KubeServer
 
 CLIENTS = Path(__file__).resolve().parents[1] / "clients"
 INSTALLED = CLIENTS / "node_modules" / ".installed"
@@ -76,7 +76,7 @@ def run_node(script: str, env: dict[str, str], timeout: float = 120.0) -> dict[s
 
 def wait_stack_ready(kube: Any, docs: list[dict[str, Any]], namespace: str, timeout: float = 240) -> None:
     """Until every upskill object of ``docs`` is Ready in ``namespace`` (the example stack, applied)."""
-    from upskill_operator.sandbox.stack import _plural
+    from upskill_sandbox.stack import _plural
 
     from e2e.conftest import API, is_ready, wait_for
 

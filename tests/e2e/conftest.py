@@ -14,18 +14,18 @@ import kubernetes
 import pytest
 from prometheus_client import REGISTRY
 
-from upskill_operator.aws.session import ATTEMPT_OBSERVERS
 from upskill_operator.config import AwsSettings, Settings
 from upskill_operator.generate import crds
 from upskill_operator.generate.iam_policy import facades
 from upskill_operator.kube.client import load_configuration
 from upskill_operator.models import KINDS
 from upskill_operator.models.common import API_GROUP, API_VERSION
-from upskill_operator.sandbox.aws import MotoServer, aws_env
-from upskill_operator.sandbox.dataplane import DataPlane
-from upskill_operator.sandbox.iam_enforcer import IamEnforcer
-from upskill_operator.sandbox.kube import KubeServer
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_operator.wiring.runtime import Hooks
+from upskill_sandbox.aws import MotoServer, aws_env
+from upskill_sandbox.dataplane import DataPlane
+from upskill_sandbox.iam_enforcer import IamEnforcer
+from upskill_sandbox.kube import KubeServer
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.planes import PLANES
 
@@ -69,14 +69,20 @@ class Bed:
     kube: KubeServer
     settings: Settings
     calls: CallLog
+    hooks: Hooks = field(default_factory=Hooks)
+    """The observers of the operators this bed starts; ``calls`` is always one of them."""
     operator: OperatorThread | None = None
+
+    def __post_init__(self) -> None:
+        if self.calls not in self.hooks.attempts:
+            self.hooks.attempts.append(self.calls)
 
     def boto(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.aws.url, region_name=REGION)
 
     def start_operator(self) -> OperatorThread:
         assert self.operator is None, "one operator at a time"
-        self.operator = OperatorThread(self.settings).start()
+        self.operator = OperatorThread(self.settings, self.hooks).start()
         return self.operator
 
     def stop_operator(self) -> None:
@@ -192,13 +198,11 @@ def bed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bed]:
             requeue_seconds=0.5,
             deep_read_every=2,  # deep reads every other resync: drift only they see is repaired within 6 s
         )
-        ATTEMPT_OBSERVERS.append(calls)
         bed = Bed(aws=aws, kube=kube, settings=settings, calls=calls)
         try:
             yield bed
         finally:
             bed.stop_operator()
-            ATTEMPT_OBSERVERS.remove(calls)
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from upskill_operator.config import AwsSettings, Settings
-from upskill_operator.sandbox.dataplane import DataPlane
-from upskill_operator.sandbox.kube import KubeServer
-from upskill_operator.sandbox.operator_thread import OperatorThread
-from upskill_operator.sandbox.stack import add_sandbox_extension, find_manifests, load_manifests, sandbox_extension
+from upskill_sandbox.dataplane import DataPlane
+from upskill_sandbox.kube import KubeServer
+from upskill_sandbox.operator_thread import OperatorThread
+from upskill_sandbox.stack import add_sandbox_extension, find_manifests, load_manifests, sandbox_extension
 
 from e2e.clients_support import configmap_data, secret_data, wait_stack_ready
 from e2e.conftest import REGION, emulators

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from upskill_operator.generate import kubectl_yaml
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import API, NAMESPACE, Bed, condition, is_ready, wait_for
 from e2e.planes import PLANES

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from upskill_operator.sandbox.dataplane import DataPlane
+from upskill_sandbox.dataplane import DataPlane
 
 PLANES: dict[str, DataPlane] = {}

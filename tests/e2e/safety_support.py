@@ -21,7 +21,7 @@ from prometheus_client import REGISTRY
 from upskill_operator.generate import crds
 from upskill_operator.kube.client import load_configuration
 from upskill_operator.models.common import API_GROUP, API_VERSION
-from upskill_operator.sandbox.kube import KubeServer
+from upskill_sandbox.kube import KubeServer
 
 from e2e.conftest import API, Bed, condition, is_ready, wait_for
 from e2e.db_support import example
@@ -163,7 +163,9 @@ def own_api_server(bed: Bed, namespace: str) -> Iterator[tuple[Bed, Objects]]:
         kube.apply_manifest({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
         kubeconfig = str(kube.write_kubeconfig(Path(tmp) / "kubeconfig"))
         aws = bed.settings.aws.model_copy(update={"calls_per_second": {}})  # rates are bench/'s business
-        own = Bed(bed.aws, kube, bed.settings.model_copy(update={"kubeconfig": kubeconfig, "aws": aws}), bed.calls)
+        own = Bed(
+            bed.aws, kube, bed.settings.model_copy(update={"kubeconfig": kubeconfig, "aws": aws}), bed.calls, bed.hooks
+        )
         objects = Objects(kube, kubeconfig)
         own.start_operator()
         try:

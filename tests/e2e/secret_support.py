@@ -17,7 +17,7 @@ from botocore.awsrequest import AWSResponse
 from prometheus_client import REGISTRY
 
 from upskill_operator import handlers
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import API, NAMESPACE, REGION, Bed, condition, is_ready, passes_of, wait_for
 from unit.crd_support import example
@@ -278,7 +278,7 @@ def own_cluster(bed: Bed, identifier: str, owner: str) -> None:
 
 # -- the leak scan --
 
-EMULATOR_LOGGERS = ("moto", "werkzeug", "kmock", "aiohttp.access", "aiohttp.server", "upskill_operator.sandbox")
+EMULATOR_LOGGERS = ("moto", "werkzeug", "kmock", "aiohttp.access", "aiohttp.server", "upskill_sandbox")
 VERBOSE = ("kopf", "botocore", "boto3", "urllib3", "kubernetes", "upskill_operator", "asyncio")
 
 

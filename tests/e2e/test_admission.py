@@ -13,7 +13,7 @@ import kubernetes
 import pytest
 
 from upskill_operator.kube.client import load_configuration
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import Bed, wait_for
 
@@ -32,7 +32,7 @@ def _free_port() -> int:
 def webhook(bed: Bed) -> Iterator[str]:
     port = _free_port()
     settings = bed.settings.model_copy(update={"webhook_port": port, "webhook_insecure": True})
-    with OperatorThread(settings):
+    with OperatorThread(settings, bed.hooks):
         url = f"http://127.0.0.1:{port}"
         wait_for(lambda: _listening(port), 10, "webhook server")
         yield url

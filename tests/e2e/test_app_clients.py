@@ -14,10 +14,10 @@ import psycopg
 import pytest
 
 from upskill_operator.config import AwsSettings, Settings
-from upskill_operator.sandbox.aws import MotoServer, aws_env
-from upskill_operator.sandbox.kube import KubeServer
-from upskill_operator.sandbox.operator_thread import OperatorThread
-from upskill_operator.sandbox.stack import find_manifests, load_manifests
+from upskill_sandbox.aws import MotoServer, aws_env
+from upskill_sandbox.kube import KubeServer
+from upskill_sandbox.operator_thread import OperatorThread
+from upskill_sandbox.stack import find_manifests, load_manifests
 
 from e2e.clients_support import configmap_data, run_node, secret_data, wait_stack_ready
 from e2e.conftest import REGION, emulators, wait_for
@@ -63,9 +63,9 @@ class Stack:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The whole example stack, Ready, on moto, the Kubernetes emulator and the TLS data plane."""
     try:
-        from upskill_operator.sandbox.dataplane import DataPlane  # type: ignore[import-not-found,unused-ignore]
+        from upskill_sandbox.dataplane import DataPlane  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
-        pytest.skip("sandbox/dataplane.py (the TLS fronts and real backends) is not on this branch")
+        pytest.skip("upskill_sandbox/dataplane.py (the TLS fronts and real backends) is not on this branch")
     workdir: Path = tmp_path_factory.mktemp("clients")
     docs = load_manifests(find_manifests(None))
     with emulators(REGION) as (aws, kube), DataPlane(workdir) as plane:

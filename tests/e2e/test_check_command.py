@@ -21,11 +21,11 @@ import pytest
 
 from upskill_operator.cli import main
 from upskill_operator.config import AwsSettings, Settings
-from upskill_operator.sandbox.aws import MotoServer
-from upskill_operator.sandbox.dataplane import DataPlane
-from upskill_operator.sandbox.kube import KubeServer
-from upskill_operator.sandbox.operator_thread import OperatorThread
-from upskill_operator.sandbox.stack import (
+from upskill_sandbox.aws import MotoServer
+from upskill_sandbox.dataplane import DataPlane
+from upskill_sandbox.kube import KubeServer
+from upskill_sandbox.operator_thread import OperatorThread
+from upskill_sandbox.stack import (
     add_sandbox_extension,
     find_manifests,
     load_manifests,

@@ -1,7 +1,7 @@
 """A data-bearing object deleted behind the operator's back is not re-created empty without an approval.
 
 Emulated beyond moto: the system backup AWS keeps of a deleted table with point-in-time recovery
-(:mod:`upskill_operator.sandbox.dynamodb_extension`).
+(:mod:`upskill_sandbox.dynamodb_extension`).
 
 For each kind: the AWS object is deleted with plain boto3 after the resource was Ready; the
 resource goes Terminal (``DataObjectGone``) naming the object and its latest snapshot or backup,
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from upskill_operator.models.common import API_GROUP, API_VERSION
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import NAMESPACE, Bed, condition, wait_for
 from e2e.db_support import database_operator, unique

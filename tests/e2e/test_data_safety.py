@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 from kubernetes.client.exceptions import ApiException
 
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import NAMESPACE, Bed, wait_for
 from e2e.db_support import database_operator, unique

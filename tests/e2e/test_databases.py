@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import NAMESPACE, Bed, condition, wait_for
 from e2e.db_support import Aws, cluster_id, database_operator, db_doc, db_writes, get, ready, tags, terminal, unique

@@ -1,6 +1,6 @@
 """UpskillDatabase end to end, the hard cases: a crash after every AWS write, deletion policies, foreign objects.
 
-The crash is a hook on the operator's HTTP attempts (``ATTEMPT_OBSERVERS``): it lets the first
+The crash is a hook on the operator's HTTP attempts (an attempt observer in ``bed.hooks``): it lets the first
 mutating RDS/EC2/IAM call of an operator incarnation through, then answers every later attempt
 with a 503, as if the process had died right after that call; the test then stops that operator
 and starts a new one. No sleeps: each step waits on the hook's event or on status.
@@ -14,8 +14,6 @@ from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
-
-from upskill_operator.aws.session import ATTEMPT_OBSERVERS
 
 from e2e.conftest import NAMESPACE, Bed, condition, is_mutating, is_ready, wait_for
 from e2e.db_support import (
@@ -68,13 +66,13 @@ class Crash:
 
 
 @pytest.fixture
-def crash() -> Iterator[Crash]:
+def crash(bed: Bed) -> Iterator[Crash]:
     hook = Crash()
-    ATTEMPT_OBSERVERS.append(hook)
+    bed.hooks.attempts.append(hook)
     try:
         yield hook
     finally:
-        ATTEMPT_OBSERVERS.remove(hook)
+        bed.hooks.attempts.remove(hook)
 
 
 def test_restart_after_every_mutating_call_ends_with_one_of_each(bed: Bed, crash: Crash) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import NAMESPACE, Bed, wait_for
 from e2e.db_support import Aws, cluster_id, database_operator, db_doc, ready, tags, unique

@@ -1,6 +1,6 @@
 """The example stack, created and deleted by an operator whose AWS calls are authorised against exactly policy.json.
 
-The bed (:mod:`upskill_operator.sandbox.iam_enforcer`) resolves the operator's temporary credentials
+The bed (:mod:`upskill_sandbox.iam_enforcer`) resolves the operator's temporary credentials
 to the role ``operator-upskill``, lists what AWS authorises for each request (tag on create,
 PassRole, RDS's forward access sessions, KMS through services, the final snapshot) with the
 condition keys read from the emulator, and refuses what the role's policy does not allow. The run
@@ -26,10 +26,10 @@ from upskill_operator.config import AwsSettings, Settings
 from upskill_operator.kube.client import load_configuration
 from upskill_operator.models import KINDS
 from upskill_operator.models.common import API_GROUP, API_VERSION
-from upskill_operator.sandbox.dataplane import DataPlane
-from upskill_operator.sandbox.iam_enforcer import IamEnforcer
-from upskill_operator.sandbox.iam_principal import OperatorPrincipal, operator_principal
-from upskill_operator.sandbox.stack import find_manifests, load_manifests
+from upskill_sandbox.dataplane import DataPlane
+from upskill_sandbox.iam_enforcer import IamEnforcer
+from upskill_sandbox.iam_principal import OperatorPrincipal, operator_principal
+from upskill_sandbox.stack import find_manifests, load_manifests
 
 from e2e.conftest import API, REGION, Bed, CallLog, emulators, is_ready
 

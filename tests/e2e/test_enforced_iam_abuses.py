@@ -17,9 +17,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from upskill_operator.sandbox.aws import MotoServer
-from upskill_operator.sandbox.iam_enforcer import IamEnforcer
-from upskill_operator.sandbox.iam_principal import OperatorPrincipal, operator_principal
+from upskill_sandbox.aws import MotoServer
+from upskill_sandbox.iam_enforcer import IamEnforcer
+from upskill_sandbox.iam_principal import OperatorPrincipal, operator_principal
 
 from e2e.conftest import REGION, emulators
 

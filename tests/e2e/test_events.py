@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.sandbox import secrets_extension
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox import secrets_extension
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import NAMESPACE, REGION, Bed, passes_of, wait_for
 from e2e.secret_support import PLURAL as SECRETS

@@ -33,11 +33,10 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from upskill_operator.aws.session import ATTEMPT_OBSERVERS
 from upskill_operator.generate import crds, kubectl_yaml
 from upskill_operator.models.validation import validate_spec
-from upskill_operator.sandbox.kube import KubeServer
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.kube import KubeServer
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import API, Bed, CallLog, condition, is_mutating, is_ready, wait_for
 from e2e.corpus_support import CATEGORIES, KINDS, Case, Seeds, http, load_cases, summary
@@ -112,7 +111,7 @@ def webhook(bed: Bed, api_server: KubeServer, tmp_path_factory: pytest.TempPathF
     port = _free_port()
     kubeconfig = api_server.write_kubeconfig(tmp_path_factory.mktemp("webhook") / "kubeconfig")
     update = {"kubeconfig": str(kubeconfig), "webhook_port": port, "webhook_insecure": True, "namespaces": (IDLE_NS,)}
-    with OperatorThread(bed.settings.model_copy(update=update)):
+    with OperatorThread(bed.settings.model_copy(update=update), bed.hooks):
         wait_for(lambda: _listening(port), 10, "webhook server")
         yield f"http://127.0.0.1:{port}"
 
@@ -284,9 +283,9 @@ def run(bed: Bed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     update = {"kubeconfig": str(kubeconfig), "aws": aws, "kind_resync_seconds": {}}  # every kind at the bed's 3 s
     settings = bed.settings.model_copy(update=update)
     calls, pairs, seeds = CallLog(), [case for case in CASES if case.old is not None], Seeds(bed).create()
-    ATTEMPT_OBSERVERS.append(calls)
+    bed.hooks.attempts.append(calls)
     try:
-        with OperatorThread(settings):
+        with OperatorThread(settings, bed.hooks):
             for case in pairs:
                 http(_collection(kube, case), "POST", _body(case.old or {}))
             _settle(kube, pairs, is_ready, "the objects to change Ready")
@@ -301,7 +300,7 @@ def run(bed: Bed, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             yield run
             run.delete_all()
     finally:
-        ATTEMPT_OBSERVERS.remove(calls)
+        bed.hooks.attempts.remove(calls)
         seeds.remove()
         kube.stop()
 

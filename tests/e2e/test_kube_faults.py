@@ -18,10 +18,9 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from upskill_operator.aws.session import ATTEMPT_OBSERVERS
 from upskill_operator.background.sweeper import NUDGE_ANNOTATION
-from upskill_operator.sandbox.faults import FaultInjector
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.faults import FaultInjector
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import NAMESPACE, Bed, is_ready, wait_for
 
@@ -82,13 +81,13 @@ def test_restart_during_deletion_leaves_no_finalizer_and_no_table(bed: Bed) -> N
     try:
         bed.apply(doc(name))
         ready(bed, name)
-        ATTEMPT_OBSERVERS.append(on_delete)
+        bed.hooks.attempts.append(on_delete)
         bed.delete("upskilltables", name)
         assert deleting.wait(15)
     finally:
         bed.stop_operator()  # dies in the middle of its finalizer
-        if on_delete in ATTEMPT_OBSERVERS:
-            ATTEMPT_OBSERVERS.remove(on_delete)
+        if on_delete in bed.hooks.attempts:
+            bed.hooks.attempts.remove(on_delete)
     left = bed.get("upskilltables", name)
     if left is not None:  # the deletion was interrupted: a new operator must finish it
         assert left["metadata"].get("finalizers")
@@ -106,7 +105,7 @@ def sweeping(bed: Bed) -> Iterator[OperatorThread]:
     settings = bed.settings.model_copy(
         update={"resync_seconds": 3600.0, "requeue_seconds": 2.0, "sweep_seconds": 0.5, "sweep_grace_seconds": 1.0}
     )
-    with OperatorThread(settings) as running:
+    with OperatorThread(settings, bed.hooks) as running:
         yield running
 
 
@@ -155,7 +154,7 @@ def test_conflict_on_the_wake_up_of_a_retry_loses_no_retry(bed: Bed, sweeping: O
     name = unique()
     before = nudges("retry-overdue")
     failing = FaultInjector(1.0, kinds=("500",), services=["dynamodb"])
-    ATTEMPT_OBSERVERS.append(failing)
+    bed.hooks.attempts.append(failing)
     try:
         bed.apply(doc(name))
 
@@ -166,7 +165,7 @@ def test_conflict_on_the_wake_up_of_a_retry_loses_no_retry(bed: Bed, sweeping: O
         wait_for(retry_scheduled, 20, "a retry scheduled (Recoverable)")
         fault = bed.kube.inject_fault("PATCH", rf"/upskilltables/{name}$", status=409, times=1)
     finally:
-        ATTEMPT_OBSERVERS.remove(failing)
+        bed.hooks.attempts.remove(failing)
     ready(bed, name)
     assert fault.hits == 1
     assert nudges("retry-overdue") == before + 1

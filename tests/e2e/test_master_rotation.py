@@ -4,7 +4,7 @@ The whole operator runs (databases and secrets) with every emulated cluster back
 database (the sandbox's ClusterBacker), as in ``make sandbox``. Nothing answers for RDS here: the
 operator's ModifyDBCluster(RotateMasterUserPassword) reaches the bed's RDS extension, which checks
 the request before it applies anything and writes the new master password as RDS does
-(:mod:`upskill_operator.sandbox.rds_rotation`). In the sandbox this request used to remove the
+(:mod:`upskill_sandbox.rds_rotation`). In the sandbox this request used to remove the
 emulated cluster, which the operator then re-created empty.
 """
 
@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from prometheus_client import REGISTRY
 
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import Bed, condition, wait_for
 from e2e.db_support import Aws, backed_operator, cleanup, cluster_id, db_doc

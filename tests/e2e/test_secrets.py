@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.sandbox.kube import KubeApiError
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.kube import KubeApiError
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import NAMESPACE, Bed, condition, wait_for
 from e2e.secret_support import (

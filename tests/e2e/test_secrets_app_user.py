@@ -19,8 +19,8 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from upskill_operator.sandbox.operator_thread import OperatorThread
-from upskill_operator.sandbox.postgres import postgres
+from upskill_sandbox.operator_thread import OperatorThread
+from upskill_sandbox.postgres import postgres
 
 from e2e.conftest import API, NAMESPACE, Bed, wait_for
 from e2e.secret_support import (

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import Bed, condition, wait_for
 from e2e.secret_support import (

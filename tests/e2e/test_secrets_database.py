@@ -22,9 +22,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from upskill_operator.aws.session import ATTEMPT_OBSERVERS
-from upskill_operator.sandbox.operator_thread import OperatorThread
-from upskill_operator.sandbox.postgres import postgres
+from upskill_sandbox.operator_thread import OperatorThread
+from upskill_sandbox.postgres import postgres
 
 from e2e.conftest import Bed, condition, wait_for
 from e2e.secret_support import (
@@ -136,7 +135,7 @@ def test_rotation_asks_rds_for_new_credentials_then_follows_them(bed: Bed, opera
             return canned(200, MODIFY_OK, "text/xml")
         return None
 
-    ATTEMPT_OBSERVERS.append(rds)
+    bed.hooks.attempts.append(rds)
     try:
         bed.apply({**doc, "metadata": {**doc["metadata"], "annotations": {"upskill.io/rotate": "now"}}})
         wait_for(lambda: asked, 20, "RotateMasterUserPassword")
@@ -148,7 +147,7 @@ def test_rotation_asks_rds_for_new_credentials_then_follows_them(bed: Bed, opera
         wait_for(lambda: kube_value(bed, target, "URL") == url(password="rotated"), 20, "rotated URL")
         status = ready(bed, name)["status"]
     finally:
-        ATTEMPT_OBSERVERS.remove(rds)
+        bed.hooks.attempts.remove(rds)
     assert asked == ["ModifyDBCluster"]
     assert status["rotationRequest"] == "now"
     assert "rotationRequestedTime" not in status

@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import Bed, wait_for
 from e2e.db_support import Aws, backed_operator, cleanup, cluster_id, db_doc, get

@@ -1,6 +1,6 @@
 """UpskillSecret rotation end to end: on schedule, on request, through a Lambda, and across a crash.
 
-Emulated AWS behaviour (see ``sandbox/secrets_extension.py``): RotateSecret records the Lambda
+Emulated AWS behaviour (see ``upskill_sandbox/secrets_extension.py``): RotateSecret records the Lambda
 configuration without running a Lambda; the test plays the Lambda by writing the version with
 the token RotateSecret was given. Version creation times are moved into the past to make a
 rotation due without waiting a day.
@@ -15,9 +15,8 @@ from typing import Any
 import pytest
 
 from upskill_operator.adapters.secret.restart import restart_annotation, version_mark
-from upskill_operator.aws.session import ATTEMPT_OBSERVERS
-from upskill_operator.sandbox import secrets_extension
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox import secrets_extension
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import NAMESPACE, REGION, Bed, wait_for
 from e2e.secret_support import (
@@ -173,7 +172,7 @@ def test_a_crash_right_after_a_rotation_write_does_not_rotate_twice(bed: Bed, mo
         bed.stop_operator()
         raise
     crash = CrashAfter("PutSecretValue")
-    ATTEMPT_OBSERVERS.append(crash)
+    bed.hooks.attempts.append(crash)
     try:
         annotate(bed, doc, "now")
         assert crash.reached.wait(20), "the rotation write never came"
@@ -184,7 +183,7 @@ def test_a_crash_right_after_a_rotation_write_does_not_rotate_twice(bed: Bed, mo
         assert crash.after.wait(20)
     finally:
         crash.release.set()
-        ATTEMPT_OBSERVERS.remove(crash)
+        bed.hooks.attempts.remove(crash)
     assert len(versions(bed, name)) == 2
     assert bed.get(PLURAL, name)["status"].get("rotationRequest") is None
 
@@ -210,7 +209,7 @@ def test_a_crash_during_creation_leaves_one_secret_with_one_version(bed: Bed, mo
         }
     )
     crash = CrashAfter("CreateSecret")
-    ATTEMPT_OBSERVERS.append(crash)
+    bed.hooks.attempts.append(crash)
     try:
         bed.start_operator()
         bed.apply(secret_doc(name, {"fromSecret": {"name": source, "key": "value"}}))
@@ -222,7 +221,7 @@ def test_a_crash_during_creation_leaves_one_secret_with_one_version(bed: Bed, mo
         assert crash.after.wait(20)
     finally:
         crash.release.set()
-        ATTEMPT_OBSERVERS.remove(crash)
+        bed.hooks.attempts.remove(crash)
     bed.start_operator()
     try:
         ready(bed, name)

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import NAMESPACE, Bed, condition, is_ready, wait_for
 from e2e.db_support import backed_operator, db_doc

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import NAMESPACE, Bed, wait_for
 from e2e.test_tables import aws_table, ready, table_doc, unique

@@ -1,6 +1,6 @@
 """UpskillTable latency probes end to end: the real operator's daemon, GetItem on the moto server, status written.
 
-Slowness and failures are injected with an ``ATTEMPT_OBSERVERS`` hook on the GetItem attempts the
+Slowness and failures are injected with an attempt observer (``bed.hooks``) on the GetItem attempts the
 operator makes: after botocore has serialised the request, the hook sleeps (a slow table) or
 answers with a 500 (an unavailable one). Nothing in the operator is patched.
 """
@@ -16,8 +16,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from upskill_operator import metrics
-from upskill_operator.aws.session import ATTEMPT_OBSERVERS
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import Bed, condition, is_ready, wait_for
 from e2e.test_tables import table_doc
@@ -52,13 +51,13 @@ class GetItemFault:
 
 
 @pytest.fixture
-def fault() -> Iterator[GetItemFault]:
+def fault(bed: Bed) -> Iterator[GetItemFault]:
     hook = GetItemFault()
-    ATTEMPT_OBSERVERS.append(hook)
+    bed.hooks.attempts.append(hook)
     try:
         yield hook
     finally:
-        ATTEMPT_OBSERVERS.remove(hook)
+        bed.hooks.attempts.remove(hook)
 
 
 @pytest.fixture

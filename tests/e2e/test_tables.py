@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import NAMESPACE, Bed, condition, is_ready, wait_for
 
@@ -259,16 +259,14 @@ def test_restart_midway_leaves_one_table_and_loses_no_change(bed: Bed) -> None:
         if operation == "CreateTable":
             created.set()
 
-    from upskill_operator.aws.session import ATTEMPT_OBSERVERS
-
-    ATTEMPT_OBSERVERS.append(stop_after_create)
+    bed.hooks.attempts.append(stop_after_create)
     try:
         bed.start_operator()
         bed.apply(table_doc(name))
         assert created.wait(15)
         bed.stop_operator()  # the operator dies around its first write
     finally:
-        ATTEMPT_OBSERVERS.remove(stop_after_create)
+        bed.hooks.attempts.remove(stop_after_create)
     bed.apply(table_doc(name, ttlAttribute="purgeAt"))  # a change made while it was down
     bed.start_operator()
     try:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from upskill_operator.sandbox.crash import CrashSwitch
+from upskill_operator.wiring.runtime import Hooks
+from upskill_sandbox.crash import CrashSwitch
 
 from e2e.conftest import emulators
 from faults.crash_runner import REGION, CrashBed
@@ -21,8 +22,9 @@ from faults.report import COVERED, LINES
 @pytest.fixture(scope="session")
 def crash_bed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrashBed]:
     workdir: Path = tmp_path_factory.mktemp("crash")
-    with emulators(REGION) as (aws, kube), CrashSwitch(kube).installed() as switch:
-        yield CrashBed(aws, kube, switch, workdir)
+    hooks = Hooks()
+    with emulators(REGION) as (aws, kube), CrashSwitch(kube).installed(hooks) as switch:
+        yield CrashBed(aws, kube, switch, workdir, hooks)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

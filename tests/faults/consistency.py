@@ -18,7 +18,7 @@ from typing import Any
 from upskill_operator.adapters.database.proxy_role import POLICY_NAME
 from upskill_operator.adapters.secret.restart import restart_annotation, version_mark
 from upskill_operator.models.common import API_GROUP, API_VERSION
-from upskill_operator.sandbox.kube import KubeServer
+from upskill_sandbox.kube import KubeServer
 
 from faults.inventory import Clients, Inventory, inventory, ownership
 

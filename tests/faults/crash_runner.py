@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from upskill_operator.aws.session import ATTEMPT_OBSERVERS
 from upskill_operator.config import AwsSettings, Settings
-from upskill_operator.sandbox.aws import MotoServer
-from upskill_operator.sandbox.crash import CrashSwitch, Step
-from upskill_operator.sandbox.kube import KubeServer
-from upskill_operator.sandbox.operator_thread import OperatorThread
+from upskill_operator.wiring.runtime import Hooks
+from upskill_sandbox.aws import MotoServer
+from upskill_sandbox.crash import CrashSwitch, Step
+from upskill_sandbox.kube import KubeServer
+from upskill_sandbox.operator_thread import OperatorThread
 
 from e2e.conftest import wait_for
 from faults.consistency import API, PLURALS, problems, restart_problems
@@ -44,10 +44,10 @@ class Outcome:
 
 
 class CrashBed:
-    """The shared emulators, the crash switch, and one operator at a time."""
+    """The shared emulators, the crash switch, and one operator at a time (all given ``hooks``)."""
 
-    def __init__(self, aws: MotoServer, kube: KubeServer, switch: CrashSwitch, workdir: Path) -> None:
-        self.aws, self.kube, self.switch = aws, kube, switch
+    def __init__(self, aws: MotoServer, kube: KubeServer, switch: CrashSwitch, workdir: Path, hooks: Hooks) -> None:
+        self.aws, self.kube, self.switch, self.hooks = aws, kube, switch, hooks
         self.clients = Clients(aws)
         self.kubeconfig = str(kube.write_kubeconfig(workdir / "kubeconfig"))
         self._ids = itertools.count()
@@ -80,11 +80,10 @@ class CrashBed:
             yield None
             return
         rds = RdsRotation(self.clients, f"upskill-{namespace}-db")
-        ATTEMPT_OBSERVERS.append(rds)
         try:
-            yield rds
+            with self.hooks.added(attempt=rds):
+                yield rds
         finally:
-            ATTEMPT_OBSERVERS.remove(rds)
             rds.settle()
 
     def _wait_done(self, namespace: str, scenario: Scenario, what: str) -> None:
@@ -116,7 +115,7 @@ class CrashBed:
         prepared = scenario.prepared()
         self.apply(namespace, prepared)
         if any(d["apiVersion"] == API for d in prepared):
-            with OperatorThread(self.settings(namespace)):
+            with OperatorThread(self.settings(namespace), self.hooks):
                 wait_for(lambda: all(self._ready_doc(namespace, d) for d in prepared), TIMEOUT, "prepared state")
         web = self.kube.get("apps/v1", "deployments", namespace, "web")
         return namespace, int(web["metadata"]["generation"]) if web else 0
@@ -132,7 +131,7 @@ class CrashBed:
         namespace, _ = self._prepare(scenario)
         self.switch.arm(None)
         self.apply(namespace, scenario.applied())
-        with self.emulating(namespace, scenario), OperatorThread(self.settings(namespace)):
+        with self.emulating(namespace, scenario), OperatorThread(self.settings(namespace), self.hooks):
             self._wait_done(namespace, scenario, f"clean {scenario.kind} run")
         steps = list(self.switch.steps)
         self.switch.disarm()
@@ -144,7 +143,7 @@ class CrashBed:
         self.switch.arm(at)
         self.apply(namespace, scenario.applied())
         with self.emulating(namespace, scenario):
-            dead = OperatorThread(self.settings(namespace)).start()
+            dead = OperatorThread(self.settings(namespace), self.hooks).start()
             try:
                 self.switch.killed.wait(TIMEOUT)
             finally:
@@ -155,7 +154,7 @@ class CrashBed:
         self.switch.revive()
         if not killed:
             return Outcome(None, [f"the run ended after {len(self.switch.steps)} steps, before step {at}"])
-        with self.emulating(namespace, scenario), OperatorThread(self.settings(namespace)):
+        with self.emulating(namespace, scenario), OperatorThread(self.settings(namespace), self.hooks):
             try:
                 self._wait_done(namespace, scenario, "Ready after the restart")
             except AssertionError as exc:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from upskill_operator.reconcile.protocol import OWNER_TAG, UID_TAG
-from upskill_operator.sandbox.aws import MotoServer
+from upskill_sandbox.aws import MotoServer
 
 __all__ = ["Clients", "Inventory", "inventory", "ownership", "tag_map"]
 

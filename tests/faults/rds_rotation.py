@@ -8,7 +8,7 @@ client, which the operator's observers do not see).
 moto instead rotates the secret through Secrets Manager's RotateSecret, which leaves AWSCURRENT on
 an empty version (see ``testbed-notes.md``).
 
-The observer goes after the crash switch in ``ATTEMPT_OBSERVERS``: a kill at this step still
+The observer goes after the crash switch in the operator's attempt observers: a kill at this step still
 lets RDS rotate, as the request reached AWS.
 """
 

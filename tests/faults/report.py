@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from upskill_operator.sandbox.crash import Step
+from upskill_sandbox.crash import Step
 
 __all__ = ["COVERED", "LINES"]
 

@@ -6,7 +6,7 @@ restart, a database URL's first version, a database URL following an RDS master 
 rotation) a clean run first records the ordered list of *steps*: every mutating AWS call
 (service, operation) and every write to a Kubernetes object apps read (Secret, ConfigMap,
 Deployment). Then, for each step ``i``, a fresh copy of the scenario runs with the operator
-killed right after step ``i`` (:class:`~upskill_operator.sandbox.crash.CrashSwitch`: the step
+killed right after step ``i`` (:class:`~upskill_sandbox.crash.CrashSwitch`: the step
 reaches AWS or the API server, nothing after it does: no status, no other write), and a new
 operator is started. It must leave:
 
@@ -33,7 +33,7 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.sandbox.crash import Step
+from upskill_sandbox.crash import Step
 
 from faults.crash_cases import SCENARIOS, Scenario
 from faults.crash_runner import CrashBed

@@ -9,8 +9,8 @@ import pytest
 
 from upskill_operator.aws.session import AwsClients
 from upskill_operator.config import AwsSettings
-from upskill_operator.sandbox.crash import CrashSwitch, OperatorKilled, Step
-from upskill_operator.sandbox.kube import KubeApiError
+from upskill_sandbox.crash import CrashSwitch, OperatorKilled, Step
+from upskill_sandbox.kube import KubeApiError
 
 from faults.crash_runner import REGION, CrashBed
 
@@ -29,7 +29,7 @@ def switch(crash_bed: CrashBed) -> Iterator[CrashSwitch]:
 
 def test_a_kill_lets_the_armed_step_through_and_nothing_after_it(crash_bed: CrashBed, switch: CrashSwitch) -> None:
     settings = AwsSettings(endpoint_url=crash_bed.aws.url, region=REGION, max_attempts=1, calls_per_second={})
-    iam = AwsClients(settings).client("iam")
+    iam = AwsClients(settings, attempts=crash_bed.hooks.attempts).client("iam")  # as the operators get them
     switch.arm(1)
     iam.list_roles()  # a read: not a step
     iam.create_role(RoleName="crash-switch-a", AssumeRolePolicyDocument="{}")  # step 0

@@ -10,10 +10,10 @@ from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutE
 
 from upskill_operator.aws.dynamodb import DynamoDB
 from upskill_operator.aws.errors import AwsNotFoundError, AwsRecoverableError
-from upskill_operator.aws.session import ATTEMPT_OBSERVERS, AwsClients
+from upskill_operator.aws.session import AttemptObserver, AwsClients
 from upskill_operator.config import AwsSettings
-from upskill_operator.sandbox.aws import MotoServer, aws_env
-from upskill_operator.sandbox.faults import FaultInjector
+from upskill_sandbox.aws import MotoServer, aws_env
+from upskill_sandbox.faults import FaultInjector
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +24,9 @@ def moto_url() -> Iterator[str]:
         yield server.url
 
 
-def _facade(url: str, attempts: int) -> DynamoDB:
-    return DynamoDB(AwsClients(AwsSettings(endpoint_url=url, max_attempts=attempts, calls_per_second={})))
+def _facade(url: str, attempts: int, observer: AttemptObserver) -> DynamoDB:
+    settings = AwsSettings(endpoint_url=url, max_attempts=attempts, calls_per_second={})
+    return DynamoDB(AwsClients(settings, attempts=[observer]))
 
 
 @pytest.mark.parametrize("kind", FaultInjector.KINDS)
@@ -37,12 +38,8 @@ def test_each_fault_kind_is_retried_by_botocore_then_the_real_answer_arrives(mot
         seen.append(operation)
         return injector(service, operation) if len(seen) == 1 else None
 
-    ATTEMPT_OBSERVERS.append(first_attempt_only)
-    try:
-        with pytest.raises(AwsNotFoundError):  # the emulator's real answer, once the fault was retried away
-            _facade(moto_url, attempts=3).call("DescribeTable", TableName="missing-table")
-    finally:
-        ATTEMPT_OBSERVERS.remove(first_attempt_only)
+    with pytest.raises(AwsNotFoundError):  # the emulator's real answer, once the fault was retried away
+        _facade(moto_url, 3, first_attempt_only).call("DescribeTable", TableName="missing-table")
     assert injector.injected[kind] == 1
     assert seen == ["DescribeTable", "DescribeTable"]
 
@@ -50,23 +47,15 @@ def test_each_fault_kind_is_retried_by_botocore_then_the_real_answer_arrives(mot
 @pytest.mark.parametrize("kind", ["throttle", "503", "reset"])
 def test_persistent_faults_become_recoverable_errors(moto_url: str, kind: str) -> None:
     injector = FaultInjector(1.0, kinds=[kind], services=["dynamodb"])
-    ATTEMPT_OBSERVERS.append(injector)
-    try:
-        with pytest.raises(AwsRecoverableError):
-            _facade(moto_url, attempts=2).call("DescribeTable", TableName="t")
-    finally:
-        ATTEMPT_OBSERVERS.remove(injector)
+    with pytest.raises(AwsRecoverableError):
+        _facade(moto_url, 2, injector).call("DescribeTable", TableName="t")
     assert injector.attempts[("dynamodb", "DescribeTable")] == 2  # max_attempts honoured, no hand-rolled retries
 
 
 def test_throttle_carries_the_service_code(moto_url: str) -> None:
     injector = FaultInjector(1.0, kinds=["throttle"], services=["dynamodb"])
-    ATTEMPT_OBSERVERS.append(injector)
-    try:
-        with pytest.raises(AwsRecoverableError) as caught:
-            _facade(moto_url, attempts=1).call("DescribeTable", TableName="t")
-    finally:
-        ATTEMPT_OBSERVERS.remove(injector)
+    with pytest.raises(AwsRecoverableError) as caught:
+        _facade(moto_url, 1, injector).call("DescribeTable", TableName="t")
     assert caught.value.reason == "ThrottlingException"
 
 
@@ -97,11 +86,8 @@ def test_throttling_comes_in_each_service_s_own_error_format(
     """Observers get botocore's service ids (``secrets-manager``): a JSON service answered in XML
     would parse as a bare HTTP 400, which botocore does not retry and we would call terminal."""
     injector = FaultInjector(1.0, kinds=["throttle"])
-    client = AwsClients(AwsSettings(endpoint_url=moto_url, max_attempts=1, calls_per_second={})).client(service)
-    ATTEMPT_OBSERVERS.append(injector)
-    try:
-        with pytest.raises(ClientError) as caught:
-            getattr(client, method)(**params)
-    finally:
-        ATTEMPT_OBSERVERS.remove(injector)
+    settings = AwsSettings(endpoint_url=moto_url, max_attempts=1, calls_per_second={})
+    client = AwsClients(settings, attempts=[injector]).client(service)
+    with pytest.raises(ClientError) as caught:
+        getattr(client, method)(**params)
     assert caught.value.response["Error"]["Code"] == code

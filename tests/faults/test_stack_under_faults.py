@@ -1,10 +1,10 @@
 """The whole example stack applied while 20 % of AWS attempts fail (throttling, 500, 503, resets, read timeouts).
 
-The run (:mod:`upskill_operator.sandbox.fault_run`) is the sandbox's: moto with RDS's
+The run (:mod:`upskill_sandbox.fault_run`) is the sandbox's: moto with RDS's
 transitional states, the Kubernetes emulator, PostgreSQL behind the emulated clusters (migrations
 and probes connect), the real operator. Faults are injected after botocore serialised each
-request (:class:`~upskill_operator.sandbox.faults.FaultInjector`); a
-:class:`~upskill_operator.sandbox.call_ledger.CallLedger` attributes every attempt to its resource
+request (:class:`~upskill_sandbox.faults.FaultInjector`); a
+:class:`~upskill_sandbox.call_ledger.CallLedger` attributes every attempt to its resource
 and its logical call. botocore makes ``max_attempts`` = 2 attempts per call, so a call fails
 through to the operator with probability q = 0.2² = 4 %: the operator's own retries and
 conditions are exercised, not only botocore's.
@@ -35,8 +35,8 @@ from typing import Any
 import pytest
 
 from upskill_operator.reconcile.outcome import State
-from upskill_operator.sandbox.call_ledger import OUTSIDE
-from upskill_operator.sandbox.fault_run import FaultRun, FaultRunOptions, fault_run
+from upskill_sandbox.call_ledger import OUTSIDE
+from upskill_sandbox.fault_run import FaultRun, FaultRunOptions, fault_run
 
 from faults.consistency import problems
 from faults.inventory import Clients

@@ -16,9 +16,9 @@ import pytest
 
 from upskill_operator.aws.dynamodb import DynamoDB
 from upskill_operator.aws.kms import Kms
-from upskill_operator.aws.session import ATTEMPT_OBSERVERS, AwsClients
+from upskill_operator.aws.session import AttemptObserver, AwsClients
 from upskill_operator.config import AwsSettings
-from upskill_operator.sandbox.aws import MotoServer, Seed, aws_env
+from upskill_sandbox.aws import MotoServer, Seed, aws_env
 
 REGION = "us-east-1"
 READ_PREFIXES = ("Describe", "List", "Get")
@@ -55,9 +55,15 @@ def kms_key(moto: MotoServer) -> str:
 
 
 @pytest.fixture
-def aws_clients(moto: MotoServer) -> AwsClients:
+def observers() -> list[AttemptObserver]:
+    """The attempt observers of the test's ``aws_clients`` (``calls`` joins them)."""
+    return []
+
+
+@pytest.fixture
+def aws_clients(moto: MotoServer, observers: list[AttemptObserver]) -> AwsClients:
     """The operator's client cache, as the operator builds it, aimed at the emulator."""
-    return AwsClients(AwsSettings(endpoint_url=moto.url, region=REGION, max_attempts=2))
+    return AwsClients(AwsSettings(endpoint_url=moto.url, region=REGION, max_attempts=2), attempts=observers)
 
 
 @pytest.fixture
@@ -96,11 +102,11 @@ class CallCounter:
 
 
 @pytest.fixture
-def calls() -> Iterator[CallCounter]:
-    """Counts the operator's AWS calls at the botocore layer; removed again at teardown."""
+def calls(observers: list[AttemptObserver]) -> Iterator[CallCounter]:
+    """Counts the AWS calls of ``aws_clients`` at the botocore layer; removed again at teardown."""
     counter = CallCounter()
-    ATTEMPT_OBSERVERS.append(counter)
+    observers.append(counter)
     try:
         yield counter
     finally:
-        ATTEMPT_OBSERVERS.remove(counter)
+        observers.remove(counter)

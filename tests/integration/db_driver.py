@@ -25,7 +25,7 @@ from upskill_operator.models.database import DatabaseSpec
 from upskill_operator.reconcile.engine import Engine
 from upskill_operator.reconcile.outcome import Outcome, State
 from upskill_operator.reconcile.protocol import Adapter, DeletionPolicy, Observation, Target
-from upskill_operator.sandbox.aws import MotoServer
+from upskill_sandbox.aws import MotoServer
 
 PREFIX = "upskill"
 NAMESPACE = "team"

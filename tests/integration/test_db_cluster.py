@@ -11,7 +11,7 @@ from upskill_operator.adapters.database.cluster import ClusterAdapter
 from upskill_operator.adapters.database.instances import InstancesAdapter
 from upskill_operator.reconcile.outcome import State
 from upskill_operator.reconcile.protocol import Adapter
-from upskill_operator.sandbox.aws import MotoServer, Seed
+from upskill_sandbox.aws import MotoServer, Seed
 
 from integration.conftest import REGION
 from integration.db_driver import PREFIX, UID, Driver, Services, clients, spec_of

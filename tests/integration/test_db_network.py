@@ -9,7 +9,7 @@ import pytest
 from upskill_operator.adapters.database.security_group import SecurityGroupAdapter
 from upskill_operator.adapters.database.subnet_group import SubnetGroupAdapter
 from upskill_operator.reconcile.outcome import State
-from upskill_operator.sandbox.aws import MotoServer, Seed
+from upskill_sandbox.aws import MotoServer, Seed
 
 from integration.conftest import REGION
 from integration.db_driver import PREFIX, Driver, Services, clients, spec_of

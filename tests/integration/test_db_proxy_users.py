@@ -14,7 +14,7 @@ from upskill_operator.adapters.database.proxy_role import POLICY_NAME, ProxyRole
 from upskill_operator.adapters.database.proxy_users import ProxyUser, ProxyUsersAdapter
 from upskill_operator.aws.secretsmanager import SecretsManager
 from upskill_operator.reconcile.outcome import State
-from upskill_operator.sandbox.aws import MotoServer, Seed
+from upskill_sandbox.aws import MotoServer, Seed
 
 from integration.conftest import REGION
 from integration.db_driver import NAMESPACE, PREFIX, Driver, Services, clients, spec_of

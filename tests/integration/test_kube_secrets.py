@@ -14,7 +14,7 @@ from upskill_operator.kube.client import Kube, load_configuration
 from upskill_operator.kube.secrets import KubeConflictError, KubeSecrets
 from upskill_operator.models.secret import SecretSpec
 from upskill_operator.reconcile.protocol import Target
-from upskill_operator.sandbox.kube import KubeServer
+from upskill_sandbox.kube import KubeServer
 
 NS = "default"
 

@@ -11,9 +11,9 @@ import psycopg
 import pytest
 
 from upskill_operator.endpoints import resolve
-from upskill_operator.sandbox.aws import MotoServer, Seed
-from upskill_operator.sandbox.postgres import postgres
-from upskill_operator.sandbox.rds_backer import ClusterBacker
+from upskill_sandbox.aws import MotoServer, Seed
+from upskill_sandbox.postgres import postgres
+from upskill_sandbox.rds_backer import ClusterBacker
 
 from integration.conftest import REGION
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from upskill_operator.sandbox.aws import KMS_ALIAS, SANDBOX_TAG, MotoServer, Seed, aws_env
+from upskill_sandbox.aws import KMS_ALIAS, SANDBOX_TAG, MotoServer, Seed, aws_env
 
 REGION = "us-east-1"
 

@@ -15,7 +15,7 @@ from upskill_operator.errors import TerminalError
 from upskill_operator.kube.client import Kube, load_configuration
 from upskill_operator.models.secret import SecretSpec
 from upskill_operator.reconcile.protocol import Target
-from upskill_operator.sandbox.kube import KubeServer
+from upskill_sandbox.kube import KubeServer
 
 TARGET = {"secretName": "web-env", "key": "DB_URL"}
 DATABASE = {"source": {"database": {"ref": "course-db"}}, "target": TARGET}

@@ -12,7 +12,7 @@ from upskill_operator.aws.kms import Kms
 from upskill_operator.aws.rds_passwords import RdsPasswords
 from upskill_operator.aws.secretsmanager import SecretsManager
 from upskill_operator.aws.session import AwsClients
-from upskill_operator.sandbox.aws import MotoServer
+from upskill_sandbox.aws import MotoServer
 
 from integration.conftest import REGION, CallCounter
 

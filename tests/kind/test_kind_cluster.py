@@ -29,12 +29,12 @@ import yaml
 from upskill_operator.config import AwsSettings, Settings
 from upskill_operator.generate import kubectl_yaml
 from upskill_operator.models import KINDS
-from upskill_operator.sandbox.aws import MotoServer, aws_env
-from upskill_operator.sandbox.display import not_ready
-from upskill_operator.sandbox.operator_thread import OperatorThread
-from upskill_operator.sandbox.postgres import postgres
-from upskill_operator.sandbox.rds_backer import ClusterBacker
-from upskill_operator.sandbox.stack import PENDING_DESCRIBES
+from upskill_sandbox.aws import MotoServer, aws_env
+from upskill_sandbox.display import not_ready
+from upskill_sandbox.operator_thread import OperatorThread
+from upskill_sandbox.postgres import postgres
+from upskill_sandbox.rds_backer import ClusterBacker
+from upskill_sandbox.stack import PENDING_DESCRIBES
 
 from e2e.conftest import wait_for
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from upskill_operator.sandbox.aws import MotoServer
+from upskill_sandbox.aws import MotoServer
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import kubernetes
 
-from upskill_operator.sandbox.kube import KubeServer
+from upskill_sandbox.kube import KubeServer
 
 T = TypeVar("T")
 

@@ -1,7 +1,7 @@
 """Every construct of every generated CRD schema is one whose real-apiserver semantics the emulator models.
 
-Our tests trust the emulated API server (:mod:`~upskill_operator.sandbox.kube_schema`,
-:mod:`~upskill_operator.sandbox.kube_cel`) in place of a kube-apiserver. A schema keyword it does not
+Our tests trust the emulated API server (:mod:`~upskill_sandbox.kube_schema`,
+:mod:`~upskill_sandbox.kube_cel`) in place of a kube-apiserver. A schema keyword it does not
 model, or models only in part, passes here and behaves otherwise on a real server: ``multipleOf: 0.5``
 passed every test and refused every whole number on a real one. This allow-list names each modelled
 construct and the range in which it is modelled; anything else fails until the emulator models it.

@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from upskill_operator.sandbox.iam_token import TokenRefusedError, verify_token
+from upskill_sandbox.iam_token import TokenRefusedError, verify_token
 
 KEYS = {"AKIDFRONTS": "fronts-secret-key"}
 HOST = "127.0.0.1:5433"

@@ -9,7 +9,7 @@ from typing import Any
 import kubernetes
 import pytest
 
-from upskill_operator.sandbox.kube import KubeApiError, KubeServer
+from upskill_sandbox.kube import KubeApiError, KubeServer
 
 from testbed.kube_support import GROUP, PLURAL, TABLES, api_client, http, table, table_crd
 

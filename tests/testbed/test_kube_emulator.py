@@ -13,7 +13,7 @@ import kubernetes
 import pytest
 from kubernetes.client import ApiException
 
-from upskill_operator.sandbox.kube import KubeServer
+from upskill_sandbox.kube import KubeServer
 
 from testbed.kube_support import GROUP, PLURAL, api_client, http, table, table_crd, wait_until, watch_lines
 

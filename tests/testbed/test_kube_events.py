@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.sandbox.kube import KubeServer
+from upskill_sandbox.kube import KubeServer
 
 from testbed.kube_support import http
 

@@ -11,7 +11,7 @@ from typing import Any
 import kopf
 import pytest
 
-from upskill_operator.sandbox.kube import KubeServer
+from upskill_sandbox.kube import KubeServer
 
 from testbed.kube_support import http, wait_until
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.sandbox.kube_schema import make_validator, schema_causes
+from upskill_sandbox.kube_schema import make_validator, schema_causes
 
 ITEM = {"type": "object", "properties": {"key": {"type": "string"}, "port": {"type": "integer"}}}
 

@@ -16,8 +16,8 @@ import pytest
 
 from upskill_operator.generate import crds, kubectl_yaml
 from upskill_operator.models import kind_info
-from upskill_operator.sandbox.kube import KubeServer
-from upskill_operator.sandbox.kube_schema import make_validator, schema_causes
+from upskill_sandbox.kube import KubeServer
+from upskill_sandbox.kube_schema import make_validator, schema_causes
 
 from testbed.kube_support import http
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from upskill_operator.sandbox.kube_schema import go_pattern, make_validator, schema_causes
+from upskill_sandbox.kube_schema import go_pattern, make_validator, schema_causes
 
 SCHEMA = {
     "type": "object",

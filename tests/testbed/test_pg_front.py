@@ -21,8 +21,8 @@ import pytest
 from psycopg import sql
 
 from upskill_operator.endpoints import map_file_entries
-from upskill_operator.sandbox.aws import MotoServer, aws_env
-from upskill_operator.sandbox.dataplane import DataPlane
+from upskill_sandbox.aws import MotoServer, aws_env
+from upskill_sandbox.dataplane import DataPlane
 
 REGION = "us-east-1"
 APP_USER, APP_PASSWORD = "progress_worker", "app-password-1234567890"

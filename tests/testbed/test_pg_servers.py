@@ -11,8 +11,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from upskill_operator.sandbox.dataplane_types import Backends
-from upskill_operator.sandbox.pg_server import bed_servers
+from upskill_sandbox.dataplane_types import Backends
+from upskill_sandbox.pg_server import bed_servers
 
 pytestmark = pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="the bed starts its own servers")
 

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from upskill_operator.sandbox.aws import MotoServer, Seed
+from upskill_sandbox.aws import MotoServer, Seed
 
 REGION = "us-east-1"
 

@@ -1,4 +1,4 @@
-"""``upskill-operator sandbox`` stops everything it started on SIGTERM: servers, listeners, folders."""
+"""``upskill-sandbox`` stops everything it started on SIGTERM: servers, listeners, folders."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def _listening(port: int) -> bool:
 
 def test_sigterm_stops_the_servers_closes_the_ports_and_exits_0(tmp_path: Path) -> None:
     ports = {name: _free_port() for name in ("--kube-port", "--aws-port", "--metrics-port")}
-    args = [sys.executable, "-m", "upskill_operator.cli", "sandbox", "--workdir", str(tmp_path / "box")]
+    args = [sys.executable, "-m", "upskill_sandbox", "--workdir", str(tmp_path / "box")]
     args += [str(v) for pair in ports.items() for v in pair]
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)

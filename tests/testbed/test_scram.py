@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from upskill_operator.sandbox.scram import ScramClient, ScramError, ScramServer
+from upskill_sandbox.scram import ScramClient, ScramError, ScramServer
 
 
 def test_the_rfc_7677_example_with_the_client() -> None:

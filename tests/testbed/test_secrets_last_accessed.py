@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from upskill_operator.sandbox.aws import MotoServer
+from upskill_sandbox.aws import MotoServer
 
 REGION = "us-east-1"
 

@@ -12,7 +12,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from upskill_operator.sandbox.tls import VALID_DAYS, make_tls_files
+from upskill_sandbox.tls import VALID_DAYS, make_tls_files
 
 
 def test_the_ca_signs_the_server_certificate_for_localhost_and_loopback(tmp_path: Path) -> None:

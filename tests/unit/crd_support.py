@@ -2,7 +2,7 @@
 
 The stand-in does what the API server does with a custom object before admission webhooks run:
 apply schema defaults, validate against the OpenAPI schema (as the emulated API server does, with
-:mod:`~upskill_operator.sandbox.kube_schema`) and evaluate the CEL rules (``celpy``), reporting
+:mod:`~upskill_sandbox.kube_schema`) and evaluate the CEL rules (``celpy``), reporting
 ``path: message`` lines so tests can compare them with :func:`upskill_operator.models.validation.validate_spec`.
 """
 
@@ -19,7 +19,7 @@ from celpy.adapter import json_to_cel
 from upskill_operator.generate import crds, kubectl_yaml
 from upskill_operator.models import kind_info
 from upskill_operator.models.validation import validate_spec
-from upskill_operator.sandbox import kube_schema
+from upskill_sandbox import kube_schema
 
 DATA = Path(__file__).parents[1] / "data"
 _CEL = celpy.Environment()

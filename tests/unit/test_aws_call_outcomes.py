@@ -13,7 +13,6 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from prometheus_client import REGISTRY
 
-from upskill_operator.aws import session
 from upskill_operator.aws.errors import AwsRecoverableError, AwsTerminalError
 from upskill_operator.aws.rds_passwords import RdsPasswords
 from upskill_operator.aws.session import AwsClients
@@ -76,9 +75,8 @@ def test_the_outcome_label_follows_what_the_call_raised(
     for name, value in (("AWS_ACCESS_KEY_ID", "t"), ("AWS_SECRET_ACCESS_KEY", "t"), ("AWS_SESSION_TOKEN", "t")):
         monkeypatch.setenv(name, value)
     settings = AwsSettings(region="us-east-1", endpoint_url="http://127.0.0.1:9", max_attempts=1, calls_per_second={})
-    rds = RdsPasswords(AwsClients(settings))
+    rds = RdsPasswords(AwsClients(settings, attempts=[_answer(status, body, raised)]))
     before = {label: _count(label) for label in ("success", "client_error", "retryable_error", "error")}
-    monkeypatch.setattr(session, "ATTEMPT_OBSERVERS", [_answer(status, body, raised)])
     if error is None:
         rds.rotate_master_password("c1")
     else:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.sandbox.iam_eval import Request, evaluate
+from upskill_sandbox.iam_eval import Request, evaluate
 
 ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:upskill/team-a/db-AbCdEf"
 

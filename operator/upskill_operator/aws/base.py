@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from typing import Any, ClassVar
 
 from botocore import xform_name
@@ -45,6 +46,15 @@ class Facade:
 
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
         """Call one AWS operation; raise NotFound, Terminal or Recoverable errors."""
+        observers = tuple(self._clients.call_observers)
+        if not observers:
+            return self._call(operation, params)
+        with ExitStack() as held:
+            for observer in observers:
+                held.enter_context(observer(self.service, operation))
+            return self._call(operation, params)
+
+    def _call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         if operation not in self.operations:
             raise AssertionError(f"{type(self).__name__}.operations does not list {operation}")
         if self._limiter is not None:

@@ -2,15 +2,17 @@
 
 Clients use botocore's standard retry mode (backoff with jitter and a retry
 quota), the endpoint from settings (AWS or an emulator), and a client-side rate
-limit per service. Observers registered in :data:`ATTEMPT_OBSERVERS` see every
-HTTP attempt at the botocore layer: tests and benchmarks count calls with them.
+limit per service. The observers given to :class:`AwsClients` see every HTTP attempt at the
+botocore layer, and every logical call of a façade: the test bed counts, fails and attributes
+calls with them.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import boto3
@@ -20,15 +22,18 @@ from upskill_operator import __version__
 from upskill_operator.config import AwsSettings
 from upskill_operator.metrics import AWS_ATTEMPTS_TOTAL
 
-__all__ = ["ATTEMPT_OBSERVERS", "AwsClients", "RateLimiter"]
+__all__ = ["AttemptObserver", "AwsClients", "CallObserver", "RateLimiter"]
 
 AttemptObserver = Callable[[str, str], Any]
-ATTEMPT_OBSERVERS: list[AttemptObserver] = []
 """Called with (service, operation) before every HTTP attempt, retries included.
 
 An observer may return a botocore ``AWSResponse`` to answer the attempt itself:
 that is how fault-injection tests fail calls after real request serialisation.
 """
+
+CallObserver = Callable[[str, str], AbstractContextManager[object]]
+"""Called with (service, operation) for every logical call (:meth:`Facade.call`); the context it
+returns is held around the call, however many attempts botocore makes."""
 
 
 class RateLimiter:
@@ -57,22 +62,23 @@ class RateLimiter:
             sleep(wait)
 
 
-def _notify(event_name: str, **_: Any) -> Any:
-    # event_name is "before-send.<service-id>.<Operation>"
-    service, operation = event_name.split(".", 2)[1:]
-    AWS_ATTEMPTS_TOTAL.labels(service, operation).inc()
-    for observer in ATTEMPT_OBSERVERS.copy():  # observers may be added from other threads
-        response = observer(service, operation)
-        if response is not None:
-            return response
-    return None
-
-
 class AwsClients:
-    """A lazily built, thread-safe cache of boto3 clients sharing one session and config."""
+    """A lazily built, thread-safe cache of boto3 clients sharing one session and config.
 
-    def __init__(self, settings: AwsSettings) -> None:
+    ``attempts`` and ``calls`` are read on every attempt and call, so observers may join a list
+    (and leave it) while the clients live.
+    """
+
+    def __init__(
+        self,
+        settings: AwsSettings,
+        *,
+        attempts: Sequence[AttemptObserver] = (),
+        calls: Sequence[CallObserver] = (),
+    ) -> None:
         self.settings = settings
+        self.attempt_observers = attempts
+        self.call_observers = calls
         secret = settings.secret_access_key
         if settings.access_key_id and secret is not None:
             self._session = boto3.session.Session(
@@ -104,9 +110,19 @@ class AwsClients:
                     endpoint_url=self.settings.endpoint_url,
                     config=self._config,  # type: ignore[call-overload]
                 )
-                client.meta.events.register("before-send", _notify)
+                client.meta.events.register("before-send", self._notify)
                 self._clients[service] = client
             return self._clients[service]
+
+    def _notify(self, event_name: str, **_: Any) -> Any:
+        # event_name is "before-send.<service-id>.<Operation>"
+        service, operation = event_name.split(".", 2)[1:]
+        AWS_ATTEMPTS_TOTAL.labels(service, operation).inc()
+        for observer in tuple(self.attempt_observers):  # observers may join from other threads
+            response = observer(service, operation)
+            if response is not None:
+                return response
+        return None
 
     @property
     def built(self) -> frozenset[str]:

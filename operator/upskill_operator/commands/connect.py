@@ -22,17 +22,14 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from kubernetes import config as k8s_config
-from kubernetes.client import Configuration
-
 from upskill_operator.commands.connect_endpoints import Endpoint, endpoints, region_of, rewrite
 from upskill_operator.commands.connect_envfile import changed_keys, write_env_file
 from upskill_operator.commands.connect_pod import create_pod, delete_pod, forwarder_pod, routes_for, wait_running
 from upskill_operator.commands.connect_tunnel import open_stream, probe_tunnel
 from upskill_operator.commands.connect_values import ConnectError, Delivered, collect
+from upskill_operator.commands.kubeopts import KubeError, open_cluster
 from upskill_operator.commands.sandbox_context import sandbox_extension
 from upskill_operator.kube.client import Kube
-from upskill_operator.kube.contexts import load_context
 
 if TYPE_CHECKING:
     from upskill_operator.commands.connect_tls import LocalCa
@@ -47,19 +44,12 @@ def _say(line: str) -> None:
 
 
 def _kubeconfig_path(given: Path | None) -> str:
-    """--kubeconfig, else the first file of $KUBECONFIG, else ~/.kube/config (read now, not at import)."""
+    """Where the sandbox extension is looked for: --kubeconfig, else the first file of $KUBECONFIG, else
+    ~/.kube/config."""
     if given:
         return str(given)
     listed = [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
     return listed[0] if listed else str(Path.home() / ".kube" / "config")
-
-
-def _context(kubeconfig: str, context: str | None) -> tuple[Configuration, str]:
-    """The client configuration and the context's namespace (``default`` when it names none)."""
-    try:
-        return load_context(kubeconfig, context)
-    except (k8s_config.ConfigException, OSError) as exc:
-        raise ConnectError(f"no usable kubeconfig ({exc}); set KUBECONFIG or --kubeconfig") from None
 
 
 def sandbox_values(delivered: Delivered, extension: dict[str, Any]) -> Values:
@@ -202,15 +192,13 @@ def run(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, _stop) if main else None
     kube: Kube | None = None
     try:
-        kubeconfig = _kubeconfig_path(args.kubeconfig)
-        configuration, default_namespace = _context(kubeconfig, args.context)
-        namespace = args.namespace or default_namespace
-        kube = Kube(configuration)
-        extension = sandbox_extension(kubeconfig, args.context)
+        cluster = open_cluster(args)
+        kube, namespace = cluster.kube, cluster.namespace
+        extension = sandbox_extension(_kubeconfig_path(args.kubeconfig), cluster.context)
         if extension is not None:
             return _sandbox(kube, args, namespace, extension)
         return _cluster(kube, args, namespace)
-    except ConnectError as exc:
+    except (ConnectError, KubeError) as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 1
     except KeyboardInterrupt:

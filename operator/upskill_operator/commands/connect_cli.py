@@ -9,15 +9,17 @@ from typing import Any
 
 from upskill_operator import __version__
 from upskill_operator.commands.connect_forward import parse_route
+from upskill_operator.commands.kubeopts import add_kube_options
 
-__all__ = ["DEFAULT_IMAGE", "add_connect_commands"]
+__all__ = ["DEFAULT_IMAGE", "add_connect_command", "add_forward_command"]
 
 DEFAULT_IMAGE = f"upskill-operator:{__version__}"
 
 Handler = Callable[[argparse.Namespace], int]
 
 
-def add_connect_commands(sub: Any, connect: Handler, forward: Handler) -> None:
+def add_connect_command(sub: Any, connect: Handler) -> None:
+    """``connect``, with kubectl's options (also ``kubectl upskill connect``)."""
     con = sub.add_parser(
         "connect",
         help="write .env.local with the values a namespace's apps get, tunnelled to this machine",
@@ -27,9 +29,7 @@ def add_connect_commands(sub: Any, connect: Handler, forward: Handler) -> None:
         "delivered. Rewrites the file when a value changes; Ctrl-C closes everything.",
     )
     con.add_argument("resource", nargs="*", help="usecret/NAME, utable/NAME or NAME (default: all in the namespace)")
-    con.add_argument("-n", "--namespace", help="namespace (default: the context's, else default)")
-    con.add_argument("--context", help="kubeconfig context (default: the current one)")
-    con.add_argument("--kubeconfig", type=Path, help="kubeconfig (default: $KUBECONFIG, else ~/.kube/config)")
+    add_kube_options(con)
     con.add_argument("--env-file", type=Path, default=Path(".env.local"), help="file to write (default .env.local)")
     con.add_argument("--once", action="store_true", help="write the file and exit (sandbox only)")
     con.add_argument("--interval", type=float, default=5.0, help="seconds between re-reads (default 5)")
@@ -38,6 +38,9 @@ def add_connect_commands(sub: Any, connect: Handler, forward: Handler) -> None:
     con.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the pod (default 120)")
     con.set_defaults(func=connect)
 
+
+def add_forward_command(sub: Any, forward: Handler) -> None:
+    """``forward``: what the forwarder pod runs (not a kubectl plugin command)."""
     fwd = sub.add_parser(
         "forward",
         help="relay TCP ports to hosts (what connect's forwarder pod runs)",

@@ -11,16 +11,17 @@ import kopf
 from upskill_operator.config import Settings
 from upskill_operator.handlers import admission, lifecycle, migrations, probes, resource, secret, sweeper
 from upskill_operator.models import KINDS
-from upskill_operator.wiring.runtime import WIRING
+from upskill_operator.wiring.runtime import WIRING, Hooks
 
 __all__ = ["IMPLEMENTED", "build_registry"]
 
 IMPLEMENTED = tuple(kind for kind in KINDS if kind.kind in WIRING)
 
 
-def build_registry(settings: Settings) -> kopf.OperatorRegistry:
+def build_registry(settings: Settings, hooks: Hooks | None = None) -> kopf.OperatorRegistry:
+    """Every handler of the operator; ``hooks`` go to the runtime it builds at start-up (the test bed's)."""
     registry = kopf.OperatorRegistry()
-    lifecycle.register(registry, settings)
+    lifecycle.register(registry, settings, hooks)
     for info in IMPLEMENTED:
         resource.register(registry, info, settings)
         if settings.webhook_port:  # kopf refuses admission handlers without a webhook server

@@ -14,7 +14,7 @@ from upskill_operator.config import Settings
 from upskill_operator.handlers import admission, logs
 from upskill_operator.handlers.resource import REQUEUE_PREFIX
 from upskill_operator.kube.client import load_configuration
-from upskill_operator.wiring.runtime import build_runtime
+from upskill_operator.wiring.runtime import Hooks, build_runtime
 
 __all__ = ["EVENT_SOURCE", "STORAGE_PREFIX", "ProgressAnnotations", "StatusDiffBase", "register", "serve_metrics"]
 
@@ -87,7 +87,7 @@ def serve_metrics(config: Settings) -> WSGIServer | None:
     return server
 
 
-def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
+def register(registry: kopf.OperatorRegistry, config: Settings, hooks: Hooks | None = None) -> None:
     def login(**_: Any) -> kopf.ConnectionInfo:
         return _connection_info(config)
 
@@ -109,7 +109,7 @@ def register(registry: kopf.OperatorRegistry, config: Settings) -> None:
         settings.background.cancellation_polling = 1.0
         logs.install(REQUEUE_PREFIX)
         settings.admission.server = admission.server(config)
-        memo["runtime"] = build_runtime(config)
+        memo["runtime"] = build_runtime(config, hooks)
         serve_metrics(config)
 
     def cleanup(memo: kopf.Memo, **_: Any) -> None:

@@ -15,14 +15,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from upskill_operator.errors import RecoverableError, TerminalError
 from upskill_operator.reconcile import gone
 from upskill_operator.reconcile.outcome import Outcome, State
 from upskill_operator.reconcile.protocol import Adapter, Claim, Gone, Observation, Target
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "PassObserver"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,15 @@ class _Stop(Exception):  # noqa: N818 - control flow, not an error
     def __init__(self, outcome: Outcome) -> None:
         super().__init__(outcome.message)
         self.outcome = outcome
+
+
+class PassObserver(Protocol):
+    """Told of every pass (reconcile or finalize) as it starts and ends, in the thread running it."""
+
+    def started(self, target: Target) -> None: ...
+
+    def ended(self, target: Target, outcome: Outcome | None) -> None:
+        """``outcome`` is None when the pass raised."""
 
 
 class Engine:
@@ -46,8 +55,11 @@ class Engine:
         requeue_seconds: float = 5.0,
         clock: Callable[[], str] = gone.rfc3339_now,
         adopt_scopes: Mapping[str, Sequence[str]] | None = None,
+        observers: Sequence[PassObserver] = (),
     ) -> None:
         self.adapters = tuple(adapters)
+        self.observers = observers
+        """Read at every pass: observers may join the sequence (a list) while the engine serves."""
         self.max_writes = max_writes
         self.requeue_seconds = requeue_seconds
         self.clock = clock
@@ -58,12 +70,27 @@ class Engine:
         """The target with its namespace's grants from the operator's settings (never from the resource)."""
         return replace(target, adopt_grants=self.adopt_scopes.get(target.namespace, ()))
 
+    def _observed(self, target: Target, run: Callable[[Target], Outcome]) -> Outcome:
+        observers = tuple(self.observers)
+        for observer in observers:
+            observer.started(target)
+        outcome = None
+        try:
+            outcome = run(target)
+            return outcome
+        finally:
+            for observer in reversed(observers):
+                observer.ended(target, outcome)
+
     def reconcile(self, target: Target) -> Outcome:
         """Make AWS match the spec, as far as one pass can."""
-        return _Pass(self, self._granted(target)).run(self._sync)
+        return self._observed(target, lambda t: _Pass(self, self._granted(t)).run(self._sync))
 
     def finalize(self, target: Target) -> Outcome:
         """Apply the deletion policy; DELETED means the finalizer may be removed."""
+        return self._observed(target, self._finalize)
+
+    def _finalize(self, target: Target) -> Outcome:
         target = self._granted(target)
         if target.deletion_policy == "Retain":
             return Outcome(State.DELETED, "Retained", "deletionPolicy is Retain: the AWS objects are kept")

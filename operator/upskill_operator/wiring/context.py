@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from upskill_operator.adapters.shared.read_memory import Cadence, cadence
 from upskill_operator.aws.session import AwsClients
 from upskill_operator.config import Settings
 from upskill_operator.kube.client import Kube
-from upskill_operator.reconcile.engine import Engine
+from upskill_operator.reconcile.engine import Engine, PassObserver
 from upskill_operator.reconcile.protocol import Adapter
 
 __all__ = ["Context"]
@@ -20,6 +20,8 @@ class Context:
     settings: Settings
     aws: AwsClients
     kube: Kube
+    passes: Sequence[PassObserver] = field(default_factory=tuple)
+    """Observers of every engine's passes (the runtime's hooks)."""
 
     def engine(self, adapters: Sequence[Adapter]) -> Engine:
         return Engine(
@@ -27,6 +29,7 @@ class Context:
             max_writes=self.settings.max_steps_per_pass,
             requeue_seconds=self.settings.requeue_seconds,
             adopt_scopes=self.settings.adopt_scopes,
+            observers=self.passes,
         )
 
     def deep_reads(self, kind: str) -> Cadence:

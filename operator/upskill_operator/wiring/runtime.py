@@ -8,22 +8,23 @@ and starves the others: tables took five times longer to become Ready in ``bench
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from upskill_operator.aws.session import AwsClients
+from upskill_operator.aws.session import AttemptObserver, AwsClients, CallObserver
 from upskill_operator.config import Settings
 from upskill_operator.kube.client import Kube, load_configuration
 from upskill_operator.models import table
-from upskill_operator.reconcile.engine import Engine
+from upskill_operator.reconcile.engine import Engine, PassObserver
 from upskill_operator.wiring import database as database_wiring
 from upskill_operator.wiring import secret as secret_wiring
 from upskill_operator.wiring import table as table_wiring
 from upskill_operator.wiring.context import Context
 
-__all__ = ["WIRING", "Runtime", "build_runtime"]
+__all__ = ["WIRING", "Hooks", "Runtime", "build_runtime"]
 
 T = TypeVar("T")
 
@@ -33,6 +34,46 @@ WIRING = {
     "UpskillDatabase": database_wiring.build,
 }
 """Kind name -> engine builder. A kind is served by the operator when it is listed here."""
+
+
+@dataclass
+class Hooks:
+    """Observers of the runtime's AWS attempts, logical AWS calls and engine passes (the test bed's instruments).
+
+    The runtime reads these lists as it goes, so an observer may join and leave while it runs
+    (:meth:`added`). The shipped operator runs with none.
+    """
+
+    attempts: list[AttemptObserver] = field(default_factory=list)
+    calls: list[CallObserver] = field(default_factory=list)
+    passes: list[PassObserver] = field(default_factory=list)
+
+    @contextmanager
+    def added(
+        self,
+        *,
+        attempt: AttemptObserver | None = None,
+        call: CallObserver | None = None,
+        passes: PassObserver | None = None,
+    ) -> Iterator[Hooks]:
+        """Observe while the block runs (after the observers already there)."""
+        with ExitStack() as held:
+            if attempt is not None:
+                held.enter_context(_member(self.attempts, attempt))
+            if call is not None:
+                held.enter_context(_member(self.calls, call))
+            if passes is not None:
+                held.enter_context(_member(self.passes, passes))
+            yield self
+
+
+@contextmanager
+def _member(into: list[T], item: T) -> Iterator[None]:
+    into.append(item)
+    try:
+        yield
+    finally:
+        into.remove(item)
 
 
 @dataclass
@@ -55,10 +96,11 @@ class Runtime:
         self.kube.close()
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    aws = AwsClients(settings.aws)
+def build_runtime(settings: Settings, hooks: Hooks | None = None) -> Runtime:
+    hooks = hooks or Hooks()
+    aws = AwsClients(settings.aws, attempts=hooks.attempts, calls=hooks.calls)
     kube = Kube(load_configuration(settings.kubeconfig))
-    ctx = Context(settings=settings, aws=aws, kube=kube)
+    ctx = Context(settings=settings, aws=aws, kube=kube, passes=hooks.passes)
     return Runtime(
         settings=settings,
         aws=aws,
