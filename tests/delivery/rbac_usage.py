@@ -31,8 +31,8 @@ _OUR_PLURALS = tuple(sorted(info.plural for info in KINDS))
 _WEBSOCKET_CREATE = ("pods/exec", "pods/attach", "pods/portforward")
 """Subresources whose websocket upgrade (an HTTP GET) is also checked for ``create`` since Kubernetes 1.35
 (KEP-4006, AuthorizePodWebsocketUpgradeCreatePermission, on by default); ``get`` before that."""
-DEVELOPER_MODULES = "commands/connect"
-"""Modules that run as a developer (``upskill-operator connect``, manifests/rbac/developer), not as the operator."""
+DEVELOPER_MODULES = ("commands/connect", "commands/status", "commands/kubeopts")
+"""Modules that run as a developer (``connect``, ``status``: manifests/rbac/developer), not as the operator."""
 
 Triple = tuple[str, str, str]
 """(apiGroup, resource[/subresource], verb)"""
