@@ -101,7 +101,8 @@ def test_chosen_resources_only(stack: Stack, only_kubeconfig: dict[str, str], tm
 @pytest.mark.parametrize(
     ("argv", "reason"),
     [
-        (["-n", "nowhere"], "no UpskillSecret or UpskillTable in namespace nowhere"),
+        (["-n", "nowhere"], 'namespace "nowhere" not found'),
+        (["-n", "empty"], "no UpskillSecret or UpskillTable in namespace empty"),
         (["-n", NAMESPACE, "usecret/no-such"], "usecret/no-such: no such UpskillSecret"),
         (["-n", NAMESPACE, "deployment/web"], "connect reads UpskillSecrets"),
     ],
@@ -115,6 +116,7 @@ def test_missing_things_exit_1_with_the_reason(
     reason: str,
 ) -> None:
     env_file = tmp_path / ".env.local"
+    stack.kube.apply_manifest({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "empty"}})
     assert main(["connect", *argv, "--once", "--env-file", str(env_file)]) == 1
     assert reason in capsys.readouterr().err
     assert not env_file.exists()
@@ -129,7 +131,7 @@ def test_an_unreachable_cluster_exits_1(tmp_path: Path, capsys: pytest.CaptureFi
     )
     code = main(["connect", "--kubeconfig", str(kubeconfig), "--env-file", str(tmp_path / "e"), "--timeout", "1"])
     assert code == 1
-    assert "not reachable" in capsys.readouterr().err
+    assert "cannot reach the Kubernetes API at http://127.0.0.1:9" in capsys.readouterr().err
 
 
 class Running:

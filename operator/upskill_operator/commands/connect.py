@@ -27,7 +27,7 @@ from upskill_operator.commands.connect_envfile import changed_keys, write_env_fi
 from upskill_operator.commands.connect_pod import create_pod, delete_pod, forwarder_pod, routes_for, wait_running
 from upskill_operator.commands.connect_tunnel import open_stream, probe_tunnel
 from upskill_operator.commands.connect_values import ConnectError, Delivered, collect
-from upskill_operator.commands.kubeopts import KubeError, open_cluster
+from upskill_operator.commands.kubeopts import KubeError, open_cluster, require_namespace
 from upskill_operator.commands.sandbox_context import sandbox_extension
 from upskill_operator.kube.client import Kube
 
@@ -194,6 +194,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         cluster = open_cluster(args)
         kube, namespace = cluster.kube, cluster.namespace
+        require_namespace(cluster, namespace)
         extension = sandbox_extension(_kubeconfig_path(args.kubeconfig), cluster.context)
         if extension is not None:
             return _sandbox(kube, args, namespace, extension)
