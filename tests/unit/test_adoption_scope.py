@@ -137,3 +137,13 @@ def test_setting_parses_json_and_pairs() -> None:
 def test_setting_refuses_what_is_not_a_namespace_grant(text: str, rule: str) -> None:
     with pytest.raises(ValidationError, match=rule):
         Settings.from_env({"UPSKILL_ADOPT_SCOPES": text})
+
+
+def test_is_ours_is_the_one_ownership_predicate_claim_uses() -> None:
+    mine = target()
+    assert mine.is_ours("team-a/x")
+    assert not mine.is_ours("team-a/y")
+    assert not mine.is_ours("team/a-x")  # the same joined name, another resource
+    assert not mine.is_ours(None)
+    assert mine.claim("team-a/x", None) is Claim.OURS
+    assert mine.claim("team-a/y", None) is Claim.FOREIGN

@@ -6,13 +6,14 @@ from typing import Any
 
 import pytest
 
-from upskill_operator.adapters.database.common import RDS_ID, Names, names, tag_changes
+from upskill_operator.adapters.database.common import RDS_ID, Names, names
 from upskill_operator.adapters.database.instances import Member, plan_members
 from upskill_operator.adapters.database.proxy import desired_auth, proxy_changes
 from upskill_operator.adapters.database.proxy_role import access_policy, same_policy, trust_policy
 from upskill_operator.adapters.database.proxy_target import pool_config
 from upskill_operator.adapters.database.security_group import ingress_permissions, rule_atoms
 from upskill_operator.models.database import DatabaseSpec, ProxySpec
+from upskill_operator.models.tags import tag_changes
 from upskill_operator.reconcile.protocol import Target
 
 from unit.crd_support import example

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from upskill_operator.adapters.shared.naming import HASH_LENGTH, aws_name, check_name
+from upskill_operator.adapters.shared.naming import HASH_LENGTH, aws_name, check_name, pinned
 from upskill_operator.errors import TerminalError
 
 
@@ -76,3 +76,15 @@ def test_custom_alphabet_is_enforced() -> None:
 def test_max_length_must_leave_room_for_the_hash() -> None:
     with pytest.raises(ValueError, match="no room"):
         aws_name("p", "n", "x", max_length=HASH_LENGTH + 1)
+
+
+@pytest.mark.parametrize("recorded", [None, "", "orders"])
+def test_pinned_keeps_a_name_status_has_not_recorded_otherwise(recorded: str | None) -> None:
+    assert pinned("spec.tableName", "orders", recorded) == "orders"
+
+
+def test_pinned_refuses_a_new_name_once_status_records_one() -> None:
+    with pytest.raises(TerminalError) as caught:
+        pinned("spec.tableName", "orders-v2", "orders")
+    assert caught.value.reason == "ImmutableField"
+    assert str(caught.value) == "spec.tableName: immutable after creation (AWS has orders, spec asks orders-v2)"

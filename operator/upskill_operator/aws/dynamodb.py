@@ -14,14 +14,11 @@ from typing import Any
 
 from upskill_operator.aws.base import Facade
 from upskill_operator.aws.errors import AwsRecoverableError, AwsTerminalError
+from upskill_operator.models.tags import tag_dict, tag_list
 
 __all__ = ["DynamoDB"]
 
 AwsDict = dict[str, Any]
-
-
-def _tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
-    return [{"Key": key, "Value": value} for key, value in tags.items()]
 
 
 class DynamoDB(Facade):
@@ -81,7 +78,7 @@ class DynamoDB(Facade):
         if sse is not None:
             params["SSESpecification"] = dict(sse)
         if tags:
-            params["Tags"] = _tag_list(tags)
+            params["Tags"] = tag_list(tags)
         description: AwsDict = self.call("CreateTable", **params)["TableDescription"]
         return description
 
@@ -211,7 +208,7 @@ class DynamoDB(Facade):
             if token:
                 params["NextToken"] = token
             page = self.call("ListTagsOfResource", **params)
-            tags.update((tag["Key"], tag["Value"]) for tag in page.get("Tags", []))
+            tags.update(tag_dict(page.get("Tags")))
             token = page.get("NextToken")
             if not token or token in seen:  # a repeated token would loop forever
                 return tags
@@ -220,7 +217,7 @@ class DynamoDB(Facade):
     def tag_resource(self, arn: str, tags: Mapping[str, str]) -> None:
         """Add or overwrite tags."""
         if tags:
-            self.call("TagResource", ResourceArn=arn, Tags=_tag_list(tags))
+            self.call("TagResource", ResourceArn=arn, Tags=tag_list(tags))
 
     def untag_resource(self, arn: str, keys: Collection[str]) -> None:
         """Remove tags by key."""

@@ -12,14 +12,11 @@ from typing import Any
 
 from upskill_operator.aws.codes import ClassifiedFacade
 from upskill_operator.aws.errors import AwsNotFoundError, AwsTerminalError
+from upskill_operator.models.tags import tag_list
 
 __all__ = ["Ec2"]
 
 AwsDict = dict[str, Any]
-
-
-def _tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
-    return [{"Key": key, "Value": value} for key, value in tags.items()]
 
 
 class Ec2(ClassifiedFacade):
@@ -75,7 +72,7 @@ class Ec2(ClassifiedFacade):
             GroupName=name,
             Description=description,
             VpcId=vpc_id,
-            TagSpecifications=[{"ResourceType": "security-group", "Tags": _tags(tags)}],
+            TagSpecifications=[{"ResourceType": "security-group", "Tags": tag_list(tags)}],
         )["GroupId"]
         return group_id
 
@@ -100,7 +97,7 @@ class Ec2(ClassifiedFacade):
 
     def create_tags(self, resource_id: str, tags: Mapping[str, str]) -> None:
         if tags:
-            self.call("CreateTags", Resources=[resource_id], Tags=_tags(tags))
+            self.call("CreateTags", Resources=[resource_id], Tags=tag_list(tags))
 
     def delete_tags(self, resource_id: str, keys: Collection[str]) -> None:
         if keys:

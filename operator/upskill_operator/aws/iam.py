@@ -13,6 +13,7 @@ from typing import Any
 
 from upskill_operator.aws.codes import ClassifiedFacade
 from upskill_operator.aws.errors import AwsNotFoundError
+from upskill_operator.models.tags import tag_list
 
 __all__ = ["Iam"]
 
@@ -74,7 +75,7 @@ class Iam(ClassifiedFacade):
             RoleName=name,
             AssumeRolePolicyDocument=_dumps(trust_policy),
             Description=description,
-            Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+            Tags=tag_list(tags),
             **extra,
         )["Role"]["Arn"]
         return arn
@@ -102,7 +103,7 @@ class Iam(ClassifiedFacade):
 
     def tag_role(self, name: str, tags: Mapping[str, str]) -> None:
         if tags:
-            self.call("TagRole", RoleName=name, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+            self.call("TagRole", RoleName=name, Tags=tag_list(tags))
 
     def untag_role(self, name: str, keys: Collection[str]) -> None:
         if keys:

@@ -11,15 +11,12 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from upskill_operator.aws.codes import ClassifiedFacade
+from upskill_operator.models.tags import tag_dict, tag_list
 
-__all__ = ["ENGINE", "Rds", "RdsBase", "tag_list"]
+__all__ = ["ENGINE", "Rds", "RdsBase"]
 
 AwsDict = dict[str, Any]
 ENGINE = "aurora-postgresql"
-
-
-def tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
-    return [{"Key": key, "Value": value} for key, value in tags.items()]
 
 
 class RdsBase(ClassifiedFacade):
@@ -63,7 +60,7 @@ class RdsBase(ClassifiedFacade):
 
     def list_tags(self, arn: str) -> dict[str, str]:
         """The resource's tags as a dict."""
-        return {t["Key"]: t["Value"] for t in self.call("ListTagsForResource", ResourceName=arn).get("TagList", [])}
+        return tag_dict(self.call("ListTagsForResource", ResourceName=arn).get("TagList"))
 
     def add_tags(self, arn: str, tags: Mapping[str, str]) -> None:
         if tags:

@@ -11,7 +11,8 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from upskill_operator.aws.errors import AwsNotFoundError, AwsTerminalError
-from upskill_operator.aws.rds import RdsBase, tag_list
+from upskill_operator.aws.rds import RdsBase
+from upskill_operator.models.tags import tag_list
 
 __all__ = ["DEFAULT_TARGET_GROUP", "RdsProxy"]
 

@@ -23,6 +23,7 @@ from pydantic import SecretStr
 
 from upskill_operator.aws.base import Facade
 from upskill_operator.aws.session import AwsClients
+from upskill_operator.models.tags import tag_list
 from upskill_operator.wire_logs import quiet_wire_loggers
 
 __all__ = ["PasswordPolicy", "SecretValue", "SecretsManager"]
@@ -52,10 +53,6 @@ class PasswordPolicy:
     exclude_lowercase: bool = False
     include_space: bool = False
     require_each_included_type: bool = True
-
-
-def _tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
-    return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
 
 
 class SecretsManager(Facade):
@@ -109,7 +106,7 @@ class SecretsManager(Facade):
         if description:
             params["Description"] = description
         if tags:
-            params["Tags"] = _tag_list(tags)
+            params["Tags"] = tag_list(dict(sorted(tags.items())))
         return self.call("CreateSecret", **params)
 
     def put_secret_value(
@@ -200,7 +197,7 @@ class SecretsManager(Facade):
 
     def tag_resource(self, secret_id: str, tags: Mapping[str, str]) -> None:
         if tags:
-            self.call("TagResource", SecretId=secret_id, Tags=_tag_list(tags))
+            self.call("TagResource", SecretId=secret_id, Tags=tag_list(dict(sorted(tags.items()))))
 
     def untag_resource(self, secret_id: str, keys: Collection[str]) -> None:
         if keys:

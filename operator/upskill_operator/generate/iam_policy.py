@@ -33,6 +33,7 @@ from typing import Any
 
 from upskill_operator.aws.base import Facade
 from upskill_operator.generate import boundary
+from upskill_operator.models.tags import OWNER_TAG
 
 __all__ = [
     "ACTION_NAMES",
@@ -52,7 +53,6 @@ __all__ = [
     "run",
 ]
 
-OWNER_TAG = "upskill.io/owner"
 ACTION_NAMES: Mapping[str, str] = {
     # API operation (prefix:Operation) -> IAM action, where they differ. None of our operations
     # differ today (DynamoDB, RDS, EC2, IAM, KMS and Secrets Manager name actions after operations;

@@ -29,7 +29,16 @@ from upskill_operator.reconcile.protocol import Target
 from upskill_operator.status import STAMPS, changes, status_patch
 from upskill_operator.wiring.runtime import Runtime
 
-__all__ = ["REQUEUE_PREFIX", "register", "remember_written", "run_pass", "snapshot_of", "target_of", "to_write"]
+__all__ = [
+    "REQUEUE_PREFIX",
+    "register",
+    "remember_written",
+    "run_pass",
+    "snapshot_of",
+    "sync_pass",
+    "target_of",
+    "to_write",
+]
 
 REQUEUE_PREFIX = "Requeued: "
 _MAX_BACKOFF = 300.0
@@ -108,6 +117,45 @@ async def run_pass(memo: kopf.Memo, kind: str, work: Callable[[], Outcome]) -> O
         return await runtime.run(kind, work)
 
 
+async def sync_pass(
+    info: KindInfo,
+    body: kopf.Body,
+    patch: kopf.Patch,
+    memo: kopf.Memo,
+    due: Callable[[kopf.Body], str | None] | None = None,
+) -> Outcome | None:
+    """One engine pass of one object, with its status patch, metrics and Events: what every sync handler runs.
+
+    It runs under the object's lock, on a snapshot of the body (:func:`snapshot_of`); an invalid spec is
+    written as a Terminal outcome. ``due``, when given, decides from that snapshot whether to run at all:
+    when it returns None nothing runs and nothing is written, and an invalid spec is left to the reconcile
+    handler to report. None is returned when nothing ran.
+    """
+    runtime: Runtime = memo["runtime"]
+    started = time.perf_counter()
+    async with memo.setdefault("lock", asyncio.Lock()):
+        # Read the spec once the lock is ours, and keep that copy: a timer's body is a live view, and a
+        # pass must neither apply a spec older than one just applied nor report a generation it did not apply.
+        snapshot = snapshot_of(body, memo)
+        if due is not None and due(snapshot) is None:
+            return None
+        buffer = EventBuffer()
+        target = target_of(info, snapshot, buffer)
+        if isinstance(target, Outcome):
+            if due is not None:
+                return None
+            outcome = target
+        else:
+            engine = runtime.engines[info.kind]
+            outcome = await runtime.run(info.kind, partial(engine.reconcile, target))
+    metrics.RECONCILE_SECONDS.labels(info.kind).observe(time.perf_counter() - started)
+    metrics.RECONCILE_TOTAL.labels(info.kind, outcome.state.value).inc()
+    status = status_patch(info, snapshot, outcome)
+    patch.status.update(to_write(body, memo, status))
+    events.post(snapshot, memo, buffer, status)
+    return outcome
+
+
 def _settle(outcome: Outcome, memo: kopf.Memo, settings: Settings) -> None:
     """Turn the outcome into kopf's scheduling: return (done) or raise a TemporaryError (again later).
 
@@ -129,25 +177,10 @@ def register(registry: kopf.OperatorRegistry, info: KindInfo, settings: Settings
     resource = (API_GROUP, API_VERSION, info.plural)
 
     async def reconcile(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
-        runtime: Runtime = memo["runtime"]
-        started = time.perf_counter()
-        async with memo.setdefault("lock", asyncio.Lock()):
-            # Read the spec once the lock is ours, and keep that copy: a timer's body is a live view, and a
-            # pass must neither apply a spec older than one just applied nor report a generation it did not apply.
-            snapshot = snapshot_of(body, memo)
-            buffer = EventBuffer()
-            target = target_of(info, snapshot, buffer)
-            if isinstance(target, Outcome):
-                outcome = target
-            else:
-                engine = runtime.engines[info.kind]
-                outcome = await runtime.run(info.kind, partial(engine.reconcile, target))
-        metrics.RECONCILE_SECONDS.labels(info.kind).observe(time.perf_counter() - started)
-        metrics.RECONCILE_TOTAL.labels(info.kind, outcome.state.value).inc()
-        status = status_patch(info, snapshot, outcome)
-        patch.status.update(to_write(body, memo, status))
-        events.post(snapshot, memo, buffer, status)
-        _settle(outcome, memo, runtime.settings)
+        outcome = await sync_pass(info, body, patch, memo)
+        if outcome is not None:  # always, without ``due``
+            runtime: Runtime = memo["runtime"]
+            _settle(outcome, memo, runtime.settings)
 
     async def finalize(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
         runtime: Runtime = memo["runtime"]

@@ -215,6 +215,8 @@ class ConditionType(enum.StrEnum):
     SYNCED = "Synced"
     TERMINAL = "Terminal"
     RECOVERABLE = "Recoverable"
+    LATE_INITIALIZED = "LateInitialized"
+    """Present (True) only while AWS chose values for fields the spec leaves unset."""
 
 
 ConditionStatus = Literal["True", "False", "Unknown"]
@@ -232,7 +234,7 @@ class Phase(enum.StrEnum):
 class Condition(StatusModel):
     """One observation about the resource, in the Kubernetes condition convention."""
 
-    type: str = Field(description="Ready, Synced, Terminal or Recoverable (and kind-specific types).")
+    type: str = Field(description="Ready, Synced, Terminal, Recoverable or LateInitialized (and kind-specific types).")
     status: ConditionStatus = Field(description="True, False or Unknown.")
     reason: str = Field("", description="A CamelCase word for machines.")
     message: str = Field("", description="A sentence for humans.")
@@ -253,7 +255,7 @@ class ResourceStatus(StatusModel):
 
     conditions: list[Condition] = Field(
         default_factory=list,
-        description="Ready, Synced, Terminal, Recoverable.",
+        description="Ready, Synced, Terminal, Recoverable; LateInitialized while AWS defaults unset fields.",
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
     )
     observed_generation: int | None = Field(None, description="The last metadata.generation reconciled.")

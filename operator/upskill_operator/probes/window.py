@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from upskill_operator import metrics
+from upskill_operator.reconcile.conditions import set_condition
 
 __all__ = [
     "CONDITION",
@@ -200,26 +201,8 @@ def merge_condition(
     now: str,
     ctype: str = CONDITION,
 ) -> list[dict[str, Any]]:
-    """``conditions`` with the ``ctype`` entry replaced; its lastTransitionTime moves only on a change."""
-    out: list[dict[str, Any]] = []
-    before: Mapping[str, Any] = {}
-    for cond in conditions:
-        if cond.get("type") == ctype:
-            before = cond
-        else:
-            out.append(dict(cond))
-    unchanged = before.get("status") == verdict.status and before.get("lastTransitionTime")
-    entry: dict[str, Any] = {
-        "type": ctype,
-        "status": verdict.status,
-        "reason": verdict.reason,
-        "message": verdict.message,
-        "lastTransitionTime": before["lastTransitionTime"] if unchanged else now,
-    }
-    if generation is not None:
-        entry["observedGeneration"] = generation
-    out.append(entry)
-    return out
+    """``conditions`` with the ``ctype`` entry set from ``verdict``, by the one condition setter (``set_condition``)."""
+    return set_condition(conditions, ctype, verdict.status, verdict.reason, verdict.message, now, generation)
 
 
 def shows(conditions: Sequence[Mapping[str, Any]], verdict: Verdict, ctype: str = CONDITION) -> bool:

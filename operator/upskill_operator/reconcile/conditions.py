@@ -1,7 +1,14 @@
-"""Turn an :class:`Outcome` into the four standard conditions and a phase.
+"""Turn an :class:`Outcome` into the standard conditions and a phase; the one condition setter.
 
 Conditions are recomputed on every pass (as ACK does), but a condition whose
-status did not change keeps its ``lastTransitionTime``.
+status did not change keeps its ``lastTransitionTime`` (:func:`set_condition`, which
+the probe and migration loops use for their own condition types too).
+
+``LateInitialized`` is present, True, only while AWS chose values for fields the spec
+leaves unset (their paths are in its message), and absent otherwise. Only a pass that
+reached Ready has seen every step, so only such a pass sets or removes it; other passes
+keep it as it was. A steady resource renders the same condition on every pass, so it
+never causes a status write on its own.
 """
 
 from __future__ import annotations
@@ -12,9 +19,10 @@ from typing import Any
 from upskill_operator.models.common import ConditionType, Phase
 from upskill_operator.reconcile.outcome import Outcome, State
 
-__all__ = ["phase_for", "render"]
+__all__ = ["LATE_INITIALIZED", "phase_for", "render", "set_condition"]
 
 _T = ConditionType
+LATE_INITIALIZED = _T.LATE_INITIALIZED.value
 
 
 def phase_for(outcome: Outcome, previous_phase: str | None, deleting: bool) -> Phase:
@@ -50,24 +58,44 @@ def _wanted(outcome: Outcome) -> dict[ConditionType, tuple[str, str, str]]:
     }
 
 
+def set_condition(
+    conditions: Sequence[Mapping[str, Any]],
+    ctype: str,
+    status: str,
+    reason: str,
+    message: str,
+    now: str,
+    generation: int | None = None,
+) -> list[dict[str, Any]]:
+    """``conditions`` with the ``ctype`` entry set (in its place, or last when new); the others are kept.
+
+    Its ``lastTransitionTime`` stays while ``status`` does not change, and is ``now`` otherwise.
+    ``observedGeneration`` is written when ``generation`` is given.
+    """
+    before = next((c for c in conditions if c.get("type") == ctype), {})
+    keep = before.get("status") == status and before.get("lastTransitionTime")
+    entry: dict[str, Any] = {
+        "type": ctype,
+        "status": status,
+        "reason": reason,
+        "message": message,
+        "lastTransitionTime": before["lastTransitionTime"] if keep else now,
+    }
+    if generation is not None:
+        entry["observedGeneration"] = generation
+    out = [entry if c.get("type") == ctype else dict(c) for c in conditions]
+    return out if before else [*out, entry]
+
+
 def render(previous: Sequence[Mapping[str, Any]], outcome: Outcome, generation: int, now: str) -> list[dict[str, Any]]:
     """The new ``status.conditions`` list; other condition types from earlier passes are kept."""
-    old = {c.get("type"): c for c in previous}
-    wanted = _wanted(outcome)
-    out: list[dict[str, Any]] = []
-    for ctype, (status, reason, message) in wanted.items():
-        before = old.get(ctype.value, {})
-        keep = before.get("status") == status and before.get("lastTransitionTime")
-        out.append(
-            {
-                "type": ctype.value,
-                "status": status,
-                "reason": reason,
-                "message": message,
-                "lastTransitionTime": before["lastTransitionTime"] if keep else now,
-                "observedGeneration": generation,
-            }
-        )
-    known = {c.value for c in wanted}
-    out.extend(dict(c) for c in previous if c.get("type") not in known)
+    out = [dict(c) for c in previous]
+    for ctype, (status, reason, message) in _wanted(outcome).items():
+        out = set_condition(out, ctype.value, status, reason, message, now, generation)
+    if outcome.state is State.READY and outcome.late_initialized:
+        fields = ", ".join(sorted(set(outcome.late_initialized)))
+        message = f"AWS chose values for fields the spec leaves unset: {fields}"
+        out = set_condition(out, LATE_INITIALIZED, "True", "DefaultedByAWS", message, now, generation)
+    elif outcome.state is State.READY:
+        out = [c for c in out if c.get("type") != LATE_INITIALIZED]
     return out

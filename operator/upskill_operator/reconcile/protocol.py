@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 
 from upskill_operator.errors import TerminalError
 from upskill_operator.models.common import Model
+from upskill_operator.models.tags import OWNER_TAG, UID_TAG
 from upskill_operator.reconcile.events import NO_EVENTS, EventSink
 
 __all__ = [
@@ -30,8 +31,6 @@ __all__ = [
     "Target",
 ]
 
-OWNER_TAG = "upskill.io/owner"
-UID_TAG = "upskill.io/uid"
 RECREATE_ANNOTATION = "upskill.io/recreate-empty"
 """Approves re-creating, empty, a data-bearing object that is gone: its value is ``<object>@<since>``."""
 
@@ -123,9 +122,13 @@ class Target:
             return True
         return any(fnmatchcase(naming.name, grant) for grant in self.adopt_grants)
 
+    def is_ours(self, owner: str | None) -> bool:
+        """Whether an ownership tag (or annotation) value names this resource: the one ownership predicate."""
+        return owner == self.owner
+
     def claim(self, owner: str | None, naming: Naming | None) -> Claim:
         """What this resource may do with an object tagged ``owner`` (None: untagged) and named ``naming``."""
-        if owner == self.owner:
+        if self.is_ours(owner):
             return Claim.OURS
         if owner is not None:
             return Claim.FOREIGN

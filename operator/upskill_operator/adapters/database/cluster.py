@@ -23,20 +23,13 @@ from upskill_operator.adapters.database.cluster_plan import (
     observed_cluster,
     plan_cluster,
 )
-from upskill_operator.adapters.database.common import (
-    database_spec,
-    desired_tags,
-    managed_keys,
-    names,
-    naming,
-    nested,
-    owner_of,
-)
+from upskill_operator.adapters.database.common import database_spec, desired_tags, names, naming, nested
 from upskill_operator.adapters.shared.data_gone import cluster_gone
 from upskill_operator.adapters.shared.kms_key import spec_key_arn
 from upskill_operator.aws.kms import Kms
 from upskill_operator.aws.rds import Rds
 from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
+from upskill_operator.models.tags import managed_keys, owner_of
 from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
 
 __all__ = ["ClusterAdapter", "ClusterObservation"]
@@ -81,7 +74,7 @@ class ClusterAdapter:
         plan = plan_cluster(
             self._desired(target, outputs),
             have,
-            managed_keys(target),
+            managed_keys(target.status),
             allow_major=database_spec(target).allow_major_version_upgrade,
         )
         owner, named = owner_of(have.tags), naming(target, self.name_prefix, lambda n: n.cluster)

@@ -21,9 +21,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from upskill_operator.adapters.database.common import tag_changes
 from upskill_operator.aws.rds import ENGINE
 from upskill_operator.models.database import DatabaseSpec
+from upskill_operator.models.tags import tag_changes, tag_dict, tag_list
 
 __all__ = [
     "DEFAULT_AUTO_PAUSE",
@@ -166,7 +166,7 @@ def observed_cluster(raw: Mapping[str, Any]) -> ObservedCluster:
         ),
         security_group_ids=frozenset(g["VpcSecurityGroupId"] for g in raw.get("VpcSecurityGroups") or ()),
         managed_password=bool(secret.get("SecretArn")),
-        tags={t["Key"]: t["Value"] for t in raw.get("TagList") or ()},
+        tags=tag_dict(raw.get("TagList")),
         identifier=str(raw.get("DBClusterIdentifier") or ""),
         arn=str(raw.get("DBClusterArn") or ""),
         engine=str(raw.get("Engine") or ""),
@@ -280,7 +280,7 @@ def create_request(want: ClusterState) -> dict[str, Any]:
         "BackupRetentionPeriod": want.backup_retention,
         "CopyTagsToSnapshot": want.copy_tags,
         "DeletionProtection": want.deletion_protection,
-        "Tags": [{"Key": k, "Value": v} for k, v in want.tags.items()],
+        "Tags": tag_list(want.tags),
     }
     if want.kms_key:
         request["KmsKeyId"] = want.kms_key

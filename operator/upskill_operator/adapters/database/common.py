@@ -9,26 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from upskill_operator.adapters.shared.naming import HASH_LENGTH, aws_name, rival_namespaces
-from upskill_operator.errors import TerminalError
+from upskill_operator.adapters.shared.naming import HASH_LENGTH, aws_name, pinned, rival_namespaces
 from upskill_operator.models.database import DatabaseSpec
-from upskill_operator.reconcile.protocol import OWNER_TAG, Naming, Target
+from upskill_operator.models.tags import managed_keys, tag_changes
+from upskill_operator.reconcile.protocol import Naming, Target
 
 __all__ = [
     "RDS_ID",
     "Names",
     "database_spec",
     "desired_tags",
-    "managed_keys",
     "names",
     "naming",
     "nested",
-    "owner_of",
-    "tag_changes",
+    "tag_plan",
 ]
 
 RDS_ID = re.compile(r"[a-z](?!.*--)([a-z0-9-]*[a-z0-9])?")
@@ -104,13 +102,7 @@ def names(target: Target, prefix: str) -> Names:
     ``spec.clusterIdentifier`` is refused before any step creates objects under the new name.
     """
     cluster = database_spec(target).cluster_identifier or _derived(target, prefix)
-    recorded = target.status.get("clusterIdentifier")
-    if recorded and recorded != cluster:
-        raise TerminalError(
-            f"spec.clusterIdentifier: immutable after creation (AWS has {recorded}, spec asks {cluster})",
-            reason="ImmutableField",
-        )
-    return Names(cluster)
+    return Names(pinned("spec.clusterIdentifier", cluster, target.status.get("clusterIdentifier")))
 
 
 def _derived(target: Target, prefix: str) -> str:
@@ -132,22 +124,9 @@ def desired_tags(target: Target) -> dict[str, str]:
     return {**database_spec(target).tags, **target.ownership_tags}
 
 
-def owner_of(tags: Mapping[str, str]) -> str | None:
-    return tags.get(OWNER_TAG)
-
-
-def tag_changes(
-    desired: Mapping[str, str], observed: Mapping[str, str], managed_before: Collection[str]
-) -> tuple[dict[str, str], tuple[str, ...]]:
-    """(tags to set, keys to remove). Only keys the operator set before are removed, never foreign ones."""
-    to_set = {k: v for k, v in desired.items() if observed.get(k) != v}
-    to_remove = tuple(sorted(k for k in set(managed_before) if k not in desired and k in observed))
-    return to_set, to_remove
-
-
-def managed_keys(target: Target) -> list[str]:
-    """Tag keys recorded as managed by the last pass."""
-    return [str(k) for k in target.status.get("managedTagKeys") or ()]
+def tag_plan(target: Target, present: Mapping[str, str]) -> tuple[dict[str, str], tuple[str, ...]]:
+    """(tags to set, keys to remove) that give one of the database's objects its :func:`desired_tags`."""
+    return tag_changes(desired_tags(target), present, managed_keys(target.status))
 
 
 def nested(outputs: Mapping[str, Any], key: str, **values: Any) -> dict[str, Any]:

@@ -18,14 +18,13 @@ from upskill_operator.adapters.database.common import (
     Names,
     database_spec,
     desired_tags,
-    managed_keys,
     names,
     naming,
     nested,
-    owner_of,
-    tag_changes,
+    tag_plan,
 )
 from upskill_operator.aws.rds import Rds
+from upskill_operator.models.tags import owner_of, tag_dict
 from upskill_operator.reconcile.protocol import DeletionPolicy, Naming, Observation, Target
 
 __all__ = ["SERVERLESS_CLASS", "InstancesAdapter", "InstancesObservation", "Member", "plan_members"]
@@ -103,7 +102,7 @@ class InstancesAdapter:
                 status=raw.get("DBInstanceStatus", "available"),
                 writer=writers.get(raw["DBInstanceIdentifier"], False),
                 arn=raw.get("DBInstanceArn", ""),
-                tags={t["Key"]: t["Value"] for t in raw.get("TagList") or ()},
+                tags=tag_dict(raw.get("TagList")),
             )
             for raw in self.rds.list_instances(n.cluster)
         )
@@ -111,7 +110,7 @@ class InstancesAdapter:
         if not members:
             return Observation.absent()
         owners = {owner_of(m.tags) for m in members}
-        foreign = sorted(o for o in owners if o is not None and o != target.owner)
+        foreign = sorted(o for o in owners if o is not None and not target.is_ours(o))
         owner = foreign[0] if foreign else (None if None in owners else target.owner)
         named = naming(target, self.name_prefix, lambda n: n.cluster)
         if outputs.get("clusterArn"):  # the cluster step found the cluster ours (or ours to adopt): so are its members
@@ -119,8 +118,7 @@ class InstancesAdapter:
         busy = next((m for m in members if m.status != "available"), None)
         count, instance_class = self.wanted(target)
         diff, action = plan_members(n, members, count, instance_class)
-        desired, managed = desired_tags(target), managed_keys(target)
-        tags = tuple((m.arn, *tag_changes(desired, m.tags, managed)) for m in members)
+        tags = tuple((m.arn, *tag_plan(target, m.tags)) for m in members)
         tags = tuple(t for t in tags if t[1] or t[2])
         if tags:
             diff += ("tags",)

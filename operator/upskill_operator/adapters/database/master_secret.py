@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from upskill_operator.aws.rds_passwords import RdsPasswords
 from upskill_operator.errors import TerminalError
-from upskill_operator.reconcile.protocol import OWNER_TAG
+from upskill_operator.models.tags import owner_of, tag_dict
 
 __all__ = ["own_master_secret"]
 
@@ -19,7 +19,7 @@ def own_master_secret(rds: RdsPasswords, identifier: str, owner: str, field: str
     """The master secret ARN RDS reports for cluster ``identifier`` (None: none yet), once its owner tag is
     ``owner``; Terminal, naming ``field``, otherwise. ``AwsNotFoundError`` when there is no such cluster."""
     cluster = rds.describe_cluster(identifier)
-    found = next((t.get("Value") for t in cluster.get("TagList") or () if t.get("Key") == OWNER_TAG), None)
+    found = owner_of(tag_dict(cluster.get("TagList")))
     if found != owner:
         raise TerminalError(
             f"{field}: the status of {owner} names cluster {identifier!r}, which is owned by {found!r}, "

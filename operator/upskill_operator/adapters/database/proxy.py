@@ -13,20 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from upskill_operator.adapters.database.common import (
-    database_spec,
-    desired_tags,
-    managed_keys,
-    names,
-    naming,
-    nested,
-    owner_of,
-    tag_changes,
-)
+from upskill_operator.adapters.database.common import database_spec, desired_tags, names, naming, nested, tag_plan
 from upskill_operator.adapters.database.proxy_users import ProxyUser
 from upskill_operator.aws.errors import AwsTerminalError
 from upskill_operator.aws.rds_proxy import RdsProxy
 from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
+from upskill_operator.models.tags import owner_of
 from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
 
 __all__ = ["ProxyAdapter", "ProxyObservation", "desired_auth", "proxy_changes"]
@@ -116,7 +108,7 @@ class ProxyAdapter:
         owner = owner_of(tags)
         pending = None if proxy.get("Status") == "available" else f"proxy is {proxy.get('Status')}"
         if not wanted:
-            if owner != target.owner:
+            if not target.is_ours(owner):
                 return Observation(exists=False, up_to_date=True, outputs=gone)
             return ProxyObservation(
                 exists=True,
@@ -129,7 +121,7 @@ class ProxyAdapter:
                 unwanted=True,
             )
         diff, changes, conflicts = proxy_changes(proxy, self._desired(target, outputs))
-        to_set, to_remove = tag_changes(desired_tags(target), tags, managed_keys(target))
+        to_set, to_remove = tag_plan(target, tags)
         diff += ("tags",) if to_set or to_remove else ()
         named = naming(target, self.name_prefix, lambda n: n.proxy)
         return ProxyObservation(

@@ -11,18 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from upskill_operator.adapters.database.common import (
-    database_spec,
-    desired_tags,
-    managed_keys,
-    names,
-    naming,
-    nested,
-    owner_of,
-    tag_changes,
-)
+from upskill_operator.adapters.database.common import database_spec, desired_tags, names, naming, nested, tag_plan
 from upskill_operator.aws.rds_proxy import RdsProxy
 from upskill_operator.errors import NotFoundError, TerminalError
+from upskill_operator.models.tags import keys_after, owner_of
 from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
 
 __all__ = ["EndpointObservation", "ProxyEndpointAdapter"]
@@ -70,7 +62,7 @@ class ProxyEndpointAdapter:
         status = endpoint.get("Status", "available")
         pending = None if status == "available" else f"proxy endpoint is {status}"
         if not wanted:
-            if owner != target.owner:
+            if not target.is_ours(owner):
                 return Observation(exists=False, up_to_date=True, outputs=gone)
             return EndpointObservation(
                 exists=True,
@@ -90,7 +82,7 @@ class ProxyEndpointAdapter:
             conflicts.append(f"proxy endpoint {name}: exists with another proxy or role; delete it or rename")
         groups = sorted(outputs.get("securityGroupIds") or ())
         move = groups and sorted(endpoint.get("VpcSecurityGroupIds") or ()) != groups
-        to_set, to_remove = tag_changes(desired, tags, managed_keys(target))
+        to_set, to_remove = tag_plan(target, tags)
         diff: tuple[str, ...] = ("spec.network (security groups)",) if move else ()
         diff += ("tags",) if to_set or to_remove else ()
         named = naming(target, self.name_prefix, lambda n: n.proxy_endpoint)
@@ -98,7 +90,7 @@ class ProxyEndpointAdapter:
             "proxyEndpointName": endpoint["DBProxyEndpointName"],
             "proxyEndpointArn": endpoint["DBProxyEndpointArn"],
             "endpoints": nested(outputs, "endpoints", proxyReadOnly=endpoint.get("Endpoint")),
-            "managedTagKeys": sorted(set(desired) | set(to_remove)),
+            "managedTagKeys": list(keys_after(desired, to_remove)),
         }
         return EndpointObservation(
             exists=True,

@@ -16,20 +16,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from upskill_operator.adapters.database.common import (
-    database_spec,
-    desired_tags,
-    managed_keys,
-    names,
-    naming,
-    owner_of,
-    tag_changes,
-)
+from upskill_operator.adapters.database.common import database_spec, desired_tags, names, naming, tag_plan
 from upskill_operator.adapters.database.proxy_users import ProxyUser
 from upskill_operator.adapters.shared.kms_key import spec_key_arn
 from upskill_operator.aws.iam import Iam
 from upskill_operator.aws.kms import Kms
 from upskill_operator.errors import NotFoundError
+from upskill_operator.models.tags import owner_of, tag_dict
 from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
 
 __all__ = ["POLICY_NAME", "ProxyRoleAdapter", "RoleObservation", "access_policy", "same_policy", "trust_policy"]
@@ -125,10 +118,10 @@ class ProxyRoleAdapter:
             role = self.iam.get_role(role_name)
         except NotFoundError:
             role = None
-        owner = owner_of({t["Key"]: t["Value"] for t in (role or {}).get("Tags", [])})
+        owner = owner_of(tag_dict((role or {}).get("Tags")))
         if not wanted:
             given = {"roleArn": proxy.role_arn if proxy.enabled else None}
-            if role is not None and owner == target.owner:
+            if role is not None and target.is_ours(owner):
                 return RoleObservation(
                     exists=True,
                     up_to_date=False,
@@ -140,8 +133,8 @@ class ProxyRoleAdapter:
             return Observation(exists=False, up_to_date=True, outputs=given)
         if role is None:
             return Observation.absent()
-        tags = {t["Key"]: t["Value"] for t in role.get("Tags", [])}
-        to_set, to_remove = tag_changes(desired_tags(target), tags, managed_keys(target))
+        tags = tag_dict(role.get("Tags"))
+        to_set, to_remove = tag_plan(target, tags)
         trust = not same_policy(role.get("AssumeRolePolicyDocument"), trust_policy())
         policy = self._policy(target, outputs)
         if policy is not None and same_policy(self.iam.get_inline_policy(role_name, POLICY_NAME), policy):

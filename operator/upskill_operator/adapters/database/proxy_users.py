@@ -19,12 +19,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from upskill_operator.adapters.database.common import database_spec, owner_of
+from upskill_operator.adapters.database.common import database_spec
 from upskill_operator.adapters.shared.read_only import ReadOnlyStep
 from upskill_operator.aws.errors import AwsTerminalError
 from upskill_operator.aws.kms import Kms
 from upskill_operator.aws.secretsmanager import SecretsManager
 from upskill_operator.errors import NotFoundError
+from upskill_operator.models.tags import owner_of, tag_dict
 from upskill_operator.reconcile.protocol import Observation, Target
 
 __all__ = ["PROXY_ENDPOINTS", "ProxyUser", "ProxyUsersAdapter", "candidates", "mapping"]
@@ -94,7 +95,7 @@ class ProxyUsersAdapter(ReadOnlyStep):
             described = self.secrets.describe_secret(arn)
         except (NotFoundError, AwsTerminalError):  # gone, not an ARN, or one we may not even describe
             return None
-        owner = owner_of({t["Key"]: t["Value"] for t in described.get("Tags") or []})
+        owner = owner_of(tag_dict(described.get("Tags")))
         if owner != f"{target.namespace}/{name}" or described.get("DeletedDate"):
             log.warning(
                 "UpskillSecret %s/%s names secret %s, which is not its own: ignored", target.namespace, name, arn

@@ -13,17 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from upskill_operator.adapters.database.common import (
-    database_spec,
-    desired_tags,
-    managed_keys,
-    names,
-    naming,
-    owner_of,
-    tag_changes,
-)
+from upskill_operator.adapters.database.common import database_spec, desired_tags, names, naming, tag_plan
 from upskill_operator.aws.ec2 import Ec2
 from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
+from upskill_operator.models.tags import owner_of, tag_dict
 from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
 
 __all__ = ["PORT", "SecurityGroupAdapter", "SecurityGroupObservation", "ingress_permissions", "rule_atoms"]
@@ -101,19 +94,19 @@ class SecurityGroupAdapter:
             given_outputs = {"securityGroupIds": list(given), "securityGroupId": None}
             if ours is None:
                 return Observation(exists=False, up_to_date=True, outputs=given_outputs)
-            owner = owner_of({t["Key"]: t["Value"] for t in ours.get("Tags", [])})
+            owner = owner_of(tag_dict(ours.get("Tags")))
             return Observation(exists=True, owner=owner, outputs={**given_outputs, "securityGroupId": ours["GroupId"]})
         group = self.ec2.find_security_group(name, vpc_id)
         if group is None:
             return Observation.absent()
         group_id = group["GroupId"]
-        tags = {t["Key"]: t["Value"] for t in group.get("Tags", [])}
+        tags = tag_dict(group.get("Tags"))
         owner, named = owner_of(tags), naming(target, self.name_prefix, lambda n: n.security_group)
         have, others = rule_atoms(group.get("IpPermissions", []))
         want = self._wanted(target, group_id)
         extra = have - want
         to_revoke = ingress_permissions(extra, "") + others
-        to_set, to_remove = tag_changes(desired_tags(target), tags, managed_keys(target))
+        to_set, to_remove = tag_plan(target, tags)
         diff: tuple[str, ...] = ("spec.network.allowFrom",) if want - have or to_revoke else ()
         diff += ("tags",) if to_set or to_remove else ()
         return SecurityGroupObservation(

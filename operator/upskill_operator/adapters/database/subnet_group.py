@@ -15,18 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from upskill_operator.adapters.database.common import (
-    database_spec,
-    desired_tags,
-    managed_keys,
-    names,
-    naming,
-    owner_of,
-    tag_changes,
-)
+from upskill_operator.adapters.database.common import database_spec, desired_tags, names, naming, tag_plan
 from upskill_operator.aws.ec2 import Ec2
 from upskill_operator.aws.rds import Rds
 from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
+from upskill_operator.models.tags import keys_after, managed_keys, owner_of, tag_dict
 from upskill_operator.reconcile.protocol import DeletionPolicy, Observation, Target
 
 __all__ = ["SubnetGroupAdapter", "SubnetGroupObservation"]
@@ -98,7 +91,7 @@ class SubnetGroupAdapter:
         have = tuple(sorted(s["SubnetIdentifier"] for s in group.get("Subnets", [])))
         owner, named = owner_of(tags), naming(target, self.name_prefix, lambda n: n.subnet_group)
         desired = desired_tags(target)
-        to_set, to_remove = tag_changes(desired, tags, managed_keys(target))
+        to_set, to_remove = tag_plan(target, tags)
         diff: list[str] = []
         if not network.problem and have != network.subnet_ids:
             diff.append("spec.network (subnets)")
@@ -154,7 +147,7 @@ class SubnetGroupAdapter:
             cluster = self.rds.describe_cluster(names(target, self.name_prefix).cluster)
         except NotFoundError:
             return
-        owner = owner_of({t["Key"]: t["Value"] for t in cluster.get("TagList") or ()})
+        owner = owner_of(tag_dict(cluster.get("TagList")))
         target.check_claim(self.owner_field, owner, naming(target, self.name_prefix, lambda n: n.cluster))
 
     @staticmethod
@@ -167,5 +160,5 @@ class SubnetGroupAdapter:
             "vpcId": network.vpc_id or group.get("VpcId"),
             "subnetIds": list(network.subnet_ids),
             # Kept until the last step confirms every object dropped the keys the spec no longer has.
-            "managedTagKeys": sorted(set(desired) | set(managed_keys(target))),
+            "managedTagKeys": list(keys_after(desired, managed_keys(target.status))),
         }

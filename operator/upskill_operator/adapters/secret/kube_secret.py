@@ -84,7 +84,7 @@ class KubeSecretSyncAdapter:
             return Observation(exists=True, up_to_date=not left, diff=tuple(left), outputs={"syncedSecretName": None})
         found = self._secrets.get(target.namespace, spec.secret_name)
         owners = key_owners(found)
-        mine = {key for key, owner in owners.items() if owner == target.owner}
+        mine = {key for key, owner in owners.items() if target.is_ours(owner)}
         exists = found is not None and bool(mine)
         if target.deleting:
             return Observation(exists=exists)
@@ -92,7 +92,7 @@ class KubeSecretSyncAdapter:
         if not isinstance(current, Current):
             return Observation(exists=True, pending="waiting for a value in Secrets Manager")
         wanted = self._wanted(spec, current, outputs.get(SOURCE_KEY))
-        taken = sorted(k for k in wanted if owners.get(k) not in (None, target.owner))
+        taken = sorted(k for k in wanted if k in owners and not target.is_ours(owners[k]))
         if taken:
             raise TerminalError(
                 "; ".join(
@@ -146,7 +146,7 @@ class KubeSecretSyncAdapter:
                         labels=_LABELS,
                     )
                     return
-                stale = [k for k, owner in owners.items() if owner == target.owner and k not in wanted]
+                stale = [k for k, owner in owners.items() if target.is_ours(owner) and k not in wanted]
                 new_owners = {k: v for k, v in owners.items() if k not in stale} | dict.fromkeys(wanted, target.owner)
                 data: dict[str, SecretStr | None] = {**wanted, **dict.fromkeys(stale)}
                 self._secrets.patch(
@@ -176,7 +176,7 @@ class KubeSecretSyncAdapter:
         return str(recorded) if recorded and (spec is None or recorded != spec.secret_name) else None
 
     def _holds(self, target: Target, name: str) -> bool:
-        return target.owner in key_owners(self._secrets.get(target.namespace, name)).values()
+        return any(map(target.is_ours, key_owners(self._secrets.get(target.namespace, name)).values()))
 
     def _release(self, target: Target, name: str) -> None:
         """Remove our keys from Secret ``name`` (deleting it if we created it and nothing else is left)."""
@@ -185,7 +185,7 @@ class KubeSecretSyncAdapter:
             if found is None:
                 return
             owners = key_owners(found)
-            mine = [k for k, owner in owners.items() if owner == target.owner]
+            mine = [k for k, owner in owners.items() if target.is_ours(owner)]
             if not mine:
                 return
             left = {k: v for k, v in owners.items() if k not in mine}

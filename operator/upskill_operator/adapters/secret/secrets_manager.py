@@ -48,6 +48,7 @@ from upskill_operator.adapters.secret.state import (
 )
 from upskill_operator.adapters.secret.values import CURRENT_KEY, SOURCE_KEY, Current, Resolved, policy_digest
 from upskill_operator.adapters.shared.data_gone import secret_gone
+from upskill_operator.adapters.shared.naming import pinned
 from upskill_operator.adapters.shared.read_memory import Memory
 from upskill_operator.aws.errors import AwsTerminalError
 from upskill_operator.aws.kms import Kms
@@ -55,7 +56,8 @@ from upskill_operator.aws.rds_passwords import RdsPasswords
 from upskill_operator.aws.secretsmanager import SecretsManager
 from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
 from upskill_operator.models.secret import ROTATE_ANNOTATION
-from upskill_operator.reconcile.protocol import OWNER_TAG, Claim, DeletionPolicy, Naming, Observation, Target
+from upskill_operator.models.tags import managed_keys, owner_of
+from upskill_operator.reconcile.protocol import Claim, DeletionPolicy, Naming, Observation, Target
 
 __all__ = ["SECRET_NAME_MAX", "SecretObservation", "SecretsManagerAdapter"]
 
@@ -118,20 +120,14 @@ class SecretsManagerAdapter:
         return Naming(self.secret_name(target), f"{self.name_prefix}/{target.namespace}/{target.name}")
 
     def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
-        name = self.secret_name(target)
-        recorded = target.status.get("secretName")
-        if recorded and recorded != name:
-            raise TerminalError(
-                f"spec.secretName: immutable after creation (AWS has {recorded}, spec asks {name})",
-                reason="ImmutableField",
-            )
+        name = pinned("spec.secretName", self.secret_name(target), target.status.get("secretName"))
         named = {"secretName": name}
         try:
             observed = observed_secret(self.secrets.describe_secret(name))
         except NotFoundError:
             lost = secret_gone(name) if target.status.get("arn") and not target.deleting else None
             return SecretObservation(exists=False, up_to_date=False, outputs=named, gone=lost)
-        owner, naming = observed.tags.get(OWNER_TAG), self.naming(target)
+        owner, naming = owner_of(observed.tags), self.naming(target)
         claim = target.claim(owner, naming)
         if observed.deleted and claim is Claim.OURS:
             return SecretObservation(exists=False, up_to_date=False, outputs=named, secret=observed)
@@ -149,7 +145,7 @@ class SecretsManagerAdapter:
             secret_spec(target),
             observed,
             self._tags(target, resolved),
-            target.status.get("managedTagKeys") or (),
+            managed_keys(target.status),
             self._same_key,
         )
         login = self.credentials.facts(resolved.app_user, observed, current)

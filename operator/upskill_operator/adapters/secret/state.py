@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from upskill_operator.models.secret import SecretSpec
+from upskill_operator.models.tags import keys_after, tag_changes, tag_dict
 
 __all__ = [
     "DEFAULT_KMS_ALIAS",
@@ -78,7 +79,7 @@ def observed_secret(raw: Mapping[str, Any]) -> ObservedSecret:
         name=str(raw["Name"]),
         arn=str(raw["ARN"]),
         deleted=raw.get("DeletedDate") is not None,
-        tags={t["Key"]: t["Value"] for t in raw.get("Tags") or ()},
+        tags=tag_dict(raw.get("Tags")),
         description=raw.get("Description") or None,
         kms_key=raw.get("KmsKeyId") or None,
         rotation=rotation,
@@ -128,8 +129,7 @@ def metadata_plan(
 ) -> MetadataPlan:
     """What differs besides the value. ``same_key(wanted, reported)`` compares KMS key references."""
     diff: list[str] = []
-    to_set = {k: v for k, v in tags.items() if observed.tags.get(k) != v}
-    to_remove = tuple(sorted(k for k in set(managed_before) if k not in tags and k in observed.tags))
+    to_set, to_remove = tag_changes(tags, observed.tags, managed_before)
     if to_set or to_remove:
         diff.append("tags")
     description = spec.description if spec.description and spec.description != observed.description else None
@@ -151,7 +151,7 @@ def metadata_plan(
         diff=tuple(diff),
         tags_to_set=to_set,
         tags_to_remove=to_remove,
-        managed_tag_keys=tuple(sorted(set(tags) | set(to_remove))),
+        managed_tag_keys=keys_after(tags, to_remove),
         description=description,
         kms_key=kms_key,
         configure_rotation=configure,

@@ -13,6 +13,7 @@ from typing import Any
 
 from upskill_operator.kube.client import Kube
 from upskill_operator.models.common import API_GROUP, API_VERSION
+from upskill_operator.models.tags import owner_of
 from upskill_operator.reconcile.protocol import OWNER_TAG, DeletionPolicy, Observation, Target
 
 __all__ = ["ConnectionConfigMapAdapter"]
@@ -48,7 +49,7 @@ class ConnectionConfigMapAdapter:
         found = self._kube.get_config_map(target.namespace, name)
         if found is None:
             return Observation.absent()
-        owner = (found.get("metadata", {}).get("annotations") or {}).get(OWNER_TAG)
+        owner = owner_of(found.get("metadata", {}).get("annotations") or {})
         wanted = self._data_fn(target, outputs)
         current = found.get("data") or {}
         stale = tuple(sorted(f"data.{k}" for k, v in (wanted or {}).items() if current.get(k) != v))

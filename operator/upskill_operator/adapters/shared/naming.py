@@ -20,7 +20,7 @@ import re
 
 from upskill_operator.errors import TerminalError
 
-__all__ = ["DYNAMODB_NAME", "HASH_LENGTH", "aws_name", "check_name", "rival_namespaces"]
+__all__ = ["DYNAMODB_NAME", "HASH_LENGTH", "aws_name", "check_name", "pinned", "rival_namespaces"]
 
 DYNAMODB_NAME = re.compile(r"[a-zA-Z0-9_.-]{3,255}")
 """DynamoDB table and index names."""
@@ -68,6 +68,19 @@ def aws_name(
         head = full[: max_length - HASH_LENGTH - 1].rstrip("-.")
         full = f"{head}-{digest}"
     return check_name(full, max_length=max_length, allowed=allowed, field=field)
+
+
+def pinned(field: str, name: str, recorded: object) -> str:
+    """``name``, unless status recorded another name for the object (``recorded``): Terminal then.
+
+    The name is the object's identity. Once status records it (``tableName``, ``secretName``,
+    ``clusterIdentifier``), a spec asking for another name would silently orphan the first object.
+    """
+    if recorded and recorded != name:
+        raise TerminalError(
+            f"{field}: immutable after creation (AWS has {recorded}, spec asks {name})", reason="ImmutableField"
+        )
+    return name
 
 
 def rival_namespaces(namespace: str, name: str) -> tuple[str, ...]:

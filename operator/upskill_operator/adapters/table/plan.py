@@ -29,6 +29,7 @@ from upskill_operator.adapters.table.state import (
     index_request,
     same_keys,
 )
+from upskill_operator.models.tags import keys_after, tag_changes
 
 __all__ = ["Plan", "TableUpdate", "pending_state", "plan_changes"]
 
@@ -89,15 +90,6 @@ def _conflicts(desired: TableState, observed: ObservedTable) -> tuple[str, ...]:
         return ()
     have, want = "/".join(map(str, observed.keys)), "/".join(map(str, desired.keys))
     return (f"spec.keys: immutable after creation (AWS has {have}, spec asks {want})",)
-
-
-def _tags(
-    desired: TableState, observed: ObservedTable, managed_before: Collection[str]
-) -> tuple[dict[str, str], tuple[str, ...], tuple[str, ...]]:
-    """(to set, to remove, keys to record). Only keys the operator set before are removed: never foreign tags."""
-    to_set = {k: v for k, v in desired.tags.items() if observed.tags.get(k) != v}
-    to_remove = tuple(sorted(k for k in set(managed_before) if k not in desired.tags and k in observed.tags))
-    return to_set, to_remove, tuple(sorted(set(desired.tags) | set(to_remove)))
 
 
 def _ttl(desired: TableState, observed: ObservedTable) -> tuple[str, tuple[bool, str]] | None:
@@ -173,7 +165,7 @@ def plan_changes(desired: TableState, observed: ObservedTable, managed_before: C
     """Compare, and plan the writes of one ``update()``. ``managed_before`` is ``status.managedTagKeys``."""
     table_updates = _table_updates(desired, observed)
     ttl, pitr = _ttl(desired, observed), _pitr(desired, observed)
-    to_set, to_remove, managed = _tags(desired, observed, managed_before)
+    to_set, to_remove = tag_changes(desired.tags, observed.tags, managed_before)
     diff = [update.path for update in table_updates]
     if ttl is not None:
         diff.append(ttl[0])
@@ -187,7 +179,7 @@ def plan_changes(desired: TableState, observed: ObservedTable, managed_before: C
         pending=pending_state(observed),
         tags_to_set=to_set,
         tags_to_remove=to_remove,
-        managed_tag_keys=managed,
+        managed_tag_keys=keys_after(desired.tags, to_remove),
         ttl=ttl[1] if ttl else None,
         pitr=pitr,
         table_update=table_updates[0] if table_updates else None,

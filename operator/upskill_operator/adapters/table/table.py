@@ -19,7 +19,7 @@ from typing import Any
 
 from upskill_operator.adapters.shared.data_gone import table_gone
 from upskill_operator.adapters.shared.kms_key import spec_key_arn
-from upskill_operator.adapters.shared.naming import aws_name, rival_namespaces
+from upskill_operator.adapters.shared.naming import aws_name, pinned, rival_namespaces
 from upskill_operator.adapters.shared.read_memory import Cadence, Memory
 from upskill_operator.adapters.table.plan import Plan, plan_changes
 from upskill_operator.adapters.table.reads import TableReads, after_create, fingerprint, settled_ttl, ttl_answer
@@ -34,7 +34,8 @@ from upskill_operator.aws.dynamodb import DynamoDB
 from upskill_operator.aws.kms import Kms
 from upskill_operator.errors import NotFoundError, RecoverableError, TerminalError
 from upskill_operator.models.table import TableSpec
-from upskill_operator.reconcile.protocol import OWNER_TAG, DeletionPolicy, Naming, Observation, Target
+from upskill_operator.models.tags import managed_keys, owner_of
+from upskill_operator.reconcile.protocol import DeletionPolicy, Naming, Observation, Target
 
 __all__ = ["TABLE_NAME_MAX", "TableAdapter", "TableObservation", "observed_with_key_arn"]
 
@@ -93,14 +94,7 @@ class TableAdapter:
         return Naming(self.table_name(target), derived, rival_namespaces(target.namespace, target.name))
 
     def observe(self, target: Target, outputs: Mapping[str, Any]) -> Observation:
-        name = self.table_name(target)
-        recorded = target.status.get("tableName")
-        if recorded and recorded != name:
-            # The name is the table's identity: a new name would silently orphan the old table.
-            raise TerminalError(
-                f"spec.tableName: immutable after creation (AWS has {recorded}, spec asks {name})",
-                reason="ImmutableField",
-            )
+        name = pinned("spec.tableName", self.table_name(target), target.status.get("tableName"))
         try:
             raw, ttl, backups, tags = self._read(target, name)
         except NotFoundError:  # also when it vanished between two reads
@@ -108,8 +102,8 @@ class TableAdapter:
             lost = table_gone(name, self.dynamodb.list_backups(name)) if _existed(target) else None
             return TableObservation(exists=False, up_to_date=False, outputs={"tableName": name}, gone=lost)
         observed = observed_with_key_arn(observed_table(raw, ttl, backups, tags), self.kms)
-        plan = plan_changes(self._desired(target, name), observed, target.status.get("managedTagKeys") or ())
-        owner = observed.tags.get(OWNER_TAG)
+        plan = plan_changes(self._desired(target, name), observed, managed_keys(target.status))
+        owner = owner_of(observed.tags)
         naming = self.naming(target)
         return TableObservation(
             exists=True,
