@@ -167,6 +167,7 @@ async def _serve(
     values = local_values(delivered, ports)
     _write(args.env_file, values, None)
     _say("tunnels up; watching for changes; Ctrl-C to stop")
+    warned: set[Endpoint] = set()
     while True:
         await asyncio.sleep(args.interval)
         try:
@@ -174,9 +175,10 @@ async def _serve(
         except ConnectError as exc:
             _say(f"warning: {exc}; keeping {args.env_file} as it is")
             continue
-        new = sorted(set(endpoints(fresh_delivered.values)) - set(ports))
+        new = sorted(set(endpoints(fresh_delivered.values)) - set(ports) - warned)
         if new:
             _say(f"warning: new endpoints {', '.join(map(str, new))} have no tunnel: restart connect")
+            warned.update(new)
         fresh = local_values(fresh_delivered, ports)
         if fresh != values:
             _write(args.env_file, fresh, values)
