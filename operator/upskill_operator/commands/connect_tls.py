@@ -18,11 +18,10 @@ import struct
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+if TYPE_CHECKING:  # cryptography is the [connect] extra, not in the image: imported where a CA is made
+    from cryptography import x509
 
 __all__ = ["SSL_REQUEST", "LocalCa", "PgTlsRelay", "upstream_context"]
 
@@ -32,10 +31,15 @@ OpenUpstream = Callable[[], Awaitable[tuple[asyncio.StreamReader, asyncio.Stream
 
 
 def _name(common: str) -> x509.Name:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
 
 
 def _general_name(name: str) -> x509.GeneralName:
+    from cryptography import x509
+
     try:
         return x509.IPAddress(ipaddress.ip_address(name))
     except ValueError:
@@ -47,6 +51,10 @@ class LocalCa:
     stays in memory."""
 
     def __init__(self, days: int = 30, names: Sequence[str] = ("127.0.0.1", "localhost")) -> None:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+
         now = datetime.datetime.now(datetime.UTC)
         ca_key = ec.generate_private_key(ec.SECP256R1())
         self._key = ec.generate_private_key(ec.SECP256R1())
@@ -76,12 +84,16 @@ class LocalCa:
         )
 
     def ca_pem(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
         return self.ca.public_bytes(serialization.Encoding.PEM)
 
     def server_context(self) -> ssl.SSLContext:
         """A server context with the leaf; its key passes through a private temporary folder only."""
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
+        from cryptography.hazmat.primitives import serialization
+
         key = self._key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
