@@ -71,6 +71,18 @@ def _check(args: argparse.Namespace) -> int:
     return check.run(args)
 
 
+def _connect(args: argparse.Namespace) -> int:
+    from upskill_operator.commands import connect
+
+    return connect.run(args)
+
+
+def _forward(args: argparse.Namespace) -> int:
+    from upskill_operator.commands import connect_forward
+
+    return connect_forward.run(args)
+
+
 def _status(args: argparse.Namespace) -> int:
     from upskill_operator.commands import status
 
@@ -101,6 +113,9 @@ def _add_kubectl_commands(sub: Any) -> None:
     st.add_argument("-w", "--watch", action="store_true", help="redraw until Ctrl-C (json: one document a line)")
     st.add_argument("--interval", type=float, default=2.0, help="seconds between --watch redraws (default 2)")
     st.set_defaults(func=_status)
+    from upskill_operator.commands.connect_cli import add_connect_command
+
+    add_connect_command(sub, _connect)
 
 
 def _add_database_commands(sub: Any) -> None:
@@ -173,6 +188,9 @@ def _parser() -> argparse.ArgumentParser:
     iam.set_defaults(func=_iam_policy)
     _add_database_commands(sub)
     _add_kubectl_commands(sub)
+    from upskill_operator.commands.connect_cli import add_forward_command
+
+    add_forward_command(sub, _forward)
     return parser
 
 

@@ -22,12 +22,17 @@ from kubernetes import client
 from upskill_operator.models import KINDS
 from upskill_operator.models.common import API_GROUP
 
-__all__ = ["KOPF_NEEDS", "PACKAGE", "Use", "expand", "needed", "scan"]
+__all__ = ["DEVELOPER_MODULES", "KOPF_NEEDS", "PACKAGE", "Use", "expand", "needed", "scan"]
 
 PACKAGE = Path(__file__).resolve().parents[2] / "operator" / "upskill_operator"
 _HINTS = {"core": "CoreV1Api", "apps": "AppsV1Api", "custom": "CustomObjectsApi", "batch": "BatchV1Api"}
 _VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch"}
 _OUR_PLURALS = tuple(sorted(info.plural for info in KINDS))
+_WEBSOCKET_CREATE = ("pods/exec", "pods/attach", "pods/portforward")
+"""Subresources whose websocket upgrade (an HTTP GET) is also checked for ``create`` since Kubernetes 1.35
+(KEP-4006, AuthorizePodWebsocketUpgradeCreatePermission, on by default); ``get`` before that."""
+DEVELOPER_MODULES = ("commands/connect", "commands/status", "commands/kubeopts")
+"""Modules that run as a developer (``connect``, ``status``: manifests/rbac/developer), not as the operator."""
 
 Triple = tuple[str, str, str]
 """(apiGroup, resource[/subresource], verb)"""
@@ -93,7 +98,8 @@ def needed(use: Use, watch: bool = False) -> set[Triple]:
     groups, resources = [group], [resource]
     if group == "{group}":  # CustomObjectsApi: our custom resources
         groups, resources = [API_GROUP], list(_OUR_PLURALS)
-    return {(g, f"{r}/{sub}" if sub else r, v) for g in groups for r in resources for v in verbs}
+    found = {(g, f"{r}/{sub}" if sub else r, v) for g in groups for r in resources for v in verbs}
+    return found | {(g, r, "create") for g, r, v in found if v == "get" and r in _WEBSOCKET_CREATE}
 
 
 def _receiver(node: ast.expr) -> str | None:
@@ -104,8 +110,9 @@ def _receiver(node: ast.expr) -> str | None:
     return None
 
 
-def scan(package: Path = PACKAGE) -> tuple[dict[Triple, list[str]], list[str]]:
-    """(triple -> where it is used, problems) for every module of the package."""
+def scan(package: Path = PACKAGE, developer: bool = False) -> tuple[dict[Triple, list[str]], list[str]]:
+    """(triple -> where it is used, problems) for the operator's modules of the package, or with
+    ``developer`` only those of DEVELOPER_MODULES."""
     apis = _apis()
     by_method: dict[str, set[str]] = {}
     for api, methods in apis.items():
@@ -115,6 +122,8 @@ def scan(package: Path = PACKAGE) -> tuple[dict[Triple, list[str]], list[str]]:
     problems: list[str] = []
     for path in sorted(package.rglob("*.py")):
         relative = path.relative_to(package).as_posix()
+        if relative.startswith(DEVELOPER_MODULES) != developer:
+            continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         watched = {
             id(arg)

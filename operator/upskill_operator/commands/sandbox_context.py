@@ -23,13 +23,13 @@ EXTENSION = "upskill.io/sandbox"
 AWS_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION")
 
 
-def sandbox_extension(kubeconfig: str | None) -> dict[str, Any] | None:
-    """The extension on the kubeconfig's current context; None when there is none."""
+def sandbox_extension(kubeconfig: str | None, context: str | None = None) -> dict[str, Any] | None:
+    """The extension on the kubeconfig's ``context`` (default: the current one); None when there is none."""
     path = Path(kubeconfig or os.environ.get("KUBECONFIG") or Path.home() / ".kube" / "config")
     if not path.is_file():
         return None
     loaded = yaml.safe_load(path.read_text()) or {}
-    current = loaded.get("current-context")
+    current = context or loaded.get("current-context")
     for entry in loaded.get("contexts") or ():
         if entry.get("name") == current:
             for extension in (entry.get("context") or {}).get("extensions") or ():
