@@ -103,6 +103,16 @@ def kube_writes(bed: Bed, names: set[str], paths: list[tuple[str, str]]) -> list
     return [(m, p) for m, p in paths if m in WRITES and any(f"/{n}" in p for n in names)]
 
 
+def _status_changes(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """What the writes changed in each object's status (to tell a real transition from a false write)."""
+    lines = []
+    for name, old in before.items():
+        new, old = after.get(name) or {}, old or {}
+        keys = sorted(set(old) | set(new))
+        lines.extend(f"{name}.status.{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in keys if old.get(k) != new.get(k))
+    return "status changes in the window:\n" + "\n".join(lines or ["(none left: the writes wrote the same values)"])
+
+
 def test_steady_state_writes_nothing_to_kubernetes_or_aws(bed: Bed, operator: OperatorThread) -> None:
     suffix = uuid.uuid4().hex[:6]
     docs = _stack(suffix)
@@ -115,6 +125,7 @@ def test_steady_state_writes_nothing_to_kubernetes_or_aws(bed: Bed, operator: Op
         time.sleep(2 * RESYNC)  # the passes under way when the last object turned Ready finish
 
         events_before = _events_about(bed, names)
+        before = {name: (bed.get(plural, name) or {}).get("status") for name, (plural, _) in docs.items()}
         bed.kube.requests.clear()
         bed.calls.clear()
         time.sleep(WINDOW)
@@ -125,7 +136,8 @@ def test_steady_state_writes_nothing_to_kubernetes_or_aws(bed: Bed, operator: Op
         passes = sum(1 for m, p in served if m == "GET" and any(f"/{n}" in p for n in docs))
         assert bed.calls.calls, "the window saw no AWS call at all: nothing resynced"
         assert passes or len(bed.calls.calls) > len(docs), "the window saw no resync"
-        assert Counter(kube_writes(bed, names, served)) == Counter()
+        after = {name: (bed.get(plural, name) or {}).get("status") for name, (plural, _) in docs.items()}
+        assert Counter(kube_writes(bed, names, served)) == Counter(), _status_changes(before, after)
         assert sorted(events) == []
         assert mutating == []
     finally:

@@ -29,6 +29,7 @@ In expectation R is about q times the calls, so the bound stays close to C.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,7 +46,7 @@ from faults.report import LINES
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 OPTIONS = FaultRunOptions(rate=0.2, seed=7, max_attempts=2, requeue_seconds=0.25, namespace="faults-20")
-Baseline = dict[str, tuple[int, int, int]]
+Baseline = dict[str, tuple[int, int, int, Counter[str]]]
 SHARED_LOOKUPS = 1
 """K: the KMS alias resolution cached per process, paid by whichever resource of a kind asks first."""
 DATA_PLANE_REASONS = frozenset({"DatabaseUnreachable", "RoleFailed", "GroupRoleMissing", "CredentialsPending"})
@@ -67,7 +68,12 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> Baseline:
     with fault_run(clean) as run:
         assert not run.not_ready, run.not_ready
         return {
-            short(name): (row.logical, max((p.calls for p in row.passes), default=0), _progressing(row))
+            short(name): (
+                row.logical,
+                max((p.calls for p in row.passes), default=0),
+                _progressing(row),
+                row.operations,
+            )
             for name, row in run.ledger.resources.items()
             if name != OUTSIDE
         }
@@ -116,7 +122,7 @@ def test_calls_per_resource_stay_within_the_retry_bound(run: FaultRun, baseline:
         assert row.most_attempts <= attempts, f"{name}: a call made {row.most_attempts} attempts"
         if name == OUTSIDE:
             continue
-        clean_calls, per_pass, clean_waits = baseline[short(name)]
+        clean_calls, per_pass, clean_waits, clean_ops = baseline[short(name)]
         recoverable = row.recoverable
         waits = max(0, _progressing(row) - clean_waits)
         bound = clean_calls + (recoverable + waits) * per_pass + SHARED_LOOKUPS
@@ -129,7 +135,8 @@ def test_calls_per_resource_stay_within_the_retry_bound(run: FaultRun, baseline:
         if row.logical > bound or row.attempts > attempts * bound:
             over.append(
                 f"{name}: {row.logical} calls / {row.attempts} attempts; bound {bound} / {attempts * bound} "
-                f"(C={clean_calls}, L={per_pass}, R={recoverable}, W={waits})"
+                f"(C={clean_calls}, L={per_pass}, R={recoverable}, W={waits}); calls beyond the clean run's: "
+                f"{dict(row.operations - clean_ops)}, passes {[(p.state.value, p.reason, p.calls) for p in row.passes]}"
             )
     assert not over, "\n".join(over)
 
