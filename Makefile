@@ -69,6 +69,7 @@ bench: $(STAMP)  ## Every benchmark, then one summary table of each figure again
 	$(BIN)/python bench/stuck_recovery.py
 	$(BIN)/python bench/load.py --quick
 	$(BIN)/python bench/steady.py
+	$(BIN)/python bench/recovery.py
 	$(BIN)/python bench/summary.py
 
 bench-load: $(STAMP)  ## The promised scale: 1,000 tables, 200 databases, 300 secrets (about 7 minutes)

@@ -157,6 +157,8 @@ def _profile(pid: int) -> subprocess.Popen[bytes] | None:
     if not target:
         return None
     spy = Path(sys.executable).with_name("py-spy")
+    if not spy.exists():
+        raise SystemExit(f"UPSKILL_BENCH_PROFILE needs py-spy beside {sys.executable}: {spy.parent}/pip install py-spy")
     args = [
         str(spy),
         "record",

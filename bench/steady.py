@@ -7,7 +7,8 @@ emulator served on the object or its /status, counted from its request log; the 
 is not counted), then over several short resyncs with nothing changing: Kubernetes writes per object
 per resync (the object, its status), Events posted per object per resync, and AWS writes and reads
 per object per resync (the operator's own ``upskill_aws_api_attempts_total``, by service: dynamodb
-for tables, secrets-manager for secrets, rds, ec2 and iam for databases).
+and cloudwatch for tables, secrets-manager for secrets, rds, ec2, iam and cloudwatch for databases).
+The example databases have ``spec.monitoring`` (CloudWatch alarms), and so has every fourth table.
 
 To compare with another revision, run this file with that revision's ``operator/`` first on
 ``PYTHONPATH`` (the operator subprocess inherits it).
@@ -33,9 +34,9 @@ ROUNDS = 5
 EXAMPLES = Path(__file__).parents[1] / "manifests/examples/upskill-stack"
 WRITES = ("PATCH", "PUT", "DELETE")
 SERVICES = {
-    "UpskillTable": ("dynamodb",),
+    "UpskillTable": ("dynamodb", "cloudwatch"),
     "UpskillSecret": ("secrets-manager",),
-    "UpskillDatabase": ("rds", "ec2", "iam"),
+    "UpskillDatabase": ("rds", "ec2", "iam", "cloudwatch"),
 }
 PLURALS = {"UpskillTable": "upskilltables", "UpskillSecret": "upskillsecrets", "UpskillDatabase": "upskilldatabases"}
 READS = ("Describe", "List", "Get")
@@ -51,6 +52,8 @@ def table(i: int) -> dict[str, Any]:
         "ttlAttribute": "expiresAt",
         "deletionProtection": False,
     }
+    if i % 4 == 0:  # a quarter of the tables with their CloudWatch alarms
+        spec["monitoring"] = {}
     return resource("UpskillTable", f"t{i:03d}", spec)
 
 

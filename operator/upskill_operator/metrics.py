@@ -9,10 +9,15 @@ secret value.
 from __future__ import annotations
 
 import contextlib
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
+    "ALARM_STATES",
+    "AWS_ALARM_STATE",
     "AWS_ATTEMPTS_TOTAL",
     "AWS_CALL_SECONDS",
     "LATENCY_BUCKETS",
@@ -22,6 +27,7 @@ __all__ = [
     "RESOURCE_READY",
     "SECRET_VERSION_CREATED",
     "forget_resource",
+    "set_alarm_states",
 ]
 
 # A boundary sits exactly at 0.1 s: the platform's latency objective.
@@ -70,8 +76,39 @@ SECRET_VERSION_CREATED = Gauge(
 )
 
 
+AWS_ALARM_STATE = Gauge(
+    "upskill_aws_alarm_state",
+    "1 for the state a CloudWatch alarm of the resource is in (OK, ALARM, INSUFFICIENT_DATA), 0 for the others.",
+    ["kind", "namespace", "name", "alarm", "state"],
+)
+ALARM_STATES = ("OK", "ALARM", "INSUFFICIENT_DATA")
+_alarms_shown: dict[tuple[str, str, str], set[str]] = {}
+_alarms_lock = threading.Lock()
+
+
+def set_alarm_states(kind: str, namespace: str, name: str, alarms: Sequence[Mapping[str, Any]]) -> None:
+    """Show each alarm's state (one series per state, 1 for the current one); drop alarms no longer listed."""
+    key = (kind, namespace, name)
+    with _alarms_lock:
+        now = {str(a.get("name")) for a in alarms}
+        for gone in _alarms_shown.get(key, set()) - now:
+            _drop_alarm(key, gone)
+        for alarm in alarms:
+            for state in ALARM_STATES:
+                value = 1.0 if alarm.get("state") == state else 0.0
+                AWS_ALARM_STATE.labels(kind, namespace, name, str(alarm.get("name")), state).set(value)
+        _alarms_shown[key] = now
+
+
+def _drop_alarm(key: tuple[str, str, str], alarm: str) -> None:
+    for state in ALARM_STATES:
+        with contextlib.suppress(KeyError):
+            AWS_ALARM_STATE.remove(*key, alarm, state)
+
+
 def forget_resource(kind: str, namespace: str, name: str) -> None:
     """Drop the per-resource series of a deleted resource."""
+    set_alarm_states(kind, namespace, name, ())
     with contextlib.suppress(KeyError):
         RESOURCE_READY.remove(kind, namespace, name)
     with contextlib.suppress(KeyError):

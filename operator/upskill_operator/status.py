@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any
 
 from upskill_operator import metrics
@@ -19,10 +19,53 @@ from upskill_operator.models.common import KindInfo
 from upskill_operator.reconcile.conditions import phase_for, render
 from upskill_operator.reconcile.outcome import Outcome, State
 
-__all__ = ["STAMPS", "changes", "now", "same_status", "status_patch"]
+__all__ = [
+    "STAMPS",
+    "Asserted",
+    "assert_condition",
+    "changes",
+    "now",
+    "same_status",
+    "status_patch",
+    "with_asserted",
+]
 
 STAMPS = frozenset({"lastSyncTime", "lastRefreshTime"})
 """Status fields that only say when a pass ran: never a reason to write on their own."""
+
+
+Asserted = MutableMapping[str, tuple[str, dict[str, Any]]]
+"""The conditions a background loop of one object (migrations, probes) last wrote or found written:
+condition type -> (the spec field that asks for it, the condition as the API server holds it).
+It lives in the object's kopf memo, so the reconcile passes of that object read it in-process."""
+
+
+def assert_condition(store: Asserted, conditions: Sequence[Mapping[str, Any]], ctype: str, spec_field: str) -> None:
+    """Record the ``ctype`` entry of ``conditions`` (status as written) as what its loop asserts."""
+    entry = next((c for c in conditions if c.get("type") == ctype), None)
+    if entry is None:
+        store.pop(ctype, None)
+    else:
+        store[ctype] = (spec_field, dict(entry))
+
+
+def with_asserted(
+    conditions: Sequence[Mapping[str, Any]], store: Asserted, spec: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """``conditions`` with each loop's own condition as the loop last wrote it (while the spec still asks for it).
+
+    A reconcile pass writes the whole list (a merge patch replaces lists): from a body older than a loop's
+    write, it would drop that loop's condition, and the loop would put it back with a new transition time.
+    """
+    out = [dict(c) for c in conditions]
+    for ctype, (field, entry) in list(store.items()):
+        if not spec.get(field):
+            continue
+        if any(c.get("type") == ctype for c in out):
+            out = [dict(entry) if c.get("type") == ctype else c for c in out]
+        else:
+            out.append(dict(entry))
+    return out
 
 
 def now() -> str:
@@ -55,6 +98,8 @@ def status_patch(
     labels = (info.kind, meta.get("namespace", ""), meta.get("name", ""))
     metrics.RESOURCE_READY.labels(*labels).set(ready)
     metrics.RESOURCE_LAST_PASS.labels(*labels).set(time.time())
+    if "alarms" in outcome.outputs:  # the alarms step ran: its states are current
+        metrics.set_alarm_states(*labels, outcome.outputs["alarms"] or ())
     return patch
 
 

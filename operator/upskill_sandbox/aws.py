@@ -10,6 +10,7 @@ ModifyDBProxy operations moto lacks, AWS's error codes where moto answers a 500 
 overwrites, and, when ``rds.pending_describes`` is set, the creating/modifying states AWS shows.
 
 DynamoDB's deleted-table system backups and ListBackups' BackupType are :mod:`.dynamodb_extension`.
+CloudWatch alarm states and PutMetricAlarm's validation are :mod:`.cloudwatch_extension`.
 Other known moto 5.2.5 gaps (see ``testbed-notes.md``): DynamoDB is ACTIVE at once, a
 disabled DynamoDB stream cannot be re-enabled, UpdateTable ignores SSE changes, and
 state lives in memory (``reset`` clears it).
@@ -26,7 +27,7 @@ from typing import Any
 
 import boto3
 
-from upskill_sandbox import dynamodb_extension, secrets_extension
+from upskill_sandbox import cloudwatch_extension, dynamodb_extension, secrets_extension
 from upskill_sandbox.iam_enforcer import IamEnforcer
 from upskill_sandbox.moto_app import ExtendedMotoServer, RdsEmulation
 
@@ -121,6 +122,7 @@ class MotoServer:
         _check_port_free(self._host, self._port)
         secrets_extension.install()  # AWS's behaviour where moto's Secrets Manager differs (see that module)
         dynamodb_extension.install()  # and where its DynamoDB does (a deleted table's system backup)
+        cloudwatch_extension.install()  # and its CloudWatch (alarm states, PutMetricAlarm's validation)
         server = ExtendedMotoServer(
             self.rds, ip_address=self._host, port=self._port, verbose=not self._quiet, enforcer=self.enforcer
         )

@@ -11,6 +11,7 @@ What is emulated, exactly:
   moto kept nothing, so a deleted table could never be restored from it.
 - ``ListBackups`` honours ``BackupType``: ``USER`` (AWS's default), ``SYSTEM``, ``AWS_BACKUP`` or
   ``ALL``. moto listed every backup whatever was asked.
+- Restores that carry the items as of their time, and backups that take time: :mod:`.dynamodb_restore`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Any
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Backup
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
+
+from upskill_sandbox import dynamodb_restore
 
 __all__ = ["DELETED_TABLE_BACKUP", "install"]
 
@@ -62,4 +65,5 @@ def install() -> None:
             return
         DynamoDBBackend.delete_table = _delete_table  # type: ignore[method-assign]
         DynamoHandler.list_backups = _list_backups  # type: ignore[method-assign]
+        dynamodb_restore.install()  # wraps the ListBackups above: install it second
         _installed = True

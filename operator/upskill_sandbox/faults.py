@@ -5,7 +5,7 @@ botocore has already built and signed the HTTP request when it is consulted, and
 it either lets the attempt through or answers it with a fault:
 
 - ``throttle``: HTTP 400 with the service's own throttling code, in the
-  service's own error format (JSON or XML), so botocore parses it as AWS's;
+  service's own error format (JSON, XML), so botocore parses it as AWS's;
 - ``500`` / ``503``: server errors with an empty body;
 - ``reset`` / ``timeout``: ``ConnectionClosedError`` / ``ReadTimeoutError`` raised
   from the send step, exactly where urllib3 would raise them.
@@ -30,9 +30,11 @@ from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
 
 __all__ = ["FaultInjector"]
 
-_JSON = {"dynamodb", "secrets-manager", "kms"}
+_JSON = {"dynamodb", "secrets-manager", "kms", "cloudwatch"}
 """Services (as botocore's hyphenated service ids, which observers receive) that answer errors in JSON."""
-_THROTTLE_CODE = {"dynamodb": "ThrottlingException", "ec2": "RequestLimitExceeded"}
+_THROTTLE_CODE = {"dynamodb": "ThrottlingException", "ec2": "RequestLimitExceeded", "cloudwatch": "Throttling"}
+_QUERY_COMPATIBLE = {"cloudwatch"}
+"""JSON services botocore calls in query-compatible mode (``x-amzn-query-mode``): CloudWatch."""
 _URL = "https://emulated.fault/"
 
 
@@ -49,6 +51,8 @@ def _throttle(service: str) -> AWSResponse:
     if service in _JSON:
         body = json.dumps({"__type": code, "message": "Rate exceeded (injected)"}).encode()
         headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-ErrorType": code}
+        if service in _QUERY_COMPATIBLE:  # the query-era code, as AWS sends it beside the JSON error
+            headers["x-amzn-query-error"] = f"{code};Sender"
     elif service == "ec2":
         body = (
             f"<Response><Errors><Error><Code>{code}</Code><Message>Rate exceeded (injected)</Message>"

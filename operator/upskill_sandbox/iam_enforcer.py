@@ -42,7 +42,7 @@ __all__ = ["Decided", "IamEnforcer"]
 
 DEFAULT_ACCOUNT = "123456789012"
 _CREDENTIAL = re.compile(r"Credential=([^/,]+)/[^/]+/([^/]+)/([^/]+)/")
-_JSON_SERVICES = frozenset({"dynamodb", "secretsmanager", "kms"})
+_JSON_SERVICES = frozenset({"dynamodb", "secretsmanager", "kms", "monitoring"})  # monitoring: CloudWatch
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 

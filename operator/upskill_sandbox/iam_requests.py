@@ -4,8 +4,8 @@ One request may need several authorisations, as on AWS: a create that carries ta
 tagging action on the new resource (``aws:RequestTag``); CreateDBProxy passes its role
 (``iam:PassRole`` with ``iam:PassedToService``); a cluster with ``ManageMasterUserPassword`` makes
 RDS create and tag the ``rds!cluster-...`` secret through a forward access session
-(``aws:ViaAWSService``); a final snapshot needs CreateDBClusterSnapshot on the snapshot; KMS use
-through a service carries ``kms:ViaService``. Resource tags (``aws:ResourceTag/*`` and the
+(``aws:ViaAWSService``); a snapshot (final or on demand) needs CreateDBClusterSnapshot on the cluster
+and on the snapshot; KMS use through a service carries ``kms:ViaService``. Resource tags (``aws:ResourceTag/*`` and the
 service's own ``secretsmanager:ResourceTag/*``, ``iam:ResourceTag/*``), a role's
 ``iam:PermissionsBoundary`` and the RDS master secrets' ``aws:rds:primaryDBClusterArn`` tag are read
 from the emulator itself with the bed's own (unenforced) credentials, so they are what the service
@@ -82,6 +82,10 @@ class Lookups:
         found = self._quiet("ec2", "describe_security_groups", GroupIds=[group_id]) or {}
         groups = found.get("SecurityGroups") or [{}]
         return {t["Key"]: t["Value"] for t in groups[0].get("Tags", [])}
+
+    def alarm_tags(self, arn: str) -> dict[str, str]:
+        found = self._quiet("cloudwatch", "list_tags_for_resource", ResourceARN=arn) or {}
+        return {t["Key"]: t["Value"] for t in found.get("Tags", [])}
 
     def key_arn(self, key_id: str) -> str:
         found = self._quiet("kms", "describe_key", KeyId=key_id) or {}
@@ -205,7 +209,26 @@ def _rds_arn(op: str, params: Params, look: Lookups) -> str:
     return "*"
 
 
+def _rds_cluster_snapshot(params: Params, look: Lookups) -> list[Request]:
+    """CreateDBClusterSnapshot: authorised on the cluster (its tags) and on the new snapshot (the request's
+    tags), plus the tagging of the new snapshot when the request carries tags."""
+    cluster = look.arn("rds", f"cluster:{params['DBClusterIdentifier']}")
+    snapshot = look.arn("rds", f"cluster-snapshot:{params['DBClusterSnapshotIdentifier']}")
+    request_tags = _query_tags(params, "Tags")
+    on_cluster = {**_DIRECT, **_tags_context(look.rds_tags(cluster), "aws:ResourceTag")}
+    on_snapshot = {**_DIRECT, **_request_tags(request_tags)}
+    out = [
+        Request("rds:CreateDBClusterSnapshot", cluster, on_cluster),
+        Request("rds:CreateDBClusterSnapshot", snapshot, on_snapshot),
+    ]
+    if request_tags:
+        out.append(Request("rds:AddTagsToResource", snapshot, on_snapshot))
+    return out
+
+
 def _rds(op: str, params: Params, look: Lookups) -> list[Request]:
+    if op == "CreateDBClusterSnapshot":
+        return _rds_cluster_snapshot(params, look)
     arn = _rds_arn(op, params, look)
     request_tags = _query_tags(params, "Tags")
     creating = op.startswith("Create")
@@ -289,7 +312,27 @@ def _kms(op: str, params: Params, look: Lookups) -> list[Request]:
     return [Request(f"kms:{op}", look.key_arn(str(params["KeyId"])) if "KeyId" in params else "*", _DIRECT)]
 
 
+def _cloudwatch(op: str, params: Params, look: Lookups) -> list[Request]:
+    """CloudWatch (signing name ``monitoring``): DescribeAlarms has no resource; the others act per alarm ARN,
+    and PutMetricAlarm with Tags (on create) is authorised as TagResource too."""
+    if op == "DescribeAlarms":
+        return [Request("cloudwatch:DescribeAlarms", "*", _DIRECT)]
+    if "ResourceARN" in params:
+        arns = [str(params["ResourceARN"])]
+    else:
+        arns = [look.arn("cloudwatch", f"alarm:{n}") for n in params.get("AlarmNames") or [params["AlarmName"]]]
+    request_tags = {t["Key"]: t.get("Value", "") for t in params.get("Tags") or []}
+    out = []
+    for arn in arns:
+        context = {**_DIRECT, **_tags_context(look.alarm_tags(arn), "aws:ResourceTag"), **_request_tags(request_tags)}
+        out.append(Request(f"cloudwatch:{op}", arn, context))
+        if op == "PutMetricAlarm" and request_tags:
+            out.append(Request("cloudwatch:TagResource", arn, context))
+    return out
+
+
 _SERVICES: dict[str, Callable[[str, Params, Lookups], list[Request]]] = {
+    "monitoring": _cloudwatch,
     "dynamodb": _dynamodb,
     "secretsmanager": _secretsmanager,
     "rds": _rds,

@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 
 from upskill_sandbox.iam_enforcer import IamEnforcer
 from upskill_sandbox.kms_extension import KmsExtension
-from upskill_sandbox.rds_snapshots import make_rds_response
+from upskill_sandbox.rds_restore import make_rds_response
 
 __all__ = ["ExtendedMotoServer", "RdsEmulation"]
 

@@ -148,6 +148,12 @@ class Fronts:
                 return None
             return await asyncio.to_thread(self._internal_password, user, dbname)
 
+        def database_of(name: str) -> str:
+            cluster = topology.cluster_of(endpoint)
+            if cluster is None or name != cluster.database_name:
+                return name
+            return str(cluster.__dict__.get("_upskill_database") or name)
+
         return Policy(
             endpoint=endpoint,
             listen=f"{LISTEN_HOST}:{port}",
@@ -158,6 +164,7 @@ class Fronts:
             require_tls=lambda: topology.proxy_requires_tls(endpoint),
             proxy_entries=lambda: topology.auth_entries(endpoint),
             iam_login=iam_login,
+            database_of=database_of,
             counts=self.counts,
         )
 

@@ -57,6 +57,8 @@ class Policy:
     iam_login: Callable[[str, str], Awaitable[str | None]]
     """(user, dbname) -> a password the front may use for that role on the backend when the role must log
     in with IAM (cluster endpoints), else None."""
+    database_of: Callable[[str], str] = str
+    """The database a client names (the cluster's ``DatabaseName``) -> the cluster's own database on the server."""
     counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -202,6 +204,8 @@ async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, poli
     try:
         params = await _startup(reader, writer, policy)
         params, password = await _authenticate(reader, writer, policy, params)
+        asked = params.get("database") or params.get("user", "")
+        params = {**params, "database": policy.database_of(asked)}
         if policy.read_only_options:
             params = {**params, "options": (params.get("options", "") + " -c default_transaction_read_only=on").strip()}
         b_reader, b_writer, first = await _backend_login(policy.backend, params, password)

@@ -14,15 +14,20 @@ has:
 :meth:`ClusterBacker.endpoint_map`), so the writer, reader, proxy and read-only proxy endpoints
 in ``status`` all reach the cluster's database.
 
-One server stands in for every cluster, so two details differ from AWS, on purpose:
+One server stands in for every cluster, so roles are server-wide: clusters sharing a master user
+name share its password. The first cluster's password wins, and the backer writes it into the later
+clusters' master secrets (the secret stays the source of truth for clients).
 
-- roles are server-wide: clusters sharing a master user name share its password. The first
-  cluster's password wins, and the backer writes it into the later clusters' master secrets
-  (the secret stays the source of truth for clients);
-- clusters that share a ``DatabaseName`` share the database (give clusters distinct names when
-  that matters, as the tests do).
+Each cluster has a physical database of its own: ``DatabaseName`` itself while no other backed cluster
+uses that name (so a client reaching the server directly, without the fronts, finds it), else
+``<DatabaseName>_<hash of the identifier>``. The physical name is set on the moto cluster
+(``_upskill_database``) and the fronts (:mod:`.pg_session`) rewrite the database a client asks for
+(the cluster's ``DatabaseName``) to it, so a restored cluster beside its live source has its own data.
 
-When a cluster is deleted its database is dropped (once no other cluster uses it).
+Snapshots carry data (:mod:`.snapshot_data`): a manual or final snapshot is a ``pg_dump`` of the
+cluster's database taken before the snapshot is answered (a final one before the cluster goes), and a
+cluster restored from a snapshot starts from that dump. With ``timeline_seconds`` above 0 the backer
+also keeps timeline copies for restores to a point in time. When a cluster is deleted its database is dropped.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -39,7 +45,9 @@ from moto.rds.models import rds_backends
 from psycopg import sql
 
 from upskill_sandbox.rds_extension import replace_secret_value
+from upskill_sandbox.rds_restore import LATEST, RESTORED_FROM, SNAPSHOT_DROP_HOOKS, SNAPSHOT_HOOKS
 from upskill_sandbox.rds_rotation import current_string
+from upskill_sandbox.snapshot_data import SnapshotStore, physical_name
 
 __all__ = ["BackedCluster", "ClusterBacker", "endpoint_target"]
 
@@ -85,7 +93,7 @@ def _credentials(cluster: Any) -> tuple[Any, dict[str, str]] | None:
 class ClusterBacker:
     """Keeps one PostgreSQL role and database per emulated cluster; polls moto in a thread."""
 
-    def __init__(self, pg_url: str, interval: float = 0.25) -> None:
+    def __init__(self, pg_url: str, interval: float = 0.25, timeline_seconds: float = 0.0) -> None:
         """``pg_url``: the bed superuser's connection string (:meth:`.Backends.admin_conninfo`)."""
         self.pg_url = pg_url
         self.interval = interval
@@ -96,6 +104,10 @@ class ClusterBacker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self.snapshots = SnapshotStore(pg_url)
+        self.timeline_seconds = timeline_seconds
+        """Above 0: copy every backed cluster's database that often, for restores to a point in time."""
+        self._marked: dict[tuple[str, str, str], float] = {}
 
     def endpoint_map(self) -> dict[str, str]:
         """The ``Settings.endpoint_map`` that sends every RDS host name to this server."""
@@ -105,14 +117,16 @@ class ClusterBacker:
         """One pass: back new clusters, drop databases of deleted ones. Returns the clusters backed now."""
         with self._lock, psycopg.connect(self.pg_url, autocommit=True) as conn:
             conn.execute("SET password_encryption = 'scram-sha-256'")  # also on a DATABASE_URL server
-            seen: set[tuple[str, str, str]] = set()
+            current = {(a, r, c.db_cluster_identifier): c for a, r, c in _clusters() if _credentials(c) is not None}
+            for key in [k for k in self.backed if k not in current]:
+                gone = self.backed.pop(key)
+                self._versions.pop(key, None)
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(gone.database)))
             new: list[BackedCluster] = []
-            for account, region, cluster in _clusters():
-                key = (account, region, cluster.db_cluster_identifier)
+            for key, cluster in current.items():
                 found = _credentials(cluster)
                 if found is None:
                     continue
-                seen.add(key)
                 secret, value = found
                 username = str(value.get("username") or cluster.master_username)
                 version = str(getattr(secret, "default_version_id", "") or "")
@@ -121,17 +135,20 @@ class ClusterBacker:
                 self._versions[key] = version
                 self._role(conn, username, secret, value)
                 if key not in self.backed:
-                    self._database(conn, cluster.database_name, username)
-                    self.backed[key] = BackedCluster(account, region, key[2], cluster.database_name, username)
+                    taken = {b.database for b in self.backed.values()}
+                    database = physical_name(cluster.database_name, key[2], taken)
+                    self._database(conn, database, username, key, getattr(cluster, RESTORED_FROM, None))
+                    self.backed[key] = BackedCluster(key[0], key[1], key[2], database, username)
                     new.append(self.backed[key])
-            for key in [k for k in self.backed if k not in seen]:
-                gone = self.backed.pop(key)
-                self._versions.pop(key, None)
-                if all(b.database != gone.database for b in self.backed.values()):
-                    conn.execute(
-                        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(gone.database))
-                    )
+                cluster.__dict__["_upskill_database"] = self.backed[key].database
+                self._timeline(key, cluster)
             return new
+
+    def _timeline(self, key: tuple[str, str, str], cluster: Any) -> None:
+        if self.timeline_seconds <= 0 or time.monotonic() - self._marked.get(key, 0.0) < self.timeline_seconds:
+            return
+        self._marked[key] = time.monotonic()
+        cluster.__dict__[LATEST] = self.snapshots.mark(key[0], key[1], key[2], self.backed[key].database)
 
     def _role(self, conn: psycopg.Connection[Any], username: str, secret: Any, value: dict[str, str]) -> None:
         password = str(value.get("password") or "")
@@ -154,13 +171,51 @@ class ClusterBacker:
         elif known != password:
             replace_secret_value(secret, {**value, "password": known})
 
-    @staticmethod
-    def _database(conn: psycopg.Connection[Any], database: str, owner: str) -> None:
+    def _database(
+        self,
+        conn: psycopg.Connection[Any],
+        database: str,
+        owner: str,
+        key: tuple[str, str, str],
+        restored_from: tuple[str, ...] | None,
+    ) -> None:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone():
+            if not restored_from:
+                return
+            # a leftover no backed cluster uses: a restored cluster starts from its snapshot, never from that
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(database)))
+        if not restored_from:
+            conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(database), sql.Identifier(owner)))
             return
-        conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(database), sql.Identifier(owner)))
+        # Filled under another name, then renamed: no client (a migration run) ever sees it half restored.
+        filling = f"{database[:50]}_restoring"
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(filling)))
+        conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(filling), sql.Identifier(owner)))
+        live = None
+        if restored_from[0] == "time" and (source := self.backed.get((key[0], key[1], restored_from[1]))):
+            live = source.database
+        self.snapshots.restore(key[0], key[1], restored_from, filling, live)
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(filling), sql.Identifier(database))
+        )
+
+    def _snapshot_taken(self, account: str, region: str, cluster: str, snapshot: str) -> None:
+        with self._lock:
+            backed = self.backed.get((account, region, cluster))
+            if backed is None:
+                log.warning(
+                    "snapshot %s of cluster %s: the cluster has no database yet; it holds no data", snapshot, cluster
+                )
+                return
+            self.snapshots.take(account, region, snapshot, backed.database)
+
+    def _snapshot_dropped(self, account: str, region: str, cluster: str, snapshot: str) -> None:
+        self.snapshots.drop(account, region, snapshot)
 
     def start(self) -> ClusterBacker:
+        SNAPSHOT_HOOKS.append(self._snapshot_taken)
+        SNAPSHOT_DROP_HOOKS.append(self._snapshot_dropped)
+
         def loop() -> None:
             while not self._stop.wait(self.interval):
                 try:
@@ -176,6 +231,10 @@ class ClusterBacker:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(10)
+        for hooks, hook in ((SNAPSHOT_HOOKS, self._snapshot_taken), (SNAPSHOT_DROP_HOOKS, self._snapshot_dropped)):
+            if hook in hooks:
+                hooks.remove(hook)
+        self.snapshots.close()
 
     def __enter__(self) -> ClusterBacker:
         return self.start()

@@ -51,6 +51,9 @@ ROLE = arn("iam", "role/upskill-upskill-auth-db-proxy")
 KEY = arn("kms", "key/1234abcd-12ab-34cd-56ef-1234567890ab")
 GROUP = arn("ec2", "security-group/sg-0123456789abcdef0")
 PROXY = arn("rds", "db-proxy:prx-0123456789abcdef0")
+SNAPSHOT = arn("rds", "cluster-snapshot:upskill-upskill-auth-db-before-0005")
+ALARM = arn("cloudwatch", "alarm:upskill-upskill-auth-db-cpu")
+FOREIGN_ALARM = arn("cloudwatch", "alarm:team-b-latency")
 
 # (sid that decides, description, request, allowed)
 CASES: list[tuple[str, str, Request, bool]] = [
@@ -127,6 +130,18 @@ CASES: list[tuple[str, str, Request, bool]] = [
         False,
     ),
     ("RdsCreateOwn", "create a tagged cluster", Request("rds:CreateDBCluster", OURS, ON_CREATE), True),
+    (
+        "RdsOnDemandSnapshots",
+        "take a tagged on-demand snapshot",
+        Request("rds:CreateDBClusterSnapshot", SNAPSHOT, ON_CREATE),
+        True,
+    ),
+    (
+        "RdsOnDemandSnapshots",
+        "take an untagged snapshot",
+        Request("rds:CreateDBClusterSnapshot", SNAPSHOT, DIRECT),
+        False,
+    ),
     ("RdsCreateOwn", "create an untagged cluster", Request("rds:CreateDBCluster", OURS, DIRECT), False),
     ("RdsTagOnCreateByName", "tag our new cluster", Request("rds:AddTagsToResource", OURS, ON_CREATE), True),
     (
@@ -212,6 +227,27 @@ CASES: list[tuple[str, str, Request, bool]] = [
     ("Ec2TagOnCreate", "tag a foreign group", Request("ec2:CreateTags", GROUP, ON_CREATE), False),
     ("Ec2ManageOwnSecurityGroups", "open our group", Request("ec2:AuthorizeSecurityGroupIngress", GROUP, OWNED), True),
     ("Ec2ManageOwnSecurityGroups", "delete a foreign group", Request("ec2:DeleteSecurityGroup", GROUP, DIRECT), False),
+    ("CloudWatchTagOwnAlarms", "tag our alarm on creation", Request("cloudwatch:TagResource", ALARM, ON_CREATE), True),
+    (
+        "CloudWatchTagOwnAlarms",
+        "tag our alarm without the owner tag",
+        Request("cloudwatch:TagResource", ALARM, DIRECT),
+        False,
+    ),
+    (
+        "CloudWatchTagOwnAlarms",
+        "tag a foreign alarm",
+        Request("cloudwatch:TagResource", FOREIGN_ALARM, ON_CREATE),
+        False,
+    ),
+    ("CloudWatchDeleteOwnAlarms", "delete our tagged alarm", Request("cloudwatch:DeleteAlarms", ALARM, OWNED), True),
+    ("CloudWatchDeleteOwnAlarms", "delete an untagged alarm", Request("cloudwatch:DeleteAlarms", ALARM, DIRECT), False),
+    (
+        "CloudWatchDeleteOwnAlarms",
+        "delete a foreign alarm",
+        Request("cloudwatch:DeleteAlarms", FOREIGN_ALARM, OWNED),
+        False,
+    ),
     # No condition key applies to rds-db:connect: it is scoped by resource (RDS Proxy users only).
     (
         "RdsIamAuthenticationThroughProxies",

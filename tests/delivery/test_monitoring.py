@@ -220,3 +220,58 @@ def test_the_service_monitor_scrapes_the_metrics_service() -> None:
     assert f'job="{service["metadata"]["name"]}"' in _alerts()["UpskillOperatorDown"]["expr"]
     rule = one(objects, "PrometheusRule", "upskill-operator")
     assert rule["spec"]["groups"] == _groups()
+
+
+AWS_DASHBOARD = ROOT / "manifests" / "monitoring" / "dashboards" / "upskill-aws.json"
+
+
+def _aws_dashboard() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(AWS_DASHBOARD.read_text(encoding="utf-8"))
+    return data
+
+
+def test_the_aws_dashboard_loads_without_a_cloudwatch_data_source() -> None:
+    """CloudWatch panels name their data source through a datasource variable, never a fixed uid: where no
+    CloudWatch data source exists the variable is empty, the panels show no data, and the dashboard loads."""
+    dashboard = _aws_dashboard()
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    assert (variables["cloudwatch"]["type"], variables["cloudwatch"]["query"]) == ("datasource", "cloudwatch")
+    assert (variables["datasource"]["type"], variables["datasource"]["query"]) == ("datasource", "prometheus")
+    panels = [p for p in _panels(dashboard) if p["type"] != "row"]
+    cloudwatch = [t for p in panels for t in p["targets"] if t["datasource"]["type"] == "cloudwatch"]
+    assert len(cloudwatch) >= 8
+    for panel in panels:
+        assert panel.get("description"), panel["title"]
+        for target in panel["targets"]:
+            assert target["datasource"]["uid"] in ("${cloudwatch}", "${datasource}"), panel["title"]
+    for target in cloudwatch:  # keyed by the AWS names status records: <prefix>-<namespace>-<name>
+        assert target["namespace"] in ("AWS/RDS", "AWS/DynamoDB")
+        key = (
+            "DBClusterIdentifier" if "DBClusterIdentifier" in target["dimensions"] else next(iter(target["dimensions"]))
+        )
+        assert target["dimensions"][key] in ("$prefix-$namespace-$database", "$prefix-$namespace-$table"), target
+    text = " ".join(json.dumps(t) for t in cloudwatch)
+    for metric in ("DatabaseConnectionsBorrowLatency", "ACUUtilization", "ReadThrottleEvents"):
+        assert metric in text
+
+
+def test_the_aws_dashboard_sets_aws_and_app_side_latency_side_by_side() -> None:
+    families, recorded = exported(), _recorded()
+    exprs = walk_exprs(_aws_dashboard())
+    for expr in exprs:
+        query = re.fullmatch(r"label_values\((.*),\s*(\w+)\)", expr.strip())
+        _check_expr(query.group(1) if query else expr, f"aws dashboard: {expr}", families, recorded)
+    assert any("probe_latency_seconds:p99_5m" in e and "UpskillDatabase" in e for e in exprs)
+    assert any("upskill_aws_alarm_state" in e for e in exprs)
+
+
+def test_the_aws_dashboard_ships_as_a_sidecar_configmap(tmp_path: Path) -> None:
+    config_map = one(build("manifests/monitoring"), "ConfigMap", "upskill-aws-dashboard")
+    assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert json.loads(config_map["data"]["upskill-aws.json"]) == _aws_dashboard()
+    exprs = [e for e in walk_exprs(_aws_dashboard()) if not e.startswith("label_values(")]
+    rules = [{"record": f"dashboard:query:{i}", "expr": template_free(e)} for i, e in enumerate(exprs)]
+    path = tmp_path / "aws-dashboard.yaml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}), encoding="utf-8")
+    result = _run(_promtool(), "check", "rules", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -164,14 +164,23 @@ def http(url: str, method: str, body: Any = None, content_type: str = "applicati
 class Seeds:
     """AWS objects some cases name, made with plain boto3 clients (which the call counter does not see).
 
-    Three are owned by resources of another namespace (``other``): the ``operator`` cases name them,
+    Four are owned by resources of another namespace (``other``): the ``operator`` cases name them,
     and they must come out untouched. The KMS alias is the new key of ``immutable/db-kms-key-change``.
     """
 
     TABLE = "upskill-other-orders"
+    SOURCE = "upskill-corpus-restore-source"
+    """A table of the corpus namespace itself (PITR on, keys pk:S), the source the restore cases name."""
     SECRET = "upskill/other/api-key"
     SUBNET_GROUP = "upskill-other-auth-db"
     KMS_ALIAS = "alias/upskill-corpus-other"
+    RESTORE_SOURCES = (
+        ("upskill-other-reports", "aurora-postgresql", "16.4", "other/reports"),
+        ("upskill-corpus-legacy", "aurora-mysql", "8.0.mysql_aurora.3.05.2", "corpus/legacy"),
+        ("upskill-corpus-source", "aurora-postgresql", "16.4", "corpus/source"),
+    )
+    """Clusters (each with a manual snapshot) the restore cases name: another namespace's, an Aurora MySQL one
+    of this namespace, and a source whose restorable window a time falls outside of."""
 
     def __init__(self, bed: Bed) -> None:
         self.dynamodb, self.secrets, self.rds = bed.boto("dynamodb"), bed.boto("secretsmanager"), bed.boto("rds")
@@ -185,6 +194,15 @@ class Seeds:
             BillingMode="PAY_PER_REQUEST",
             Tags=[{"Key": OWNER_TAG, "Value": "other/orders"}],
         )
+        self.dynamodb.create_table(
+            TableName=self.SOURCE,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            Tags=[{"Key": OWNER_TAG, "Value": "corpus/restore-source"}],
+        )
+        on = {"PointInTimeRecoveryEnabled": True}
+        self.dynamodb.update_continuous_backups(TableName=self.SOURCE, PointInTimeRecoverySpecification=on)
         tags = [{"Key": OWNER_TAG, "Value": "other/api-key"}]
         self.secrets.create_secret(Name=self.SECRET, SecretString="not-yours", Tags=tags)
         private = self.ec2.describe_subnets(Filters=[{"Name": "tag:tier", "Values": ["private"]}])["Subnets"]
@@ -196,6 +214,22 @@ class Seeds:
         )
         key = self.kms.create_key(Description="the corpus's other key")["KeyMetadata"]["KeyId"]
         self.kms.create_alias(AliasName=self.KMS_ALIAS, TargetKeyId=key)
+        for cluster, engine, version, owner in self.RESTORE_SOURCES:
+            self.rds.create_db_cluster(
+                DBClusterIdentifier=cluster,
+                Engine=engine,
+                EngineVersion=version,
+                DatabaseName="app",
+                MasterUsername="upskill_admin",
+                MasterUserPassword="seeded-password-1",
+                DBSubnetGroupName=self.SUBNET_GROUP,
+                StorageEncrypted=True,
+                CopyTagsToSnapshot=True,
+                Tags=[{"Key": OWNER_TAG, "Value": owner}],
+            )
+            self.rds.create_db_cluster_snapshot(
+                DBClusterIdentifier=cluster, DBClusterSnapshotIdentifier=f"{cluster}-manual"
+            )
         return self
 
     def foreign_owners(self) -> list[str | None]:
@@ -210,7 +244,11 @@ class Seeds:
 
     def remove(self) -> None:
         self.dynamodb.delete_table(TableName=self.TABLE)
+        self.dynamodb.delete_table(TableName=self.SOURCE)
         self.secrets.delete_secret(SecretId=self.SECRET, ForceDeleteWithoutRecovery=True)
+        for cluster, *_ in self.RESTORE_SOURCES:
+            self.rds.delete_db_cluster_snapshot(DBClusterSnapshotIdentifier=f"{cluster}-manual")
+            self.rds.delete_db_cluster(DBClusterIdentifier=cluster, SkipFinalSnapshot=True)
         self.rds.delete_db_subnet_group(DBSubnetGroupName=self.SUBNET_GROUP)
         key = self.kms.describe_key(KeyId=self.KMS_ALIAS)["KeyMetadata"]["KeyId"]
         self.kms.delete_alias(AliasName=self.KMS_ALIAS)

@@ -36,7 +36,7 @@ def db_doc(which: str, name: str, **spec: Any) -> dict[str, Any]:
     """The ``auth`` or ``course`` example renamed, with ``spec`` keys replaced."""
     doc = copy.deepcopy(example(which))
     body = doc["spec"]
-    for key in ("migrations", "probe"):
+    for key in ("migrations", "probe", "monitoring"):  # each test asks for these itself
         body.pop(key, None)
     body.update(deletionProtection=False, deletionPolicy="Delete")
     body.update(spec)

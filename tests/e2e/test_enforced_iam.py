@@ -43,7 +43,14 @@ _DB_URL_ROTATION = (
     "a database URL's rotation (RDS rotates the master secret): not part of this run; the bed's RDS rotation "
     "is covered without enforcement by tests/e2e/test_master_rotation.py"
 )
+_RECOVERY = (
+    "restores (spec.restore) and deleting on-demand snapshots are not in this run (it takes one, kept); "
+    "tests/e2e/test_database_restore.py runs them without enforcement, test_iam_conditions.py checks the conditions"
+)
 EXPLAINED: dict[tuple[str, str], str] = {
+    ("RdsCreateOwn", "rds:RestoreDBClusterFromSnapshot"): _RECOVERY,
+    ("RdsCreateOwn", "rds:RestoreDBClusterToPointInTime"): _RECOVERY,
+    ("RdsManageOwn", "rds:DeleteDBClusterSnapshot"): _RECOVERY + " (deletionPolicy Delete deletes them)",
     ("Ec2IngressRules", "ec2:AuthorizeSecurityGroupIngress"): "AWS authorises the security-group-rule resource "
     "only when the rule is tagged on creation; the operator tags no rules, so the bed authorises the group alone",
     ("RdsIamAuthenticationThroughProxies", "rds-db:connect"): "checked by RDS Proxy when a client logs in with "
@@ -52,8 +59,21 @@ EXPLAINED: dict[tuple[str, str], str] = {
     "AWS also names the proxy's cluster, which is ours and tagged",
     ("RdsProxyTargetGroups", "rds:DeregisterDBProxyTargets"): "called when a spec turns its proxy off; deleting "
     "a database deletes its proxy, which takes its targets with it",
-    ("DynamoDBListBackups", "dynamodb:ListBackups"): "names the latest backup of a table that status records and "
-    "AWS no longer has (tests/e2e/test_data_gone.py); nothing is lost in this run",
+    **{
+        ("DynamoDBOwnTables", f"dynamodb:{action}"): "a restore or spec.backups entry (the example stack has none): "
+        "tests/e2e/test_table_restore.py"
+        for action in ("CreateBackup", "RestoreTableToPointInTime", "RestoreTableFromBackup")
+    },
+    **{
+        ("DynamoDBOwnBackups", f"dynamodb:{action}"): "a restore from backup, or deletionPolicy Delete of a table with "
+        "on-demand backups (the example stack has none): tests/e2e/test_table_restore.py"
+        for action in ("DescribeBackup", "DeleteBackup", "RestoreTableFromBackup")
+    },
+    **{
+        ("DynamoDBOwnTables", f"dynamodb:{action}"): "AWS authorises it along with a restore, which writes the new "
+        "table's items as the caller (the example stack restores nothing)"
+        for action in ("BatchWriteItem", "DeleteItem", "PutItem", "Scan", "UpdateItem")
+    },
     ("DynamoDBOwnTables", "dynamodb:Query"): "made by `upskill-operator check` (one Query per table and index, "
     "tests/e2e/test_check_command.py), never by the operator",
     ("StsCallerIdentity", "sts:GetCallerIdentity"): "asked only for a KMS key given as an ARN (the stack names "
@@ -106,7 +126,8 @@ DATABASE_CHANGES: dict[str, dict[str, Any]] = {
         "capacity": {"serverless": {"maxACU": 8}},
         "proxy": {"borrowTimeoutSeconds": 10, "idleClientTimeoutSeconds": 900},
     },
-    "course-db": {"capacity": {"provisioned": {"instanceClass": "db.r6g.large"}}},
+    # An on-demand snapshot: authorised on the cluster (ours) and on the new, owner-tagged snapshot.
+    "course-db": {"capacity": {"provisioned": {"instanceClass": "db.r6g.large"}}, "snapshots": [{"name": "enforced"}]},
 }
 
 
@@ -148,6 +169,19 @@ def _until(bed: Bed, docs: list[dict[str, Any]], *, gone: bool, timeout: float) 
     return pending
 
 
+def _until_snapshot(bed: Bed, name: str, timeout: float) -> list[str]:
+    """[] once the database's status lists its on-demand snapshot as available."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        obj = bed.kube.get(API, PLURALS["UpskillDatabase"], NAMESPACE, name) or {}
+        if any(s.get("state") == "available" for s in obj.get("status", {}).get("snapshots") or []):
+            return []
+        time.sleep(0.25)
+    return [
+        f"UpskillDatabase {name}: no available snapshot in status.snapshots ({obj.get('status', {}).get('message')})"
+    ]
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     workdir = tmp_path_factory.mktemp("enforced")
@@ -185,6 +219,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             for doc in docs:
                 bed.apply(_changed(doc))
             not_ready += _until(bed, docs, gone=False, timeout=120)
+            not_ready += _until_snapshot(bed, "course-db", timeout=120)
             generated = next(d for d in docs if d["metadata"]["name"] == "better-auth-secret")
             _delete(bed, generated)  # recoverable, then restored by applying it again
             not_ready += _until(bed, [generated], gone=True, timeout=120)

@@ -67,6 +67,7 @@ class Foreign:
             "legacy policies": iam.list_role_policies(RoleName="upskill-legacy")["PolicyNames"],
             "operator policies": iam.list_role_policies(RoleName="operator-upskill")["PolicyNames"],
             "group": ec2.describe_security_groups(GroupIds=[self.group_id])["SecurityGroups"][0],
+            "alarms": _alarms(self.admin("cloudwatch")),
         }
 
 
@@ -94,12 +95,35 @@ def foreign() -> Iterator[Foreign]:
         iam.create_role(RoleName="upskill-legacy", AssumeRolePolicyDocument=TRUST_ANYONE)
         vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
         group = ec2.create_security_group(GroupName="team-b", Description="team b", VpcId=vpc)["GroupId"]
+        cw = aws.client("cloudwatch", REGION)
+        for name in ("team-b-latency", "upskill-team-b-orders-cpu"):  # another team's; untagged under our prefix
+            cw.put_metric_alarm(AlarmName=name, **ALARM)
         master = cluster["MasterUserSecret"]["SecretArn"]
         yield Foreign(aws, enforcer, principal, master, cluster["DBClusterArn"], group)
 
 
+ALARM: dict[str, Any] = {
+    "Namespace": "AWS/RDS",
+    "MetricName": "CPUUtilization",
+    "Statistic": "Average",
+    "Period": 60,
+    "EvaluationPeriods": 1,
+    "Threshold": 90.0,
+    "ComparisonOperator": "GreaterThanThreshold",
+}
+
+
+def _alarms(cw: Any) -> list[tuple[str, float, Any]]:
+    """Each alarm's name, threshold and tags."""
+    found = cw.describe_alarms()["MetricAlarms"]
+    tags = [cw.list_tags_for_resource(ResourceARN=a["AlarmArn"])["Tags"] for a in found]
+    return [(a["AlarmName"], a["Threshold"], t) for a, t in zip(found, tags, strict=True)]
+
+
 def _abuses(f: Foreign) -> dict[str, Callable[[], Any]]:
     sm, ddb, rds, iam, ec2 = (f.attacker(s) for s in ("secretsmanager", "dynamodb", "rds", "iam", "ec2"))
+    cw = f.attacker("cloudwatch")
+    foreign_alarm = f"arn:aws:cloudwatch:{REGION}:123456789012:alarm:team-b-latency"
     boundary = f.principal.boundary_arn
     return {
         # Takeover of an untagged secret of another team: tag it, read it, change it, destroy it.
@@ -169,6 +193,13 @@ def _abuses(f: Foreign) -> dict[str, Callable[[], Any]]:
             GroupId=f.group_id, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
         ),
         "delete a foreign security group": lambda: ec2.delete_security_group(GroupId=f.group_id),
+        # CloudWatch alarms of another team, and an untagged one under our prefix.
+        "overwrite a foreign alarm": lambda: cw.put_metric_alarm(
+            AlarmName="team-b-latency", **{**ALARM, "Threshold": 1.0}
+        ),
+        "tag a foreign alarm": lambda: cw.tag_resource(ResourceARN=foreign_alarm, Tags=OWNER),
+        "delete a foreign alarm": lambda: cw.delete_alarms(AlarmNames=["team-b-latency"]),
+        "delete an untagged alarm under the prefix": lambda: cw.delete_alarms(AlarmNames=["upskill-team-b-orders-cpu"]),
     }
 
 

@@ -169,6 +169,13 @@ def test_json_is_the_documented_document(bed: Bed, only_kubeconfig: None, capsys
             assert found["secret"]["versionId"] == stored["status"]["versionId"]
         if kind == "UpskillTable":
             assert found["table"]["tableName"] == stored["status"]["tableName"]
+        if "monitoring" in stored["spec"]:  # the example stack monitors both databases and all three tables
+            alarms = stored["status"]["alarms"]
+            assert found["alarms"]["total"] == len(alarms) > 0
+            assert found["alarms"]["firing"] == sorted(a["name"] for a in alarms if a["state"] == "ALARM")
+            assert found["alarms"]["ok"] == (condition(stored, "AlarmsOK")["status"] == "True")
+        else:
+            assert found["alarms"] is None
 
 
 def test_a_waiting_resource_and_a_terminal_one(

@@ -1,9 +1,9 @@
 """Zero writes at steady state: once everything is Ready, resyncs, probes and migrations write nothing.
 
-Tables (one probed), a database with its proxy, read-only endpoint, probe and migrations (backed by
-the real PostgreSQL), a generated secret and a database-URL secret are brought to Ready. Then the
-bed watches several resync intervals, refresh ticks, probe rounds and sweeps, and every write is
-counted: each PATCH, PUT, POST or DELETE the Kubernetes emulator serves for these objects, their
+Tables (one probed, one with CloudWatch alarms), a database with its proxy, read-only endpoint, probe,
+alarms and migrations (backed by the real PostgreSQL), a generated secret and a database-URL secret are
+brought to Ready. Then the bed watches several resync intervals, refresh ticks, probe rounds and sweeps,
+and every write is counted: each PATCH, PUT, POST or DELETE the Kubernetes emulator serves for these objects, their
 Secrets and ConfigMaps, every Event about them, and every mutating AWS call (``is_mutating``).
 There must be none. Reads are not counted here (another test bounds those).
 """
@@ -31,6 +31,9 @@ WRITES = ("PATCH", "PUT", "POST", "DELETE")
 RESYNC = 1.5
 WINDOW = 12.0
 """Eight resyncs, a refresh of each secret (10 s), sixty probe rounds and a dozen sweeps."""
+SLO_MS = 60_000
+"""The widest objective the CRD allows. This test hunts false writes. A real SLO breach (a probe slowed past
+the objective on a loaded CI machine: 1.2 s measured) is a true transition and would be rightly written."""
 
 KINDS = {"table": "upskilltables", "database": "upskilldatabases", "secret": "upskillsecrets"}
 
@@ -54,13 +57,18 @@ def operator(bed: Bed, pg_url: str) -> Iterator[OperatorThread]:
 def _stack(suffix: str) -> dict[str, tuple[str, dict[str, Any]]]:
     """name -> (plural, document) of every object of the stack."""
     db = f"steady-db-{suffix}"
-    spec = {"databaseName": f"steady_{suffix}", "migrations": {"set": "course"}, "probe": {"sloMilliseconds": 1000}}
+    spec = {
+        "databaseName": f"steady_{suffix}",
+        "migrations": {"set": "course"},
+        "probe": {"sloMilliseconds": SLO_MS},
+        "monitoring": {},  # CloudWatch alarms: read every pass, written never at steady state
+    }
     target = {"secretName": f"steady-env-{suffix}", "refreshIntervalSeconds": 10}
     docs = {
-        f"steady-t1-{suffix}": (KINDS["table"], table_doc(f"steady-t1-{suffix}")),
+        f"steady-t1-{suffix}": (KINDS["table"], table_doc(f"steady-t1-{suffix}", monitoring={})),
         f"steady-t2-{suffix}": (
             KINDS["table"],
-            table_doc(f"steady-t2-{suffix}", probe={"sloMilliseconds": 1000}, connection=None),
+            table_doc(f"steady-t2-{suffix}", probe={"sloMilliseconds": SLO_MS}, connection=None),
         ),
         db: (KINDS["database"], db_doc("course", db, **spec)),
         f"steady-gen-{suffix}": (

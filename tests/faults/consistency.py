@@ -51,6 +51,7 @@ def expected(namespace: str, docs: list[dict[str, Any]], versions: Mapping[str, 
         if doc["kind"] == "UpskillTable":
             add("table", base)
             add("gsi", *(f"{base}/{g['name']}" for g in spec.get("globalIndexes") or ()))
+            add("alarm", *_table_alarms(base, spec))
         elif doc["kind"] == "UpskillDatabase":
             capacity = spec["capacity"]
             readers = (capacity.get("provisioned") or capacity.get("serverless") or {}).get("readReplicas", 0)
@@ -65,12 +66,53 @@ def expected(namespace: str, docs: list[dict[str, Any]], versions: Mapping[str, 
                 add("proxy-target", f"{base}->{base}")
                 if proxy.get("readOnlyEndpoint"):
                     add("proxy-endpoint", f"{base}-ro")
+            add("alarm", *_database_alarms(base, spec, readers))
         elif doc["kind"] == "UpskillSecret":
             secret = f"upskill/{namespace}/{name}"
             add("secret", secret)
             if name in versions:
                 add("secret-version", *(f"{secret}@v{i}" for i in range(versions[name])))
     return {kind: sorted(names) for kind, names in out.items() if names}
+
+
+TABLE_OPERATIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query")
+
+
+def _table_alarms(base: str, spec: Mapping[str, Any]) -> list[str]:
+    """The CloudWatch alarms of a table's ``spec.monitoring`` (none without it), written out independently."""
+    monitoring = spec.get("monitoring")
+    if monitoring is None:
+        return []
+    off = {kind for kind, o in (monitoring.get("alarms") or {}).items() if o.get("enabled") is False}
+    indexes = [g["name"] for g in spec.get("globalIndexes") or ()]
+    kinds = {
+        "readThrottles": [f"{base}-read-throttles"],
+        "writeThrottles": [f"{base}-write-throttles"],
+        "systemErrors": [f"{base}-system-errors-{op}" for op in TABLE_OPERATIONS],
+        "indexReadThrottles": [f"{base}-index-read-throttles-{g}" for g in indexes],
+        "indexWriteThrottles": [f"{base}-index-write-throttles-{g}" for g in indexes],
+    }
+    return [name for kind, names in kinds.items() if kind not in off for name in names]
+
+
+def _database_alarms(base: str, spec: Mapping[str, Any], readers: int) -> list[str]:
+    """The CloudWatch alarms of a database's ``spec.monitoring`` (none without it)."""
+    monitoring = spec.get("monitoring")
+    if monitoring is None:
+        return []
+    off = {kind for kind, o in (monitoring.get("alarms") or {}).items() if o.get("enabled") is False}
+    kinds = {"cpu": "cpu", "connections": "connections", "freeableMemory": "freeable-memory"}
+    if "serverless" in spec["capacity"]:
+        kinds["acuUtilization"] = "acu-utilization"
+    if readers:
+        kinds["replicaLag"] = "replica-lag"
+    if (spec.get("proxy") or {}).get("enabled", True):
+        kinds.update(
+            proxyBorrowLatency="proxy-borrow-latency",
+            proxyAuthFailures="proxy-auth-failures",
+            proxyPinnedConnections="proxy-pinned-connections",
+        )
+    return [f"{base}-{slug}" for kind, slug in kinds.items() if kind not in off]
 
 
 def _shape(found: dict[str, list[str]], counted: set[str]) -> dict[str, list[str]]:
@@ -109,6 +151,12 @@ def _table(obj: Mapping[str, Any], inv: Inventory, c: Clients, kube: KubeServer,
     pitr = (backups.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus")
     if (spec.get("pointInTimeRecovery") or {"enabled": True}).get("enabled", True) and pitr != "ENABLED":
         out.append(f"point-in-time recovery is {pitr}")
+    taken = sorted(b["BackupName"] for b in c.ddb.list_backups(TableName=table["TableName"])["BackupSummaries"])
+    asked = sorted(f"{table['TableName']}-{b['name']}" for b in spec.get("backups") or ())
+    if taken != asked:  # each entry exactly once: a crash after CreateBackup must not take a second
+        out.append(f"on-demand backups {taken} != spec {asked}")
+    if spec.get("restore") and not table.get("RestoreSummary"):
+        out.append("spec.restore is set but the table was not made by a restore")
     connection = obj["spec"].get("connection")
     if connection:
         cm = kube.get("v1", "configmaps", ns, connection["configMapName"]) or {}

@@ -50,7 +50,7 @@ def _resource(kind: str, name: str, spec: dict[str, Any], **meta: Any) -> dict[s
     return {"apiVersion": API, "kind": kind, "metadata": {"name": name, **meta}, "spec": spec}
 
 
-def _table(**spec: Any) -> dict[str, Any]:
+def _table(name: str = "events", **spec: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "keys": {"partition": {"name": "pk", "type": "S"}, "sort": {"name": "sk", "type": "S"}},
         "ttlAttribute": "expiresAt",
@@ -58,22 +58,31 @@ def _table(**spec: Any) -> dict[str, Any]:
         "pointInTimeRecovery": {"enabled": True, "recoveryPeriodDays": 35},
         "encryption": {"kmsKeyId": "alias/upskill"},
         "tags": {"app": "upskill"},
-        "connection": {"configMapName": "events-table"},
+        "connection": {"configMapName": f"{name}-table"},
         **spec,
     }
-    return _resource("UpskillTable", "events", body)
+    return _resource("UpskillTable", name, body)
+
+
+BACKUP = {"name": "b1"}
+LATEST = {"pointInTime": {"sourceTable": "events", "latest": True}}
+
+
+def _restored(restore: dict[str, Any] = LATEST) -> dict[str, Any]:
+    """A table restored from ``events`` (at its latest restorable time by default), without the index ``events`` has."""
+    return _table("restored", restore=restore)
 
 
 GSI = {"name": "byUser", "partition": {"name": "userId", "type": "S"}, "projection": "ALL"}
 
 
-def _database(which: str, **spec: Any) -> dict[str, Any]:
+def _database(which: str, name: str = "db", **spec: Any) -> dict[str, Any]:
     doc: dict[str, Any] = copy.deepcopy(kubectl_yaml.load((EXAMPLES / f"{which}-db.yaml").read_text()))
     body = doc["spec"]
-    for key in ("migrations", "probe"):
+    for key in ("migrations", "probe", "monitoring"):  # alarms have scenarios of their own (tables')
         body.pop(key, None)
     body.update(spec)
-    return _resource("UpskillDatabase", "db", body)
+    return _resource("UpskillDatabase", name, body)
 
 
 def _deployment() -> dict[str, Any]:
@@ -125,13 +134,40 @@ def _followed(obj: Mapping[str, Any]) -> bool:
 
 
 MINIMAL_DB = {"proxy": {"enabled": False}}
+SOURCE_DB = {**MINIMAL_DB, "databaseName": "src"}
+RESTORED_DB = {**SOURCE_DB, "restore": {"pointInTime": {"sourceDatabase": "src", "latest": True}}}
 
 
 SCENARIOS = (
     Scenario("table", lambda: [_table(globalIndexes=[GSI])]),
     Scenario("gsi", lambda: [_table(globalIndexes=[GSI])], prepared=lambda: [_table()]),
+    Scenario("table-backup", lambda: [_table(backups=[{"name": "before-import"}])], prepared=lambda: [_table()]),
+    Scenario(
+        "table-restore",
+        lambda: [_table(globalIndexes=[GSI]), _restored()],
+        prepared=lambda: [_table(globalIndexes=[GSI])],
+    ),
+    Scenario(
+        "table-restore-backup",
+        lambda: [_table(backups=[BACKUP]), _restored({"fromBackup": {"sourceTable": "events", "backup": "b1"}})],
+        prepared=lambda: [_table(backups=[BACKUP])],
+    ),
+    Scenario(
+        "alarms", lambda: [_table(globalIndexes=[GSI], monitoring={})], prepared=lambda: [_table(globalIndexes=[GSI])]
+    ),
+    Scenario(
+        "alarms-dropped",
+        lambda: [_table(monitoring={"alarms": {"systemErrors": {"enabled": False}}})],
+        prepared=lambda: [_table(monitoring={})],
+    ),
     Scenario("database", lambda: [_database("auth", **MINIMAL_DB)]),
     Scenario("database+proxy", lambda: [_database("course")]),
+    Scenario("database-snapshot", lambda: [_database("auth", **MINIMAL_DB, snapshots=[{"name": "before-0005"}])]),
+    Scenario(
+        "database-restore",
+        lambda: [_database("auth", "src", **SOURCE_DB), _database("auth", **RESTORED_DB)],
+        prepared=lambda: [_database("auth", "src", **SOURCE_DB)],
+    ),
     Scenario("secret", lambda: [_secret()], prepared=lambda: [_deployment()], versions={"token": 1}),
     Scenario(
         "rotation",

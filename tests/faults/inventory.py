@@ -36,6 +36,7 @@ class Clients:
         self.ec2 = aws.client("ec2", REGION)
         self.iam = aws.client("iam", REGION)
         self.sm = aws.client("secretsmanager", REGION)
+        self.cw = aws.client("cloudwatch", REGION)
 
 
 @dataclass
@@ -115,6 +116,11 @@ def _secrets(c: Clients, slash: str, inv: Inventory) -> None:
             inv.add("secret-version", f"{name}@{version['VersionId']}", version)
 
 
+def _alarms(c: Clients, dash: str, inv: Inventory) -> None:
+    for alarm in _all(c.cw, "describe_alarms", "MetricAlarms", AlarmNamePrefix=dash):
+        inv.add("alarm", alarm["AlarmName"], alarm)
+
+
 def inventory(c: Clients, namespace: str, prefix: str = "upskill") -> Inventory:
     """Every AWS object named for ``namespace``, by kind."""
     inv = Inventory()
@@ -123,6 +129,7 @@ def inventory(c: Clients, namespace: str, prefix: str = "upskill") -> Inventory:
     _rds(c, dash, inv)
     _network_and_roles(c, dash, inv)
     _secrets(c, slash, inv)
+    _alarms(c, dash, inv)
     return inv
 
 
@@ -150,4 +157,6 @@ def ownership(c: Clients, inv: Inventory) -> dict[str, tuple[str | None, str | N
         note("role", name, tag_map(c.iam.list_role_tags(RoleName=name)["Tags"]))
     for name, raw in zip(inv.objects.get("secret", []), inv.raw.get("secret", []), strict=True):
         note("secret", name, tag_map(raw.get("Tags")))
+    for name, raw in zip(inv.objects.get("alarm", []), inv.raw.get("alarm", []), strict=True):
+        note("alarm", name, tag_map(c.cw.list_tags_for_resource(ResourceARN=raw["AlarmArn"])["Tags"]))
     return out

@@ -1,7 +1,8 @@
 """Crash consistency: kill the operator right after each write it makes, restart it, check everything.
 
 For every scenario (:mod:`faults.crash_cases`: table, GSI, a minimal database, a database with
-its proxy, target and read-only endpoint, a secret's first version and sync, a rotation and its
+its proxy, target and read-only endpoint, an on-demand snapshot, a database restored from another's
+latest restorable time, a secret's first version and sync, a rotation and its
 restart, a database URL's first version, a database URL following an RDS master password
 rotation) a clean run first records the ordered list of *steps*: every mutating AWS call
 (service, operation) and every write to a Kubernetes object apps read (Secret, ConfigMap,
@@ -46,6 +47,15 @@ ALL = os.environ.get("UPSKILL_CRASH_POINTS", "") == "all"
 REQUIRED = {
     "table": {Step("aws", "dynamodb", "CreateTable"), Step("kube", "configmaps", "ADDED")},
     "gsi": {Step("aws", "dynamodb", "UpdateTable")},
+    "table-backup": {Step("aws", "dynamodb", "CreateBackup")},
+    "table-restore-backup": {Step("aws", "dynamodb", "RestoreTableFromBackup"), Step("aws", "dynamodb", "TagResource")},
+    "table-restore": {
+        Step("aws", "dynamodb", "RestoreTableToPointInTime"),
+        Step("aws", "dynamodb", "TagResource"),
+        Step("aws", "dynamodb", "UpdateTable"),  # the stream a restore does not carry over
+    },
+    "alarms": {Step("aws", "cloudwatch", "PutMetricAlarm")},
+    "alarms-dropped": {Step("aws", "cloudwatch", "DeleteAlarms")},
     "database": {Step("aws", "rds", "CreateDBCluster"), Step("aws", "rds", "CreateDBInstance")},
     "database+proxy": {
         Step("aws", "iam", "CreateRole"),
@@ -53,6 +63,8 @@ REQUIRED = {
         Step("aws", "rds", "RegisterDBProxyTargets"),
         Step("aws", "rds", "CreateDBProxyEndpoint"),
     },
+    "database-snapshot": {Step("aws", "rds", "CreateDBCluster"), Step("aws", "rds", "CreateDBClusterSnapshot")},
+    "database-restore": {Step("aws", "rds", "RestoreDBClusterToPointInTime"), Step("aws", "rds", "ModifyDBCluster")},
     "secret": {Step("aws", "secrets-manager", "CreateSecret"), Step("kube", "secrets", "ADDED")},
     "rotation": {
         Step("aws", "secrets-manager", "PutSecretValue"),

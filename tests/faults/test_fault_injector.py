@@ -78,6 +78,7 @@ def test_rate_is_respected_and_seeded() -> None:
         ("rds", "describe_db_clusters", {}, "Throttling"),
         ("ec2", "describe_vpcs", {}, "RequestLimitExceeded"),
         ("iam", "list_roles", {}, "Throttling"),
+        ("cloudwatch", "describe_alarms", {}, "Throttling"),
     ],
 )
 def test_throttling_comes_in_each_service_s_own_error_format(

@@ -175,7 +175,9 @@ def test_the_writer_checks_passwords_and_refuses_plain_connections(bed: Bed) -> 
 
 def test_the_reader_is_a_standby_that_refuses_writes(bed: Bed) -> None:
     info = bed.conninfo(bed.cluster["ReaderEndpoint"], bed.master["username"], bed.master["password"])
-    with psycopg.connect(info) as conn:
+    # The database is made on the primary; the standby has it once it has replayed that far (replica
+    # lag, as on Aurora), which a loaded machine can stretch past the first attempt.
+    with _wait(lambda: psycopg.connect(info)) as conn:
         row = conn.execute("SELECT pg_is_in_recovery()").fetchone()
         assert row is not None
         assert row[0] is True

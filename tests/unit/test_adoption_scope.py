@@ -147,3 +147,22 @@ def test_is_ours_is_the_one_ownership_predicate_claim_uses() -> None:
     assert not mine.is_ours(None)
     assert mine.claim("team-a/x", None) is Claim.OURS
     assert mine.claim("team-a/y", None) is Claim.FOREIGN
+
+
+@pytest.mark.parametrize(
+    ("owner", "name", "adopt", "expected"),
+    [
+        (None, "p-team-a-x", False, Claim.ADOPT),  # rivals derive the name too, but the source proves it ours
+        (None, "typed-name", False, Claim.OUT_OF_SCOPE),  # a name the spec typed stays outside the scope
+        ("team-b/y", "p-team-a-x", True, Claim.FOREIGN),  # a tag always wins
+        ("team-a/x", "p-team-a-x", False, Claim.OURS),
+    ],
+    ids=["derived-with-rivals", "typed-name", "foreign", "ours"],
+)
+def test_an_object_made_here_untagged_is_claimed_only_under_the_derived_name(
+    owner: str | None, name: str, adopt: bool, expected: Claim
+) -> None:
+    naming = Naming(name, "p-team-a-x", rival_namespaces("team-a", "x"))
+    assert target(adopt=adopt).claim(owner, naming, made_here=True) is expected
+    if owner is None and name == naming.derived:  # without the proof, the rivals keep it out of scope
+        assert target(adopt=adopt).claim(owner, naming) is Claim.OUT_OF_SCOPE

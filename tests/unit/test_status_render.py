@@ -18,7 +18,7 @@ from upskill_operator.commands.status_view import SCHEMA, document, view
 
 KEYS = {
     "kind", "namespace", "name", "phase", "ready", "terminal", "message", "waitingFor", "conditions",
-    "endpoints", "latency", "migrations", "secret", "table",
+    "endpoints", "latency", "migrations", "alarms", "secret", "table",
 }  # fmt: skip
 """The documented keys of one resource in ``-o json`` (docs/dev.md)."""
 
@@ -145,6 +145,40 @@ def test_conditions_cell_names_only_the_conditions_that_are_wrong() -> None:
     bad = [cond("Ready", "False"), cond("Synced", "False"), cond("Recoverable", "True"), cond("Terminal", "False")]
     assert conditions_cell(bad) == "Synced=False Recoverable=True"
     assert conditions_cell([]) == "-"
+
+
+MONITORED_TABLE = body(
+    "notifications",
+    {
+        "phase": "Ready",
+        "conditions": [cond("Ready", "True"), cond("AlarmsOK", "False", "AlarmFiring", "1 alarm in ALARM")],
+        "alarms": [
+            {"name": "upskill-ns-notifications-read-throttle", "metric": "ReadThrottleEvents", "state": "ALARM"},
+            {"name": "upskill-ns-notifications-write-throttle", "metric": "WriteThrottleEvents", "state": "OK"},
+            {"name": "upskill-ns-notifications-errors-0", "metric": "SystemErrors", "state": "INSUFFICIENT_DATA"},
+        ],
+    },
+    monitoring={},
+)
+
+
+def test_a_monitored_resource_shows_its_alarms_by_state_and_the_verdict() -> None:
+    found = view("UpskillTable", MONITORED_TABLE)
+    assert found["alarms"] == {
+        "total": 3, "firing": ["upskill-ns-notifications-read-throttle"], "insufficientData": 1, "ok": False,
+    }  # fmt: skip
+    screen = render_namespace("ns", "ctx", [found]).splitlines()
+    at = screen.index("Alarms (CloudWatch)")
+    assert screen[at + 1].split() == ["RESOURCE", "ALARMS", "NO", "DATA", "STATE", "IN", "ALARM"]
+    assert screen[at + 2].split() == ["notifications", "3", "1", "FIRING", "upskill-ns-notifications-read-throttle"]
+
+
+def test_monitoring_asked_for_and_not_yet_reported_shows_no_verdict_and_unmonitored_shows_nothing() -> None:
+    pending = view("UpskillDatabase", body("auth-db", {"conditions": [cond("Ready", "False")]}, monitoring={}))
+    assert pending["alarms"] == {"total": 0, "firing": [], "insufficientData": 0, "ok": None}
+    assert view("UpskillDatabase", READY_DB)["alarms"] is None
+    assert view("UpskillSecret", SECRET)["alarms"] is None
+    assert "Alarms (CloudWatch)" not in render_namespace("ns", "ctx", [view("UpskillDatabase", READY_DB)])
 
 
 def test_the_screen_has_one_row_per_resource_and_the_sections_with_content() -> None:

@@ -32,6 +32,7 @@ THROTTLING = frozenset(
 BUSY = frozenset(
     {
         "ResourceInUseException",
+        "BackupInUseException",  # DynamoDB: another backup of the table is being created or restored
         "InvalidDBClusterStateFault",
         "InvalidDBInstanceStateFault",
         "InvalidDBProxyStateFault",

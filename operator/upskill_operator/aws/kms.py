@@ -71,3 +71,8 @@ class Kms(Facade):
         with self._lock:
             self._cache[key_id] = (now, arn)
         return arn
+
+    def key_state(self, key_id: str) -> str:
+        """The key's ``KeyState`` now (``Enabled``, ``Disabled``, ``PendingDeletion``, ...), never cached:
+        asked once before a restore. Raises ``AwsNotFoundError`` when there is no such key."""
+        return str(self.call("DescribeKey", KeyId=key_id)["KeyMetadata"].get("KeyState") or "Unknown")

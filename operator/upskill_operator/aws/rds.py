@@ -55,6 +55,8 @@ class RdsBase(ClassifiedFacade):
             "InstanceQuotaExceeded",
             "DBProxyQuotaExceeded",
             "DBClusterSnapshotAlreadyExistsFault",
+            "InvalidRestoreFault",
+            "SnapshotQuotaExceeded",
         }
     )
 
@@ -85,6 +87,10 @@ class Rds(RdsBase):
             "ModifyDBCluster",
             "DeleteDBCluster",
             "DescribeDBClusterSnapshots",
+            "CreateDBClusterSnapshot",
+            "DeleteDBClusterSnapshot",
+            "RestoreDBClusterFromSnapshot",
+            "RestoreDBClusterToPointInTime",
             "CreateDBInstance",
             "DescribeDBInstances",
             "ModifyDBInstance",
@@ -167,6 +173,51 @@ class Rds(RdsBase):
             ("Marker", "Marker"),
             DBClusterIdentifier=cluster_identifier,
         )
+
+    def list_manual_snapshots(self) -> list[AwsDict]:
+        """Every manual cluster snapshot of the account and region (final snapshots are manual), with ``TagList``."""
+        return self.pages(
+            "DescribeDBClusterSnapshots", "DBClusterSnapshots", ("Marker", "Marker"), SnapshotType="manual"
+        )
+
+    def create_cluster_snapshot(self, cluster_identifier: str, snapshot: str, tags: Mapping[str, str]) -> AwsDict:
+        """A manual snapshot of the cluster now, tagged (AWS copies no tags when the call gives some)."""
+        found: AwsDict = self.call(
+            "CreateDBClusterSnapshot",
+            DBClusterIdentifier=cluster_identifier,
+            DBClusterSnapshotIdentifier=snapshot,
+            Tags=tag_list(tags),
+        )["DBClusterSnapshot"]
+        return found
+
+    def delete_cluster_snapshot(self, snapshot: str) -> None:
+        self.call("DeleteDBClusterSnapshot", DBClusterSnapshotIdentifier=snapshot)
+
+    def restore_from_snapshot(self, identifier: str, snapshot: str, request: Mapping[str, Any]) -> AwsDict:
+        """RestoreDBClusterFromSnapshot: the new cluster with the snapshot's data, tags included in the call."""
+        cluster: AwsDict = self.call(
+            "RestoreDBClusterFromSnapshot",
+            DBClusterIdentifier=identifier,
+            SnapshotIdentifier=snapshot,
+            Engine=ENGINE,
+            **request,
+        )["DBCluster"]
+        return cluster
+
+    def restore_to_point_in_time(
+        self, identifier: str, source: str, request: Mapping[str, Any], *, time: Any = None
+    ) -> AwsDict:
+        """RestoreDBClusterToPointInTime as a full copy, to ``time`` (a datetime) or, when None, the latest time."""
+        when: dict[str, Any] = {"RestoreToTime": time} if time is not None else {"UseLatestRestorableTime": True}
+        cluster: AwsDict = self.call(
+            "RestoreDBClusterToPointInTime",
+            DBClusterIdentifier=identifier,
+            SourceDBClusterIdentifier=source,
+            RestoreType="full-copy",
+            **when,
+            **request,
+        )["DBCluster"]
+        return cluster
 
     # Instances -----------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from upskill_operator.errors import OperatorError, RecoverableError
 from upskill_operator.kube.custom_status import update_status
 from upskill_operator.models.common import KindInfo
 from upskill_operator.probes.window import Verdict, merge_condition, shows
-from upskill_operator.status import now, same_status
+from upskill_operator.status import Asserted, assert_condition, now, same_status
 from upskill_operator.wiring.runtime import Runtime
 
 __all__ = ["CONDITION", "Migrator"]
@@ -41,20 +41,37 @@ def _key(body: Mapping[str, Any]) -> str:
     return json.dumps([spec.get("migrations"), status.get("endpoints"), status.get("port")], sort_keys=True)
 
 
-def _verdict(result: MigrationReport | OperatorError) -> Verdict:
+def _verdict(result: MigrationReport | OperatorError, shown: Mapping[str, Any] | None = None) -> Verdict:
+    """The condition a run gives. A check that applied nothing keeps the message status shows when it
+    says the same counts (it may still name what an earlier run applied): a periodic re-check that
+    found nothing new must not rewrite status (the steady state writes nothing)."""
     if isinstance(result, OperatorError):
         return Verdict("False", result.reason, str(result))
     message = f"{result.applied_total} of set {result.set_name} applied, latest {result.latest}"
     if result.applied_now:
         message += f" (just applied: {', '.join(a.name for a in result.applied_now)})"
+    elif shown and shown.get("status") == "True" and shown.get("reason") == "Applied":
+        previous = str(shown.get("message") or "")
+        if previous == message or previous.startswith(f"{message} (just applied: "):
+            message = previous
     return Verdict("True", "Applied", message)
+
+
+def _shown(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    for cond in (body.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == CONDITION:
+            return dict(cond)
+    return None
 
 
 class Migrator:
     """One database's migrations: due when Ready and the spec or endpoints changed, or at the resync interval."""
 
-    def __init__(self, info: KindInfo, runtime: Runtime, body: Mapping[str, Any], logger: Any) -> None:
+    def __init__(
+        self, info: KindInfo, runtime: Runtime, body: Mapping[str, Any], logger: Any, asserted: Asserted | None = None
+    ) -> None:
         self.info, self.runtime, self.body, self.logger = info, runtime, body, logger
+        self.asserted: Asserted = {} if asserted is None else asserted
         meta = body.get("metadata") or {}
         self.namespace, self.name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
         self.done_key: str | None = None
@@ -81,7 +98,7 @@ class Migrator:
             self.logger.log(level, f"migrations failed (retry in {delay:.0f}s): {exc}")
             self.verdict, self.next_run = _verdict(exc), time.monotonic() + delay
         else:
-            self.failures, self.report, self.verdict = 0, report, _verdict(report)
+            self.failures, self.report, self.verdict = 0, report, _verdict(report, _shown(self.body))
             if report.applied_now:
                 self.logger.info(self.verdict.message)
             resync = runtime.settings.kind_resync_seconds.get(self.info.kind, runtime.settings.resync_seconds)
@@ -98,11 +115,11 @@ class Migrator:
             if not (obj.get("spec") or {}).get("migrations"):
                 return None
             status = obj.get("status") or {}
-            patch: dict[str, Any] = {
-                "conditions": merge_condition(
-                    status.get("conditions") or [], verdict, obj["metadata"].get("generation"), now(), CONDITION
-                )
-            }
+            conditions = merge_condition(
+                status.get("conditions") or [], verdict, obj["metadata"].get("generation"), now(), CONDITION
+            )
+            assert_condition(self.asserted, conditions, CONDITION, "migrations")  # written, or already held
+            patch: dict[str, Any] = {"conditions": conditions}
             if report is not None:
                 patch["migrations"] = {"applied": report.applied_total, "latest": report.latest}
             if all(same_status(status.get(key), value) for key, value in patch.items()):
@@ -111,6 +128,10 @@ class Migrator:
 
         kube = self.runtime.kube
         await asyncio.to_thread(update_status, kube, self.info.plural, self.namespace, self.name, change)
+
+    def retract(self) -> None:
+        """The loop stops: its condition is no longer laid over the reconcile passes' view."""
+        self.asserted.pop(CONDITION, None)
 
     def shown(self) -> bool:
         conditions = (self.body.get("status") or {}).get("conditions") or []

@@ -17,19 +17,34 @@ from upskill_operator.kube.custom_status import update_status
 from upskill_operator.models.common import KindInfo
 from upskill_operator.probes.plan import ProbePlan, plan_for
 from upskill_operator.probes.window import CONDITION, ProbeSet, Verdict, merge_condition, shows
-from upskill_operator.status import now
+from upskill_operator.status import Asserted, assert_condition, now, same_status
 from upskill_operator.wiring.runtime import Runtime
 
 __all__ = ["ProbeLoop"]
 
 
-def _write(kube: Kube, info: KindInfo, namespace: str, name: str, latency: Mapping[str, Any], verdict: Verdict) -> bool:
+def _write(
+    kube: Kube,
+    info: KindInfo,
+    where: tuple[str, str],
+    latency: Mapping[str, Any],
+    verdict: Verdict,
+    asserted: Asserted,
+    refresh: bool,
+) -> bool:
+    """Write the verdict (and, when ``refresh``, the coarse latency); without ``refresh``, only if the
+    object does not already show the verdict (a late body is no reason to write)."""
+    namespace, name = where
+
     def change(obj: dict[str, Any]) -> dict[str, Any] | None:
         if not (obj.get("spec") or {}).get("probe"):
             return None  # the probe was just switched off: never write after the clean-up
         status = obj.get("status") or {}
         generation = obj.get("metadata", {}).get("generation")
         conditions = merge_condition(status.get("conditions") or [], verdict, generation, now())
+        assert_condition(asserted, conditions, CONDITION, "probe")
+        if not refresh and same_status(status.get("conditions"), conditions):
+            return None
         return {"latency": dict(latency) or None, "conditions": conditions}
 
     return update_status(kube, info.plural, namespace, name, change)
@@ -38,8 +53,17 @@ def _write(kube: Kube, info: KindInfo, namespace: str, name: str, latency: Mappi
 class ProbeLoop:
     """The state of one daemon: its probers, and what it last wrote."""
 
-    def __init__(self, info: KindInfo, runtime: Runtime, namespace: str, name: str, logger: Any) -> None:
-        self.info, self.runtime, self.namespace, self.name, self.logger = info, runtime, namespace, name, logger
+    def __init__(
+        self,
+        info: KindInfo,
+        runtime: Runtime,
+        where: tuple[str, str],
+        logger: Any,
+        asserted: Asserted | None = None,
+    ) -> None:
+        self.info, self.runtime, self.logger = info, runtime, logger
+        self.namespace, self.name = where
+        self.asserted: Asserted = {} if asserted is None else asserted
         self.probes: ProbeSet | None = None
         self.key: tuple[Any, ...] | None = None
         self.written: tuple[float, Verdict | None] = (0.0, None)
@@ -65,12 +89,14 @@ class ProbeLoop:
         last_time, last_verdict = self.written
         shown = shows((body.get("status") or {}).get("conditions") or [], verdict)
         flipped = last_verdict is None or (verdict.status, verdict.reason) != (last_verdict.status, last_verdict.reason)
-        if not shown or flipped or time.monotonic() - last_time >= settings.probe_status_seconds:
+        due = flipped or time.monotonic() - last_time >= settings.probe_status_seconds
+        if not shown or due:
             self._log_change(last_verdict, verdict)
             latency = self.probes.latency()
-            kube = self.runtime.kube
-            await asyncio.to_thread(_write, kube, self.info, self.namespace, self.name, latency, verdict)
-            self.written = (time.monotonic(), verdict)
+            where, kube = (self.namespace, self.name), self.runtime.kube
+            await asyncio.to_thread(_write, kube, self.info, where, latency, verdict, self.asserted, due)
+            if due:
+                self.written = (time.monotonic(), verdict)
         return self.probes.settings.interval_seconds
 
     def _log_change(self, before: Verdict | None, after: Verdict) -> None:
@@ -82,4 +108,5 @@ class ProbeLoop:
             self.logger.info(f"{CONDITION} is {after.status}: {after.message}")
 
     async def close(self) -> None:
+        self.asserted.pop(CONDITION, None)
         await self._replan(None)

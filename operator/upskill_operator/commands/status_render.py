@@ -1,4 +1,4 @@
-"""The ``status`` screen of one namespace: a resource table, then endpoints, latency, migrations, secrets and
+"""The ``status`` screen of one namespace: a resource table, then endpoints, latency, migrations, alarms, secrets and
 what each resource that is not Ready waits for. Sections with nothing to show are left out."""
 
 from __future__ import annotations
@@ -88,6 +88,17 @@ def _migrations(views: Sequence[Mapping[str, Any]]) -> list[str]:
     return table(("RESOURCE", "APPLIED", "LATEST", "STATE"), rows, "  ") if rows else []
 
 
+def _alarms(views: Sequence[Mapping[str, Any]]) -> list[str]:
+    rows: list[Row] = []
+    for v in views:
+        found = v.get("alarms")
+        if found:
+            verdict = "-" if found.get("ok") is None else ("ok" if found["ok"] else "FIRING")
+            firing = ", ".join(found["firing"]) or "-"
+            rows.append((v["name"], str(found["total"]), str(found["insufficientData"]), verdict, firing))
+    return table(("RESOURCE", "ALARMS", "NO DATA", "STATE", "IN ALARM"), rows, "  ") if rows else []
+
+
 def _secrets(views: Sequence[Mapping[str, Any]]) -> list[str]:
     rows: list[Row] = []
     for v in views:
@@ -134,6 +145,7 @@ def render_namespace(namespace: str, context: str, views: Sequence[Mapping[str, 
         ("Endpoints", _endpoints(views)),
         ("Latency (probe)", _latency(views)),
         ("Migrations", _migrations(views)),
+        ("Alarms (CloudWatch)", _alarms(views)),
         ("Secrets", _secrets(views)),
         ("Not Ready", _waiting(views)),
     ):

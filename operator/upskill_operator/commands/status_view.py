@@ -63,18 +63,23 @@ def _endpoints(status: Mapping[str, Any]) -> dict[str, Any] | None:
     return {**{k: found.get(k) for k in keys}, "port": status.get("port")}
 
 
+def _verdict(conditions: Sequence[Mapping[str, Any]], kind: str) -> bool | None:
+    """Whether the condition is True; None while it is absent or Unknown (no verdict yet)."""
+    found = _status_of(conditions, kind)
+    return None if found is None or found["status"] == "Unknown" else found["status"] == "True"
+
+
 def _latency(body: Mapping[str, Any], conditions: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     found = _get(body, "status", "latency")
     probe = _get(body, "spec", "probe")
     if not isinstance(found, Mapping) and not isinstance(probe, Mapping):
         return None
     found = found if isinstance(found, Mapping) else {}
-    verdict = _status_of(conditions, "LatencyWithinSLO")
     return {
         "p50Ms": found.get("p50Ms"),
         "p99Ms": found.get("p99Ms"),
         "sloMs": _get(probe, "sloMilliseconds") or DEFAULT_SLO_MS,
-        "withinSLO": None if verdict is None or verdict["status"] == "Unknown" else verdict["status"] == "True",
+        "withinSLO": _verdict(conditions, "LatencyWithinSLO"),
         "lastProbeTime": found.get("lastProbeTime"),
     }
 
@@ -89,6 +94,20 @@ def _migrations(body: Mapping[str, Any], conditions: Sequence[Mapping[str, Any]]
         "applied": int(found.get("applied") or 0),
         "latest": found.get("latest"),
         "done": None if condition is None else condition["status"] == "True",
+    }
+
+
+def _alarms(body: Mapping[str, Any], conditions: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The CloudWatch alarms in ``status.alarms`` by state, and the ``AlarmsOK`` verdict."""
+    found = _get(body, "status", "alarms")
+    if not isinstance(found, list) and _get(body, "spec", "monitoring") is None:
+        return None
+    alarms = [a for a in found or [] if isinstance(a, Mapping)]
+    return {
+        "total": len(alarms),
+        "firing": sorted(str(a.get("name")) for a in alarms if a.get("state") == "ALARM"),
+        "insufficientData": sum(1 for a in alarms if a.get("state") == "INSUFFICIENT_DATA"),
+        "ok": _verdict(conditions, "AlarmsOK"),
     }
 
 
@@ -133,6 +152,7 @@ def view(kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
         "endpoints": _endpoints(status) if kind == "UpskillDatabase" else None,
         "latency": _latency(body, conditions) if kind in ("UpskillDatabase", "UpskillTable") else None,
         "migrations": _migrations(body, conditions) if kind == "UpskillDatabase" else None,
+        "alarms": _alarms(body, conditions) if kind in ("UpskillDatabase", "UpskillTable") else None,
         "secret": _secret(status) if kind == "UpskillSecret" else None,
         "table": _table(status) if kind == "UpskillTable" else None,
     }

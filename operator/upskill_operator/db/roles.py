@@ -87,7 +87,9 @@ def ensure_login_role(
                 conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(name, secret))
             else:
                 conn.execute(sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD {}").format(name, secret))
-            conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(dbname), name))
+            row = conn.execute("SELECT current_database()").fetchone()  # the one this session reached
+            here = str(row[0]) if row else dbname
+            conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(here), name))
             sync_memberships(conn, role, groups)
     except psycopg.Error as exc:
         raise RoleError(role, exc.sqlstate) from None

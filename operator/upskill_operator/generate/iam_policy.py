@@ -61,10 +61,22 @@ ACTION_NAMES: Mapping[str, str] = {
     # (lambda:InvokeFunction).
 }
 _VIA_SERVICES = ["dynamodb.*.amazonaws.com", "rds.*.amazonaws.com", "secretsmanager.*.amazonaws.com"]
+_RESTORE_WRITES = (
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:UpdateItem",
+)
 IMPLIED: Mapping[str, tuple[str, ...]] = {
     # Tag on create: AWS authorises the tagging action too when a create carries tags.
     "dynamodb:CreateTable": ("dynamodb:TagResource", "kms:CreateGrant", "kms:DescribeKey"),
     "dynamodb:UpdateTable": ("kms:CreateGrant", "kms:DescribeKey"),  # switching to a customer managed key
+    # A restore writes the new table's items as the caller (AWS's restore permissions), with the override key.
+    "dynamodb:RestoreTableToPointInTime": _RESTORE_WRITES,
+    "dynamodb:RestoreTableFromBackup": _RESTORE_WRITES,
     "ec2:CreateSecurityGroup": ("ec2:CreateTags",),
     "iam:CreateRole": ("iam:TagRole",),
     "rds:CreateDBSubnetGroup": ("rds:AddTagsToResource",),
@@ -83,6 +95,9 @@ IMPLIED: Mapping[str, tuple[str, ...]] = {
         "secretsmanager:CreateSecret",
         "secretsmanager:TagResource",
     ),
+    # A restore is a create: tags in the call, and the snapshot's or source's key used for the new storage.
+    "rds:RestoreDBClusterFromSnapshot": ("rds:AddTagsToResource", "kms:CreateGrant", "kms:DescribeKey"),
+    "rds:RestoreDBClusterToPointInTime": ("rds:AddTagsToResource", "kms:CreateGrant", "kms:DescribeKey"),
     "rds:ModifyDBCluster": ("secretsmanager:CreateSecret", "secretsmanager:RotateSecret", "secretsmanager:TagResource"),
     # deletionPolicy Snapshot: DeleteDBCluster takes a final snapshot.
     "rds:DeleteDBCluster": ("rds:CreateDBClusterSnapshot",),
@@ -90,6 +105,8 @@ IMPLIED: Mapping[str, tuple[str, ...]] = {
     "secretsmanager:CreateSecret": ("kms:GenerateDataKey", "kms:Decrypt"),
     "secretsmanager:PutSecretValue": ("kms:GenerateDataKey", "kms:Decrypt"),
     "secretsmanager:GetSecretValue": ("kms:Decrypt",),
+    # CloudWatch: PutMetricAlarm with Tags (on create) is also authorised as TagResource.
+    "cloudwatch:PutMetricAlarm": ("cloudwatch:TagResource",),
 }
 IMPLIED_BEYOND_REFERENCE = frozenset(
     {
@@ -101,11 +118,16 @@ IMPLIED_BEYOND_REFERENCE = frozenset(
         ("dynamodb:UpdateTable", "kms:CreateGrant"),
         ("dynamodb:UpdateTable", "kms:DescribeKey"),
         ("iam:CreateRole", "iam:TagRole"),  # IAM: tagging on creation
+        ("rds:RestoreDBClusterFromSnapshot", "kms:CreateGrant"),  # RDS: restoring encrypted data grants the key
+        ("rds:RestoreDBClusterFromSnapshot", "kms:DescribeKey"),
+        ("rds:RestoreDBClusterToPointInTime", "kms:CreateGrant"),
+        ("rds:RestoreDBClusterToPointInTime", "kms:DescribeKey"),
         ("secretsmanager:CreateSecret", "kms:GenerateDataKey"),  # Secrets Manager: customer managed keys
         ("secretsmanager:CreateSecret", "kms:Decrypt"),
         ("secretsmanager:PutSecretValue", "kms:GenerateDataKey"),
         ("secretsmanager:PutSecretValue", "kms:Decrypt"),
         ("secretsmanager:GetSecretValue", "kms:Decrypt"),
+        ("cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"),  # CloudWatch: tagging on creation
     }
 )
 
@@ -134,6 +156,7 @@ _SECRETS_OWN_NAMES = "arn:aws:secretsmanager:*:*:secret:{prefix}/*"
 _RDS_MASTER_SECRETS = "arn:aws:secretsmanager:*:*:secret:rds!*"
 _OUR_CLUSTERS = "arn:aws:rds:*:*:cluster:{prefix}-*"
 _ROLES = "arn:aws:iam::*:role/{prefix}-*"
+_OUR_ALARMS = "arn:aws:cloudwatch:*:*:alarm:{prefix}-*"
 
 RULES: tuple[Rule, ...] = (
     # DynamoDB: tables are named <prefix>-<namespace>-<name> (spec.tableName must keep the prefix).
@@ -141,7 +164,13 @@ RULES: tuple[Rule, ...] = (
         "DynamoDBOwnTables",
         ("dynamodb:*",),
         ("arn:aws:dynamodb:*:*:table/{prefix}-*",),
-        exclude=("dynamodb:ListBackups",),
+        exclude=("dynamodb:ListBackups", "dynamodb:DescribeBackup", "dynamodb:DeleteBackup"),
+    ),
+    # Backups of those tables (RestoreTableFromBackup needs the backup and the new table).
+    Rule(
+        "DynamoDBOwnBackups",
+        ("dynamodb:DescribeBackup", "dynamodb:DeleteBackup", "dynamodb:RestoreTableFromBackup"),
+        ("arn:aws:dynamodb:*:*:table/{prefix}-*/backup/*",),
     ),
     # ListBackups has no resource-level permission (Resource "*"); it names a lost table's backups.
     Rule("DynamoDBListBackups", ("dynamodb:ListBackups",), ("*",)),
@@ -213,6 +242,8 @@ RULES: tuple[Rule, ...] = (
         "RdsCreateOwn",
         (
             "rds:CreateDBCluster",
+            "rds:RestoreDBClusterFromSnapshot",
+            "rds:RestoreDBClusterToPointInTime",
             "rds:CreateDBInstance",
             "rds:CreateDBSubnetGroup",
             "rds:CreateDBProxy",
@@ -250,6 +281,12 @@ RULES: tuple[Rule, ...] = (
         exclude=("rds:ModifyDBProxyTargetGroup",),  # target groups carry no tags: RdsProxyTargetGroups
     ),
     Rule(
+        "RdsOnDemandSnapshots",
+        ("rds:CreateDBClusterSnapshot", "rds:AddTagsToResource"),
+        ("arn:aws:rds:*:*:cluster-snapshot:*",),
+        _tagged_on_request(),
+    ),
+    Rule(
         "RdsFinalSnapshots",
         ("rds:DeleteDBCluster", "rds:CreateDBClusterSnapshot"),
         ("arn:aws:rds:*:*:cluster-snapshot:*-final-*",),
@@ -261,6 +298,14 @@ RULES: tuple[Rule, ...] = (
     ),
     # IAM database authentication: the operator logs in with IAM tokens through RDS Proxies only.
     Rule("RdsIamAuthenticationThroughProxies", ("rds-db:connect",), ("arn:aws:rds-db:*:*:dbuser:prx-*/*",)),
+    # CloudWatch: alarms are named <prefix>-<namespace>-<name>-<kind>[-<index>]. DescribeAlarms by name
+    # prefix is a read; puts and tags only under the prefix (a put may create, so no resource tag yet),
+    # tags only with our owner tag in the request; deletes only of alarms carrying the owner tag.
+    Rule("CloudWatchDescribeAlarms", ("cloudwatch:DescribeAlarms",), ("*",)),
+    Rule("CloudWatchReadOwnAlarmTags", ("cloudwatch:ListTagsForResource",), (_OUR_ALARMS,)),
+    Rule("CloudWatchPutOwnAlarms", ("cloudwatch:PutMetricAlarm",), (_OUR_ALARMS,)),
+    Rule("CloudWatchTagOwnAlarms", ("cloudwatch:TagResource",), (_OUR_ALARMS,), _tagged_on_request()),
+    Rule("CloudWatchDeleteOwnAlarms", ("cloudwatch:DeleteAlarms",), (_OUR_ALARMS,), _owned()),
     # Secrets Manager: only under our name prefix; values and changes only with our owner tag.
     Rule("SecretsManagerRandomPasswords", ("secretsmanager:GetRandomPassword",), ("*",)),
     Rule(

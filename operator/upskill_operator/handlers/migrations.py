@@ -30,16 +30,19 @@ __all__ = ["register"]
 def _daemon(info: KindInfo) -> Any:
     async def migrate(stopped: kopf.DaemonStopped, body: kopf.Body, memo: kopf.Memo, logger: Any, **_: Any) -> None:
         runtime: Runtime = memo["runtime"]
-        migrator = Migrator(info, runtime, body, logger)
-        while not stopped:
-            try:
-                if migrator.due():
-                    await migrator.run()
-                elif not migrator.shown():
-                    await migrator.write()  # a reconcile pass wrote conditions from an older body
-            except Exception as exc:  # noqa: BLE001 - the daemon must survive a status write failure
-                logger.warning(f"migrations round failed: {type(exc).__name__}: {exc}")
-            await stopped.wait(runtime.settings.requeue_seconds)
+        migrator = Migrator(info, runtime, body, logger, memo.setdefault("asserted_conditions", {}))
+        try:
+            while not stopped:
+                try:
+                    if migrator.due():
+                        await migrator.run()
+                    elif not migrator.shown():
+                        await migrator.write()  # the condition is missing from the body: written unless held
+                except Exception as exc:  # noqa: BLE001 - the daemon must survive a status write failure
+                    logger.warning(f"migrations round failed: {type(exc).__name__}: {exc}")
+                await stopped.wait(runtime.settings.requeue_seconds)
+        finally:
+            migrator.retract()
 
     return migrate
 

@@ -48,7 +48,8 @@ def _daemon(info: KindInfo) -> Any:
     ) -> None:
         runtime: Runtime = memo["runtime"]
         meta = body.metadata
-        loop = ProbeLoop(info, runtime, meta.namespace or "", meta.name or "", logger)
+        where = (meta.namespace or "", meta.name or "")
+        loop = ProbeLoop(info, runtime, where, logger, memo.setdefault("asserted_conditions", {}))
         try:
             while not stopped:
                 try:

@@ -26,10 +26,11 @@ from upskill_operator.models.validation import validate_spec
 from upskill_operator.reconcile.events import NO_EVENTS, EventBuffer, EventSink
 from upskill_operator.reconcile.outcome import Outcome, State
 from upskill_operator.reconcile.protocol import Target
-from upskill_operator.status import STAMPS, changes, status_patch
+from upskill_operator.status import STAMPS, Asserted, changes, status_patch, with_asserted
 from upskill_operator.wiring.runtime import Runtime
 
 __all__ = [
+    "READ_YOUR_WRITES_SECONDS",
     "REQUEUE_PREFIX",
     "register",
     "remember_written",
@@ -41,6 +42,8 @@ __all__ = [
 ]
 
 REQUEUE_PREFIX = "Requeued: "
+READ_YOUR_WRITES_SECONDS = 60.0
+"""How long a pass trusts a status write of this process that the body does not show yet."""
 _MAX_BACKOFF = 300.0
 
 
@@ -71,10 +74,15 @@ def snapshot_of(body: kopf.Body, memo: kopf.Memo) -> kopf.Body:
     """A private copy of the body, with read-your-writes status.
 
     kopf applies a handler's status patch after the handler returns, and the watch event that
-    shows it arrives later still. A pass that starts in between (a timer right after a create,
+    shows it arrives later still (seconds later on a loaded machine: the object's kopf worker updates
+    the body only between handlers). A pass that starts in between (a timer right after a create,
     say) would act on status older than what this process just wrote, and could repeat a write,
     such as asking AWS to rotate twice. Until the body shows our last write (its lastSyncTime),
-    the status we wrote is laid over the one we read.
+    and for at most :data:`READ_YOUR_WRITES_SECONDS`, the status we wrote is laid over the one we read.
+
+    The conditions our background loops (migrations, probes) last wrote are laid over too, from the
+    object's memo: they write straight to the API server, so neither a late body nor our own
+    overlay (a list written before theirs) may stand for them.
 
     A steady pass writes nothing (see :func:`to_write`), so its time stamps stay in this process:
     the latest of each is laid over the status too, so that a clock that reads them (an
@@ -83,8 +91,13 @@ def snapshot_of(body: kopf.Body, memo: kopf.Memo) -> kopf.Body:
     raw = copy.deepcopy(dict(body))
     written: dict[str, Any] = memo.get("written_status") or {}
     status = raw.get("status") or {}
-    if written and status.get("lastSyncTime") != written.get("lastSyncTime"):
+    young = time.monotonic() - float(memo.get("written_at") or 0.0) < READ_YOUR_WRITES_SECONDS
+    if written and young and status.get("lastSyncTime") != written.get("lastSyncTime"):
         status = {**status, **written}
+    asserted: Asserted = memo.get("asserted_conditions") or {}
+    if asserted:
+        laid = with_asserted(status.get("conditions") or [], asserted, raw.get("spec") or {})
+        status = {**status, "conditions": laid}
     stamps: dict[str, str] = memo.get("pass_stamps") or {}
     newer = {key: value for key, value in stamps.items() if str(status.get(key) or "") < value}
     if status or newer:
@@ -95,17 +108,23 @@ def snapshot_of(body: kopf.Body, memo: kopf.Memo) -> kopf.Body:
 def to_write(body: kopf.Body, memo: kopf.Memo, status: dict[str, Any]) -> dict[str, Any]:
     """The part of a pass's ``status`` that changes what the API server holds (nothing at steady state).
 
-    It is compared with the body as kopf last saw it, not with the snapshot and its overlay: a
-    status write that was lost (a 409 kopf gave up on) is then written again by the next pass.
+    It is compared with the read-your-writes view (:func:`snapshot_of`): a body that has not caught
+    up with our last write is no reason to write it again. A write that was lost (kopf could not
+    apply it) is written again by the first pass after :data:`READ_YOUR_WRITES_SECONDS`.
     """
+    held = snapshot_of(body, memo).get("status")
     memo["pass_stamps"] = {key: str(status[key]) for key in STAMPS if status.get(key)}
-    return remember_written(memo, changes(body.get("status"), status))
+    delta = changes(held, status)
+    if delta:  # a write carries its pass's stamps, so that the body is seen to catch up with it
+        delta.update({key: status[key] for key in STAMPS if key in status})
+    return remember_written(memo, delta)
 
 
 def remember_written(memo: kopf.Memo, status: dict[str, Any]) -> dict[str, Any]:
     """Record the status patch a pass is about to write (see :func:`snapshot_of`)."""
     if status.get("lastSyncTime"):
         memo["written_status"] = copy.deepcopy(status)
+        memo["written_at"] = time.monotonic()
     return status
 
 

@@ -217,6 +217,8 @@ class ConditionType(enum.StrEnum):
     RECOVERABLE = "Recoverable"
     LATE_INITIALIZED = "LateInitialized"
     """Present (True) only while AWS chose values for fields the spec leaves unset."""
+    ALARMS_OK = "AlarmsOK"
+    """With ``spec.monitoring``: False while one of the resource's CloudWatch alarms is in ALARM."""
 
 
 ConditionStatus = Literal["True", "False", "Unknown"]

@@ -20,7 +20,9 @@ from upskill_operator.models.database_capacity import (
     supports_auto_pause,
 )
 from upskill_operator.models.database_network import AllowFrom, NetworkSpec, SubnetSelector
+from upskill_operator.models.database_restore import PointInTimeSource, RestoreSpec, SnapshotList, SnapshotSource
 from upskill_operator.models.database_status import DatabaseStatus
+from upskill_operator.models.monitoring import DatabaseMonitoring
 from upskill_operator.models.postgres import DatabaseName, MasterUserName
 from upskill_operator.models.rules import (
     Between,
@@ -45,10 +47,13 @@ __all__ = [
     "MasterUser",
     "MigrationsSpec",
     "NetworkSpec",
+    "PointInTimeSource",
     "ProbeSpec",
     "ProvisionedCapacity",
     "ProxySpec",
+    "RestoreSpec",
     "ServerlessCapacity",
+    "SnapshotSource",
     "SubnetSelector",
     "supports_auto_pause",
 ]
@@ -102,6 +107,8 @@ READ_ONLY_NEEDS_READERS = Cel(
     "needs at least one reader (capacity readReplicas is 0)",
     ".proxy.readOnlyEndpoint",
 )
+RESTORE_FIXED = Cel("has(self.restore) == has(oldSelf.restore)", "spec.restore: immutable after creation")
+"""A transition rule on spec: ``self == oldSelf`` on the field itself runs only when both sides have it."""
 KMS_NEEDS_ENCRYPTION = Cel("!has(self.kmsKeyId) || self.storageEncrypted", "needs storageEncrypted: true", ".kmsKeyId")
 
 
@@ -197,7 +204,7 @@ class ProbeSpec(Model):
 class DatabaseSpec(Model):
     """Desired state of an Aurora PostgreSQL cluster with its instances, RDS Proxy and network."""
 
-    model_config = ConfigDict(json_schema_extra=cel_rules(READ_ONLY_NEEDS_READERS, KMS_NEEDS_ENCRYPTION))
+    model_config = ConfigDict(json_schema_extra=cel_rules(READ_ONLY_NEEDS_READERS, KMS_NEEDS_ENCRYPTION, RESTORE_FIXED))
 
     engine_version: EngineVersion = Field(description="Aurora PostgreSQL version, e.g. 16.4. Never downgraded.")
     allow_major_version_upgrade: bool = Field(False, description="Allow engineVersion to move to a new major.")
@@ -240,6 +247,21 @@ class DatabaseSpec(Model):
     tags: RdsTags = Field(default_factory=dict, description="Extra AWS tags (the upskill.io/ prefix is ours).")
     migrations: MigrationsSpec | None = Field(None, description="Schema migrations to apply; omit for none.")
     probe: ProbeSpec | None = Field(None, description="Latency probe; omit to disable.")
+    snapshots: SnapshotList = Field(
+        default_factory=list,
+        max_length=50,
+        description="On-demand cluster snapshots, each taken once as <cluster>-<name> and listed in status."
+        " Removing an entry never deletes its snapshot; deletionPolicy Delete deletes them with the database.",
+    )
+    restore: RestoreSpec | None = Field(
+        None,
+        description="Create the cluster from a snapshot or another cluster's point in time instead of empty "
+        "(checked in AWS first). Read at creation only. Immutable.",
+        json_schema_extra=immutable("spec.restore: immutable after creation"),
+    )
+    monitoring: DatabaseMonitoring | None = Field(
+        None, description="CloudWatch alarms for the cluster and proxy; omit for none, {} for the defaults."
+    )
 
     @field_validator("capacity")
     @classmethod

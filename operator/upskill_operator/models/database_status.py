@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field
 
 from upskill_operator.models.common import ResourceStatus, StatusModel
+from upskill_operator.models.database_restore import ManualSnapshot, RestoredFrom
+from upskill_operator.models.monitoring import AlarmStatus
 
 __all__ = ["CapacityStatus", "DatabaseStatus", "Endpoints", "InstanceStatus", "LatencyStatus", "MigrationsStatus"]
 
@@ -84,4 +86,9 @@ class DatabaseStatus(ResourceStatus):
     master_user_secret_arn: str | None = Field(None, description="ARN of the RDS-managed master user secret.")
     migrations: MigrationsStatus | None = Field(None, description="Migrations applied.")
     latency: LatencyStatus | None = Field(None, description="Probe latency.")
+    alarms: list[AlarmStatus] | None = Field(
+        None, description="The CloudWatch alarms of spec.monitoring, with their states (AlarmsOK sums them up)."
+    )
     managed_tag_keys: list[str] = Field(default_factory=list, description="Tag keys the operator set last time.")
+    snapshots: list[ManualSnapshot] = Field(default_factory=list, description="On-demand snapshots (spec.snapshots).")
+    restored_from: RestoredFrom | None = Field(None, description="Where the cluster's data came from (spec.restore).")

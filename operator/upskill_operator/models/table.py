@@ -18,7 +18,9 @@ from upskill_operator.models.common import (
 )
 from upskill_operator.models.database import ProbeSpec
 from upskill_operator.models.database_status import LatencyStatus
+from upskill_operator.models.monitoring import AlarmStatus, TableMonitoring
 from upskill_operator.models.rules import Between, LocalName, Matches, Problem, fail, raise_all
+from upskill_operator.models.table_restore import BackupRequest, BackupStatus, RestoredFromStatus, RestoreSpec
 
 __all__ = [
     "KIND",
@@ -180,6 +182,19 @@ class TableSpec(Model):
     probe: ProbeSpec | None = Field(
         None, description="Latency probe: a GetItem on a probe key every intervalSeconds; omit to disable."
     )
+    restore: RestoreSpec | None = Field(
+        None,
+        description="Create the table from a point in time of another table or from a backup. Immutable.",
+        json_schema_extra=immutable("spec.restore: immutable after creation"),
+    )
+    backups: list[BackupRequest] = Field(
+        default_factory=list,
+        max_length=50,
+        description="On-demand backups, each taken once as <table>-<name>; dropping an entry keeps the backup.",
+    )
+    monitoring: TableMonitoring | None = Field(
+        None, description="CloudWatch alarms for the table and its indexes; omit for none, {} for the defaults."
+    )
 
     @model_validator(mode="after")
     def _attributes_agree(self) -> TableSpec:
@@ -206,12 +221,15 @@ class TableSpec(Model):
                     )
                 )
         problems += self._projection_problems() + self._ttl_problems(keys)
-        names = [index.name for index in self.global_indexes]
-        problems += [
-            (("globalIndexes", i, "name"), f"must be unique (repeated: {name})")
-            for i, name in enumerate(names)
-            if name in names[:i]
-        ]
+        for field, names in (
+            ("globalIndexes", [index.name for index in self.global_indexes]),
+            ("backups", [backup.name for backup in self.backups]),
+        ):
+            problems += [
+                ((field, i, "name"), f"must be unique (repeated: {name})")
+                for i, name in enumerate(names)
+                if name in names[:i]
+            ]
         raise_all(problems)
         return self
 
@@ -251,6 +269,11 @@ class TableStatus(ResourceStatus):
     table_status: str | None = Field(None, description="DynamoDB TableStatus (CREATING, ACTIVE, UPDATING, ...).")
     managed_tag_keys: list[str] = Field(default_factory=list, description="Tag keys the operator set last time.")
     latency: LatencyStatus | None = Field(None, description="Probe latency (GetItem), when spec.probe is set.")
+    restored_from: RestoredFromStatus | None = Field(None, description="The restore the table was made by.")
+    backups: list[BackupStatus] = Field(default_factory=list, description="The spec's on-demand backups.")
+    alarms: list[AlarmStatus] | None = Field(
+        None, description="The CloudWatch alarms of spec.monitoring, with their states (AlarmsOK sums them up)."
+    )
 
 
 KIND = KindInfo(

@@ -19,10 +19,11 @@ from typing import Any
 from upskill_operator.models.common import ConditionType, Phase
 from upskill_operator.reconcile.outcome import Outcome, State
 
-__all__ = ["LATE_INITIALIZED", "phase_for", "render", "set_condition"]
+__all__ = ["ALARMS_OK", "LATE_INITIALIZED", "alarms_ok", "phase_for", "render", "set_condition"]
 
 _T = ConditionType
 LATE_INITIALIZED = _T.LATE_INITIALIZED.value
+ALARMS_OK = _T.ALARMS_OK.value
 
 
 def phase_for(outcome: Outcome, previous_phase: str | None, deleting: bool) -> Phase:
@@ -98,4 +99,23 @@ def render(previous: Sequence[Mapping[str, Any]], outcome: Outcome, generation: 
         out = set_condition(out, LATE_INITIALIZED, "True", "DefaultedByAWS", message, now, generation)
     elif outcome.state is State.READY:
         out = [c for c in out if c.get("type") != LATE_INITIALIZED]
+    if "alarms" in outcome.outputs:  # the alarms step ran this pass: its states are current
+        out = alarms_ok(out, outcome.outputs["alarms"], now, generation)
     return out
+
+
+def alarms_ok(
+    conditions: Sequence[Mapping[str, Any]], alarms: Sequence[Mapping[str, Any]] | None, now: str, generation: int
+) -> list[dict[str, Any]]:
+    """``AlarmsOK``: False (AlarmFiring, naming them) while any CloudWatch alarm of the resource is in ALARM,
+    True otherwise; absent when the resource has no alarms (``spec.monitoring`` unset)."""
+    if not alarms:
+        return [dict(c) for c in conditions if c.get("type") != ALARMS_OK]
+    firing = sorted(str(a.get("name")) for a in alarms if a.get("state") == "ALARM")
+    if firing:
+        message = f"in ALARM: {', '.join(firing)}"
+        return set_condition(conditions, ALARMS_OK, "False", "AlarmFiring", message, now, generation)
+    waiting = sum(1 for a in alarms if a.get("state") == "INSUFFICIENT_DATA")
+    note = f" ({waiting} without enough data yet)" if waiting else ""
+    message = f"no alarm in ALARM among {len(alarms)}{note}"
+    return set_condition(conditions, ALARMS_OK, "True", "NoAlarmFiring", message, now, generation)

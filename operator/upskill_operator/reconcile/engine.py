@@ -189,11 +189,14 @@ class _Pass:
 
     def ours(self, adapter: AnyAdapter, observed: Observation) -> bool:
         """The object is this resource's (or ours to adopt this pass); objects without tags always are."""
-        return adapter.owner_field is None or self.target.owns(observed.owner, observed.naming)
+        return adapter.owner_field is None or self.target.owns(observed.owner, observed.naming, observed.made_here)
 
     def mine(self, adapter: AnyAdapter, observed: Observation) -> bool:
         """Tagged for this resource already (what deletion and protection act on), or untagged by nature."""
-        return adapter.owner_field is None or self.target.claim(observed.owner, observed.naming) is Claim.OURS
+        return (
+            adapter.owner_field is None
+            or self.target.claim(observed.owner, observed.naming, observed.made_here) is Claim.OURS
+        )
 
     def observe(self, adapter: AnyAdapter) -> Any:
         """Observe one step and publish what the observation publishes: its pinned fields always, its
@@ -220,7 +223,8 @@ class _Pass:
         not ours to touch (:meth:`Target.check_claim`: the one ownership rule, which adapters use too)."""
         if adapter.owner_field is None:
             return False
-        return self.target.check_claim(adapter.owner_field, observed.owner, observed.naming) is Claim.ADOPT
+        claim = self.target.check_claim(adapter.owner_field, observed.owner, observed.naming, observed.made_here)
+        return claim is Claim.ADOPT
 
     def sync_adapter(self, adapter: AnyAdapter) -> None:
         if not adapter.wanted(self.target, self.steps):

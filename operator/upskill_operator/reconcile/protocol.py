@@ -129,19 +129,27 @@ class Target:
         """Whether an ownership tag (or annotation) value names this resource: the one ownership predicate."""
         return owner == self.owner
 
-    def claim(self, owner: str | None, naming: Naming | None) -> Claim:
-        """What this resource may do with an object tagged ``owner`` (None: untagged) and named ``naming``."""
+    def claim(self, owner: str | None, naming: Naming | None, made_here: bool = False) -> Claim:
+        """What this resource may do with an object tagged ``owner`` (None: untagged) and named ``naming``.
+
+        ``made_here``: the untagged object is provably what this resource's own create makes with a call that
+        takes no tags (a table restore of the very source the spec names, tagged right after). Under the
+        name this resource derives it is claimed as if ``spec.adopt`` were set, even when another namespace
+        derives that name too (the proof is the source, not the name), so a crash between the two calls
+        never strands it. Under any other name nothing changes."""
         if self.is_ours(owner):
             return Claim.OURS
         if owner is not None:
             return Claim.FOREIGN
+        if made_here and naming is not None and naming.name == naming.derived:
+            return Claim.ADOPT  # a rival namespace deriving the name did not restore our source into it
         if not self.in_scope(naming):
             return Claim.OUT_OF_SCOPE
         return Claim.ADOPT if self.adopt else Claim.ADOPTION_REQUIRED
 
-    def check_claim(self, field: str, owner: str | None, naming: Naming | None) -> Claim:
+    def check_claim(self, field: str, owner: str | None, naming: Naming | None, made_here: bool = False) -> Claim:
         """:meth:`claim`, raising a TerminalError that names ``field`` and the rule unless it is OURS or ADOPT."""
-        claim = self.claim(owner, naming)
+        claim = self.claim(owner, naming, made_here)
         if claim is Claim.FOREIGN:
             raise TerminalError(
                 f"{field}: the AWS object is owned by {owner!r}, not {self.owner!r}; "
@@ -178,9 +186,9 @@ class Target:
         """What status remembers between passes, read through one typed view."""
         return Recorded(self.status)
 
-    def owns(self, owner: str | None, naming: Naming | None) -> bool:
+    def owns(self, owner: str | None, naming: Naming | None, made_here: bool = False) -> bool:
         """True when the object is ours, or ours to adopt in this pass: only then is anything of it published."""
-        return self.claim(owner, naming) in (Claim.OURS, Claim.ADOPT)
+        return self.claim(owner, naming, made_here) in (Claim.OURS, Claim.ADOPT)
 
 
 RecordedField = Literal[
@@ -220,7 +228,10 @@ class Recorded:
       ``restartedVersionId``, the rotation request fields): a rotation is never asked twice, a
       rollout never repeated;
     - ``managedTagKeys``: the record of the tag keys we set, so that only those are ever removed;
-    - ``dataObjectGone``: the loss record (:mod:`.gone`).
+    - ``dataObjectGone``: the loss record (:mod:`.gone`);
+    - ``restoredFrom``: the source a cluster was restored from (AWS keeps no such link).
+    - whether ``alarms`` lists any: a resource without ``spec.monitoring`` that never had alarms reads no
+      CloudWatch at all.
     """
 
     status: Mapping[str, Any]
@@ -233,6 +244,17 @@ class Recorded:
     @property
     def managed_tag_keys(self) -> frozenset[str]:
         return frozenset(str(k) for k in self.status.get("managedTagKeys") or ())
+
+    @property
+    def restored_from(self) -> Mapping[str, Any] | None:
+        """``status.restoredFrom``: where a restored cluster's data came from, which AWS does not keep."""
+        record = self.status.get("restoredFrom")
+        return record if isinstance(record, dict) else None
+
+    @property
+    def has_alarms(self) -> bool:
+        """``status.alarms`` lists CloudWatch alarms: a spec without ``monitoring`` must still look for them."""
+        return bool(self.status.get("alarms"))
 
     @property
     def gone(self) -> Mapping[str, Any] | None:
@@ -273,6 +295,8 @@ class Observation:
     naming: Naming | None = None
     """The object's name and the name this resource derives for it; without it an untagged object is
     never adopted."""
+    made_here: bool = False
+    """Untagged, and provably what this resource's own create makes untagged (see :meth:`Target.claim`)."""
     conflicts: tuple[str, ...] = ()
     """Differences AWS cannot apply in place (immutable fields): Terminal, never written."""
     outputs: Mapping[str, Any] = field(default_factory=dict)

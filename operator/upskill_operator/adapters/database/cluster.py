@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from upskill_operator.adapters.database.cluster_plan import (
@@ -23,6 +24,8 @@ from upskill_operator.adapters.database.cluster_plan import (
     plan_cluster,
 )
 from upskill_operator.adapters.database.common import database_spec, desired_tags, names, naming
+from upskill_operator.adapters.database.restore_plan import restore_request
+from upskill_operator.adapters.database.restore_source import RestoreObservation
 from upskill_operator.adapters.database.security_group import SecurityGroupObservation
 from upskill_operator.adapters.shared.data_gone import cluster_gone
 from upskill_operator.adapters.shared.kms_key import spec_key_arn
@@ -90,7 +93,7 @@ class ClusterAdapter:
             naming=named,
             conflicts=plan.conflicts,
             late_initialized=plan.late_initialized,
-            outputs=_outputs(have),
+            outputs=_outputs(have, raw if database_spec(target).restore is not None else None),
             pinned={"clusterIdentifier": identifier},
             managed_tags=frozenset(desired_tags(target)) | frozenset(plan.tags_to_remove),
             cluster=have,
@@ -100,7 +103,19 @@ class ClusterAdapter:
     def create(self, target: Target, steps: Steps) -> None:
         if not _security_groups(steps):
             raise TerminalError("the security groups are unknown; the security group step has not run", reason="NoVpc")
-        self.rds.create_cluster(self.identifier(target), create_request(self._desired(target, steps)))
+        want, identifier = self._desired(target, steps), self.identifier(target)
+        if database_spec(target).restore is None:
+            self.rds.create_cluster(identifier, create_request(want))
+            return
+        restore = steps.get_step(RestoreObservation)
+        source = restore.source if restore is not None else None
+        if source is None:
+            raise RecoverableError("cluster: the restore source is not resolved yet; observing again")
+        if source.snapshot is not None:
+            self.rds.restore_from_snapshot(identifier, source.snapshot, restore_request(want, from_snapshot=True))
+        else:
+            request = restore_request(want, from_snapshot=False)
+            self.rds.restore_to_point_in_time(identifier, str(source.source_cluster), request, time=source.time)
 
     def update(self, target: Target, steps: Steps, observed: ClusterObservation) -> None:
         cluster, plan = _current(observed)
@@ -173,9 +188,12 @@ def _current(observed: ClusterObservation) -> tuple[ObservedCluster, ClusterPlan
     return observed.cluster, observed.plan
 
 
-def _outputs(have: ObservedCluster) -> dict[str, Any]:
+def _outputs(have: ObservedCluster, restored: dict[str, Any] | None) -> dict[str, Any]:
     scaling = have.scaling
+    created = restored.get("ClusterCreateTime") if restored is not None else None
+    extra = {"restoredFrom": {"restoredAt": _rfc3339(created)}} if created is not None else {}
     return {
+        **extra,
         "clusterIdentifier": have.identifier,
         "clusterArn": have.arn,
         "engineVersion": have.engine_version,
@@ -188,3 +206,7 @@ def _outputs(have: ObservedCluster) -> dict[str, Any]:
             "autoPauseSeconds": scaling.auto_pause if scaling and scaling.min_acu == 0 else None,
         },
     }
+
+
+def _rfc3339(moment: Any) -> str:
+    return moment.isoformat() if isinstance(moment, datetime) else str(moment)

@@ -59,7 +59,9 @@ class Cadenced(Generic[ObservationT]):
         return observed
 
     def _settled(self, target: Target, observed: ObservationT) -> bool:
-        claimed = target.claim(observed.owner, observed.naming)  # remember only what is ours, not what we may adopt
+        claimed = target.claim(
+            observed.owner, observed.naming, observed.made_here
+        )  # remember only what is ours, not what we may adopt
         ours = self.inner.owner_field is None or not observed.exists or claimed is Claim.OURS
         return ours and observed.up_to_date and not (observed.pending or observed.conflicts)
 

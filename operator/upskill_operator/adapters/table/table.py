@@ -21,8 +21,11 @@ from upskill_operator.adapters.shared.data_gone import table_gone
 from upskill_operator.adapters.shared.kms_key import spec_key_arn
 from upskill_operator.adapters.shared.naming import aws_name, pinned, rival_namespaces
 from upskill_operator.adapters.shared.read_memory import Cadence, Memory
+from upskill_operator.adapters.shared.restore_source import INVALID
 from upskill_operator.adapters.table.plan import Plan, plan_changes
 from upskill_operator.adapters.table.reads import TableReads, after_create, fingerprint, settled_ttl, ttl_answer
+from upskill_operator.adapters.table.restore import Restorer
+from upskill_operator.adapters.table.restore_plan import restore_conflict, restored_from
 from upskill_operator.adapters.table.state import (
     ObservedTable,
     TableState,
@@ -69,10 +72,19 @@ class TableAdapter:
     name = "table"
     owner_field = "spec.tableName"
 
-    def __init__(self, dynamodb: DynamoDB, kms: Kms, name_prefix: str, deep_reads: Cadence | None = None) -> None:
+    def __init__(
+        self,
+        dynamodb: DynamoDB,
+        kms: Kms,
+        name_prefix: str,
+        deep_reads: Cadence | None = None,
+        restorer: Restorer | None = None,
+    ) -> None:
         self.dynamodb = dynamodb
         self.kms = kms
         self.name_prefix = name_prefix
+        self.restorer = restorer
+        """Makes the table from ``spec.restore``; without one, a restore spec is refused at create."""
         deep_reads = deep_reads or Cadence(0.0, 0)
         self.reads = Memory[TableReads](deep_reads.max_age, max_uses=deep_reads.max_uses)
         """The deep reads of each table (by uid) while they stand; without a cadence, every read every pass."""
@@ -115,8 +127,9 @@ class TableAdapter:
             pending=plan.pending,
             owner=owner,
             naming=naming,
-            conflicts=plan.conflicts,
-            outputs=_outputs(observed),
+            made_here=owner is None and self._made_here(target, raw),
+            conflicts=plan.conflicts + self._restore_conflict(target, raw),
+            outputs={**_outputs(observed), "restoredFrom": restored_from(raw)},
             pinned={"tableName": name},  # of a foreign table, only the name is published
             managed_tags=frozenset(plan.managed_tag_keys),
             table=observed,
@@ -147,10 +160,20 @@ class TableAdapter:
         return raw, ttl, backups, tags
 
     def create(self, target: Target, steps: Steps) -> None:
-        """One CreateTable with keys, indexes, stream, SSE, deletion protection and tags; TTL and PITR follow."""
+        """One CreateTable with keys, indexes, stream, SSE, deletion protection and tags; TTL and PITR follow.
+
+        With ``spec.restore``: the restore call instead (after its source checks), then TagResource; the
+        stream, TTL, PITR, deletion protection and new indexes follow as plan updates."""
         name = self.table_name(target)
         desired = self._desired(target, name)
         self.reads.forget(target.uid)
+        restore = _spec(target).restore
+        if restore is not None:
+            if self.restorer is None:
+                raise TerminalError("spec.restore: this operator has no restorer wired", reason=INVALID)
+            created = self.restorer.restore(target, restore, desired)
+            self.reads.remember(target.uid, "", after_create(target.generation, created, desired.tags))
+            return
         created = self.dynamodb.create_table(name, **create_request(desired))
         self.reads.remember(target.uid, "", after_create(target.generation, created, desired.tags))
 
@@ -206,6 +229,18 @@ class TableAdapter:
         if table.deletion_protection:
             self.dynamodb.update_table(table.name, deletion_protection=False)
         self.dynamodb.delete_table(table.name)
+
+    def _restore_conflict(self, target: Target, raw: Mapping[str, Any]) -> tuple[str, ...]:
+        restore = _spec(target).restore
+        if restore is None or self.restorer is None:
+            return ()
+        found = restore_conflict(restore, raw, self.restorer.source_name(target, restore))
+        return (found,) if found else ()
+
+    def _made_here(self, target: Target, raw: Mapping[str, Any]) -> bool:
+        """Untagged, and what this spec's restore made (a crash came between the restore and TagResource)."""
+        restore = _spec(target).restore
+        return restore is not None and self.restorer is not None and self.restorer.made_this(target, restore, raw)
 
     def _desired(self, target: Target, name: str) -> TableState:
         spec = _spec(target)
