@@ -3,8 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { betterAuth } from "better-auth";
 import { getMigrations } from "better-auth/db/migration";
-import pg from "pg";
-import { env, run } from "./lib.mjs";
+import { env, pool as appPool, run } from "./lib.mjs";
 
 function cookieFrom(headers) {
   const cookies = headers.getSetCookie().map((c) => c.split(";")[0]);
@@ -13,7 +12,7 @@ function cookieFrom(headers) {
 }
 
 await run(async (state) => {
-  const pool = new pg.Pool({ connectionString: env("AUTH_DB_URL"), max: 2 });
+  const pool = appPool(env("AUTH_DB_URL"), { max: 2 });
   const options = {
     database: pool,
     secret: env("BETTER_AUTH_SECRET"),

@@ -2,11 +2,10 @@
 // COURSE_DB_READ_URL (retrying while the reader catches up), and check a write there is refused.
 import { randomUUID } from "node:crypto";
 import { Kysely, PostgresDialect } from "kysely";
-import pg from "pg";
-import { env, refusedWith, run, until } from "./lib.mjs";
+import { env, pool, refusedWith, run, until } from "./lib.mjs";
 
 function db(url) {
-  return new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2 }) }) });
+  return new Kysely({ dialect: new PostgresDialect({ pool: pool(url, { max: 2 }) }) });
 }
 
 await run(async (state) => {

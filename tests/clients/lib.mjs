@@ -1,4 +1,16 @@
 // Shared by the client checks: read required env, print one JSON result line, exit 0 on success.
+import pg from "pg";
+
+// Errors of idle pooled clients (the server or a relay closed an idle connection), reported in the result.
+const idleErrors = [];
+
+// A node-pg Pool as an app makes one: with the "error" listener node-pg requires (without it an idle
+// client's error crashes the process); the pool drops that client and the next query gets a new one.
+export function pool(connectionString, options = {}) {
+  const made = new pg.Pool({ connectionString, ...options });
+  made.on("error", (err) => idleErrors.push(errorInfo(err)));
+  return made;
+}
 export function env(name) {
   const value = process.env[name];
   if (value === undefined || value === "") {
@@ -19,15 +31,21 @@ export function errorInfo(err) {
 }
 
 // Run main(); print {"ok": true, ...result} or {"ok": false, "step": ..., "error": ...} as one line.
+// An error thrown outside main's promise chain (a socket's, an unhandled rejection) is reported the same way.
 export async function run(main) {
   const state = { step: "start" };
+  const fail = (err) => {
+    console.log(JSON.stringify({ ok: false, step: state.step, error: errorInfo(err), idleErrors }));
+    process.exit(1);
+  };
+  process.on("uncaughtException", fail);
+  process.on("unhandledRejection", fail);
   try {
     const result = await main(state);
-    console.log(JSON.stringify({ ok: true, ...result }));
+    console.log(JSON.stringify({ ok: true, ...result, idleErrors }));
     process.exit(0);
   } catch (err) {
-    console.log(JSON.stringify({ ok: false, step: state.step, error: errorInfo(err) }));
-    process.exit(1);
+    fail(err);
   }
 }
 

@@ -67,6 +67,7 @@ def run_node(script: str, env: dict[str, str], timeout: float = 120.0) -> dict[s
     result: dict[str, Any] = json.loads(lines[-1]) if lines else {}
     failure = (
         f"{script} failed (exit {done.returncode}) at step {result.get('step')!r}: {result.get('error')!r}; "
+        f"idle clients' errors: {result.get('idleErrors')!r}; "
         f"env keys given: {sorted(env)}; stderr tail: {done.stderr[-800:]!r}"
     )
     assert done.returncode == 0, failure

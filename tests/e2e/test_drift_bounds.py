@@ -183,3 +183,31 @@ def test_database_drift_in_every_part_is_repaired_within_the_bound(bed: Bed, db_
         bound(bed, "UpskillDatabase"),
     )
     ready(bed, name)
+
+
+def test_alarm_drift_and_state_show_within_two_resyncs(bed: Bed, operator: OperatorThread) -> None:
+    """Alarms are read from one shared read per namespace, younger than R/2: a change shows within 2 x R + a pass."""
+    name = unique("alarmbound")
+    bed.apply(table_doc(name, stream=None, globalIndexes=[], encryption=None, monitoring={}))
+    table_ready(bed, name)
+    cw, alarm = bed.boto("cloudwatch"), f"upskill-{NAMESPACE}-{name}-read-throttles"
+    wait_for(lambda: cw.describe_alarms(AlarmNames=[alarm])["MetricAlarms"], 30, "alarm created")
+    wait_for(lambda: (o := bed.get("upskilltables", name)) and (o["status"].get("alarms") or []), 30, "alarms shown")
+    time.sleep(bed.settings.resync_seconds)  # settled: the passes now use the shared read
+    found = cw.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]
+    keep = ("AlarmName", "MetricName", "Namespace", "Statistic", "Period", "EvaluationPeriods", "Dimensions")
+    cw.put_metric_alarm(**{k: found[k] for k in keep}, ComparisonOperator="GreaterThanThreshold", Threshold=900.0)
+    cw.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="test: throttled")
+
+    def shown_state() -> str | None:
+        listed = (bed.get("upskilltables", name) or {}).get("status", {}).get("alarms") or []
+        return next((a["state"] for a in listed if a["name"] == alarm), None)
+
+    resync = bed.settings.kind_resync_seconds.get("UpskillTable", bed.settings.resync_seconds)
+    repaired_within(
+        {
+            "threshold": lambda: cw.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["Threshold"] == 0.0,
+            "state in status": lambda: shown_state() == "ALARM",
+        },
+        2 * resync + resync,
+    )

@@ -80,6 +80,6 @@ def build(ctx: Context) -> Engine:
             slow(ProxyAdapter(proxies, prefix)),
             slow(ProxyTargetAdapter(proxies, prefix)),
             slow(ProxyEndpointAdapter(proxies, prefix)),
-            DatabaseAlarmsAdapter(CloudWatch(ctx.aws), prefix),  # every pass: alarm states change on their own
+            DatabaseAlarmsAdapter(CloudWatch(ctx.aws), prefix, ctx.alarm_reads, ctx.alarm_max_age("UpskillDatabase")),
         ]
     )

@@ -31,7 +31,7 @@ def build(ctx: Context) -> Engine:
                 restorer=Restorer(dynamodb, backups, prefix),
             ),
             BackupsAdapter(backups, dynamodb),
-            TableAlarmsAdapter(CloudWatch(ctx.aws), ctx.settings.name_prefix),
+            TableAlarmsAdapter(CloudWatch(ctx.aws), prefix, ctx.alarm_reads, ctx.alarm_max_age("UpskillTable")),
             ConnectionConfigMapAdapter(ctx.kube, data_fn(region)),
         ]
     )

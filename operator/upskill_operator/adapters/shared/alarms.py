@@ -1,8 +1,11 @@
 """The CloudWatch alarms of one resource, managed as one step (the set, as the instances step is).
 
-Observe is one DescribeAlarms by the resource's name prefix (paged), plus ListTagsForResource for an
-alarm not yet known to be ours: DescribeAlarms carries no tags, and an alarm's tags are remembered
-once read (per operator process, per alarm ARN), so a steady pass costs one read. Only names this
+Observe reads the namespace's alarms from the shared snapshot (one paged DescribeAlarms per namespace
+and half resync, :mod:`upskill_operator.adapters.shared.alarm_snapshot`); a pass that finds anything to
+do reads the resource's own prefix again before it decides, and a write makes the next pass read it
+too, so no write is decided on a shared read. ListTagsForResource is called for an alarm not yet known
+to be ours: DescribeAlarms carries no tags, and an alarm's tags are remembered once read (per operator
+process, per alarm ARN), so a steady pass costs no read of its own. Only names this
 resource's kinds can give count (another resource sharing the prefix is not read); of those, an
 alarm tagged for another owner under a name the spec wants makes the step Terminal (ForeignOwner), an
 untagged one is adopted under the usual rules (``spec.adopt``, the namespace's scope), and one we do
@@ -23,7 +26,8 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,9 +38,10 @@ from upskill_operator.adapters.shared.alarm_plan import (
     definitions,
     next_step,
 )
+from upskill_operator.adapters.shared.alarm_snapshot import AlarmSnapshot
 from upskill_operator.adapters.shared.naming import rival_namespaces
 from upskill_operator.aws.cloudwatch import CloudWatch, ObservedAlarm
-from upskill_operator.models.monitoring import AlarmDefault, AlarmOverride
+from upskill_operator.models.monitoring import AlarmDefault, AlarmDefinition, AlarmOverride
 from upskill_operator.models.tags import owner_of
 from upskill_operator.reconcile.protocol import DeletionPolicy, Naming, Observation, Steps, Target
 
@@ -60,9 +65,12 @@ class AlarmsAdapter(ABC):
     indexed: frozenset[str] = frozenset()
     """Kinds with one alarm per index (GSI, operation)."""
 
-    def __init__(self, cloudwatch: CloudWatch, name_prefix: str) -> None:
+    def __init__(self, cloudwatch: CloudWatch, name_prefix: str, reads: AlarmSnapshot, max_age: float) -> None:
         self.cloudwatch = cloudwatch
         self.name_prefix = name_prefix
+        self.reads = reads
+        self.max_age = max_age
+        """How old a shared read of the namespace's alarms may be (half the kind's resync)."""
         self._owners: dict[str, str] = {}
         """Alarm ARN -> owner tag value, for alarms read (or made) ours: tags are not re-read every pass."""
         self._lock = threading.Lock()
@@ -87,9 +95,18 @@ class AlarmsAdapter(ABC):
         if chosen is None and not target.deleting and not target.recorded.has_alarms:
             return AlarmsObservation(exists=False, up_to_date=True, outputs={"alarms": None})  # never had any
         wanted = [] if chosen is None or target.deleting else definitions(base, self.sources(target, steps), *chosen)
+        space = f"{self.name_prefix}-{target.namespace}-"
+        if not target.deleting:
+            shared = self._observe(target, wanted, self.reads.alarms(space, base, self.max_age))
+            if shared.up_to_date:
+                return shared
+        return self._observe(target, wanted, self.reads.alarms(space, base, self.max_age, fresh=True))
+
+    def _observe(self, target: Target, wanted: list[AlarmDefinition], found: list[ObservedAlarm]) -> AlarmsObservation:
+        base = self.base(target)
         slugs = [d.slug for kind, d in self.defaults.items() if kind not in self.indexed]
         indexed = [d.slug for kind, d in self.defaults.items() if kind in self.indexed]
-        seen = {a.definition.name: a for a in self.cloudwatch.alarms(f"{base}-")}
+        seen = {a.definition.name: a for a in found}
         names = set(candidates(base, list(seen), slugs, indexed)) | ({d.name for d in wanted} & set(seen))
         ours: dict[str, ObservedAlarm] = {}
         untagged: dict[str, ObservedAlarm] = {}
@@ -128,23 +145,34 @@ class AlarmsAdapter(ABC):
             return
         wanted = definitions(self.base(target), self.sources(target, steps), *chosen)
         if wanted:
-            self.cloudwatch.put(wanted[0], target.ownership_tags)
+            with self._writing(target):
+                self.cloudwatch.put(wanted[0], target.ownership_tags)
 
     def update(self, target: Target, steps: Steps, observed: AlarmsObservation) -> None:
         if not observed.steps:
             return
         step = observed.steps[0]
-        if step.verb == "tag":
-            self.cloudwatch.tag(step.arn, target.ownership_tags)
-            self._remember(step.arn, target.owner)
-        elif step.verb in ("create", "put") and step.alarm is not None:
-            self.cloudwatch.put(step.alarm, target.ownership_tags if step.verb == "create" else None)
-        elif step.verb == "delete":
-            self.cloudwatch.delete(step.names)
+        with self._writing(target):
+            if step.verb == "tag":
+                self.cloudwatch.tag(step.arn, target.ownership_tags)
+                self._remember(step.arn, target.owner)
+            elif step.verb in ("create", "put") and step.alarm is not None:
+                self.cloudwatch.put(step.alarm, target.ownership_tags if step.verb == "create" else None)
+            elif step.verb == "delete":
+                self.cloudwatch.delete(step.names)
 
     def delete(self, target: Target, steps: Steps, observed: AlarmsObservation, policy: DeletionPolicy) -> None:
         """Delete every alarm of ours (DeleteAlarms, 100 names a call)."""
-        self.cloudwatch.delete(a.definition.name for a in observed.ours)
+        with self._writing(target):
+            self.cloudwatch.delete(a.definition.name for a in observed.ours)
+
+    @contextmanager
+    def _writing(self, target: Target) -> Iterator[None]:
+        """A write, after which (done or failed) no read made before it stands for this resource."""
+        try:
+            yield
+        finally:
+            self.reads.touched(self.base(target))
 
     def _owner(self, alarm: ObservedAlarm) -> str | None:
         with self._lock:
