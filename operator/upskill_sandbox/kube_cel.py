@@ -30,6 +30,7 @@ order, ``1`` from ``1.0`` from ``True``, tuples from lists, int keys from string
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
@@ -188,7 +189,8 @@ def _evaluate(
     if verdict is None:
         verdict = _verdict(rule, value, old)
         if len(_verdicts) >= _MAX_VERDICTS:
-            _verdicts.pop(next(iter(_verdicts)), None)
+            with contextlib.suppress(RuntimeError, StopIteration):  # another thread evicting at the same time
+                _verdicts.pop(next(iter(_verdicts)), None)
         _verdicts[verdict_key] = verdict
     passed, detail = verdict
     if passed:
