@@ -25,13 +25,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from upskill_operator.config import Settings
 from upskill_operator.generate import kubectl_yaml
 
 from common import REGION, Bed, bed, print_table, ready_count, wait
 
 NAMESPACE = "bench"
 RESYNC = 4.0
-ROUNDS = 5
+ROUNDS = Settings().deep_read_every
+"""The steady window: one deep-read cycle, so each object's deep reads fall in it once."""
 EXAMPLES = Path(__file__).parents[1] / "manifests/examples/upskill-stack"
 WRITES = ("PATCH", "PUT", "DELETE")
 SERVICES = {

@@ -2,12 +2,13 @@
 
     .venv/bin/python bench/tables.py [N ...]        (default: 100 1000)
 
-Per N, the operator applies N tables and the script waits for all Ready; then it measures two
-steady-state resyncs; then it STOPS the operator and runs the direct boto3 baseline on the same,
-now idle, emulators: the same creates, TTL and PITR updates, from a thread pool of the operator's
-worker count (``Settings.workers``) under the operator's client-side rate limit, as a good script
-would. The ratio is printed both ways, with
-the machine's load average before and after each side. Figures go to ``.bench/figures.json``.
+Per N, the operator applies N tables and the script waits for all Ready; then it measures one
+deep-read cycle of steady-state resyncs (``deep_read_every`` of them, 3 minutes at the defaults);
+then it STOPS the operator and runs the direct boto3 baseline on the same, now idle, emulators: the
+same creates, TTL and PITR updates, from a thread pool of the operator's worker count
+(``Settings.workers``) under the operator's client-side rate limit, as a good script would. The
+ratio is printed both ways, with the machine's load average before and after each side. Figures go
+to ``.bench/figures.json``.
 
 AWS calls are every HTTP attempt (the operator's ``upskill_aws_api_attempts_total``); Kubernetes
 writes are the operator's POST/PUT/PATCH/DELETE on ``upskilltables`` (status included, Events not).
@@ -82,14 +83,20 @@ def direct_boto3(url: str, count: int, workers: int) -> float:
 
 
 def steady_state(state: Bed, count: int) -> tuple[float, float, float]:
-    """AWS reads, AWS writes and Kubernetes writes per table per resync, over two resync intervals."""
+    """AWS reads, AWS writes and Kubernetes writes per table per resync, over one deep-read cycle.
+
+    The deep reads (TTL, backups, tags) come on every ``deep_read_every``-th pass of a table, so a
+    shorter window would miss them and flatter the figure: the window is that many resync intervals.
+    """
+    rounds = Settings().deep_read_every
     before, kube_before = state.attempts(), state.kube_writes(PLURAL)
-    time.sleep(2 * RESYNC_SECONDS)
+    time.sleep(rounds * RESYNC_SECONDS)
     delta = Counter(state.attempts())
     delta.subtract(before)
     writes = sum(v for (_, op), v in delta.items() if not op.startswith(("Describe", "List", "Get")))
     reads = sum(delta.values()) - writes
-    return reads / count / 2, writes / count / 2, (state.kube_writes(PLURAL) - kube_before) / count / 2
+    per = count * rounds
+    return reads / per, writes / per, (state.kube_writes(PLURAL) - kube_before) / per
 
 
 def run(count: int, workers: int) -> dict[str, float | str]:
