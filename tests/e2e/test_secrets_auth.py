@@ -68,10 +68,13 @@ def test_a_password_for_the_master_on_an_iam_proxy_is_refused_with_no_aws_write(
 
 def test_two_secrets_of_one_user_must_agree_on_auth(bed: Bed, operator: OperatorThread) -> None:
     db, first, second = unique("course-db"), unique("course-url"), unique("course-read")
-    apply_database(bed, db, database_status(master_secret(bed, "upskill_admin", PASSWORD)))
+    status = database_status(master_secret(bed, "upskill_admin", PASSWORD))
     writes = len(bed.calls.mutating())
+    # Both exist before their database does (they wait for it, writing nothing), so neither can act
+    # alone first: had the first a pass before the second existed, it would rightly make its secret.
     bed.apply(secret_doc(first, {"database": {"ref": db, "user": "course_app", "endpoint": "writer", "auth": "IAM"}}))
     bed.apply(secret_doc(second, {"database": {"ref": db, "user": "course_app", "endpoint": "reader"}}))
+    apply_database(bed, db, status)
     obj = terminal(bed, second)
     message = condition(obj, "Terminal")["message"]
     assert message.startswith("source: spec.source.database.auth: Password, but UpskillSecret")
