@@ -6,10 +6,22 @@ from collections.abc import Iterator
 
 import pytest
 
-from upskill_sandbox.aws import MotoServer
+from upskill_sandbox.aws import MotoServer, Seed
+
+REGION = "us-east-1"
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[MotoServer]:
     with MotoServer() as aws:
         yield aws
+
+
+@pytest.fixture
+def seed(server: MotoServer) -> Iterator[Seed]:
+    """A reset bed with the default VPC; the RDS final-snapshot knob put back afterwards."""
+    server.reset()
+    try:
+        yield server.seed(REGION)
+    finally:
+        server.rds.final_snapshot_describes = 0

@@ -18,7 +18,7 @@ def ddb(server: MotoServer) -> Any:
     return server.client("dynamodb", REGION)
 
 
-def table(ddb: Any, name: str, *, pitr: bool) -> None:
+def table(ddb: Any, name: str, *, pitr: bool = True) -> None:
     ddb.create_table(
         TableName=name,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],

@@ -13,6 +13,8 @@ from botocore.exceptions import ClientError
 from upskill_sandbox import dynamodb_restore
 from upskill_sandbox.aws import MotoServer
 
+from testbed.test_dynamodb_extension import table
+
 REGION = "us-east-1"
 
 
@@ -23,19 +25,6 @@ def ddb(server: MotoServer) -> Iterator[Any]:
     dynamodb_restore.LAG = 0.2
     yield server.client("dynamodb", REGION)
     dynamodb_restore.LAG, dynamodb_restore.BACKUP_CREATING_DESCRIBES = lag, creating
-
-
-def table(ddb: Any, name: str, *, pitr: bool = True) -> None:
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    if pitr:
-        ddb.update_continuous_backups(
-            TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
-        )
 
 
 def keys(ddb: Any, name: str) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -12,15 +11,6 @@ from botocore.exceptions import ClientError
 from upskill_sandbox.aws import MotoServer, Seed
 
 REGION = "us-east-1"
-
-
-@pytest.fixture
-def seed(server: MotoServer) -> Iterator[Seed]:
-    server.reset()
-    try:
-        yield server.seed(REGION)
-    finally:
-        server.rds.final_snapshot_describes = 0
 
 
 @pytest.fixture
