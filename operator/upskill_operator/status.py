@@ -25,6 +25,7 @@ __all__ = [
     "assert_condition",
     "changes",
     "now",
+    "own_conditions",
     "same_status",
     "status_patch",
     "with_asserted",
@@ -47,6 +48,21 @@ def assert_condition(store: Asserted, conditions: Sequence[Mapping[str, Any]], c
         store.pop(ctype, None)
     else:
         store[ctype] = (spec_field, dict(entry))
+
+
+def own_conditions(conditions: Sequence[Mapping[str, Any]], store: Asserted, ctype: str) -> list[dict[str, Any]]:
+    """``conditions`` as the loop that owns ``ctype`` starts from: its last assertion when the list lacks it.
+
+    kopf applies a reconcile pass's status patch without a resourceVersion, after the pass, and a merge
+    patch replaces the whole list: a pass computed before the loop's write can land after it and drop the
+    loop's condition. Starting again from the loop's own entry keeps its transition time (the status did
+    not change, so neither may ``lastTransitionTime``); the next pass lays the same entry back.
+    """
+    out = [dict(c) for c in conditions]
+    held = store.get(ctype)
+    if held is not None and not any(c.get("type") == ctype for c in out):
+        out.append(dict(held[1]))
+    return out
 
 
 def with_asserted(

@@ -18,7 +18,7 @@ from upskill_operator.errors import OperatorError, RecoverableError
 from upskill_operator.kube.custom_status import update_status
 from upskill_operator.models.common import KindInfo
 from upskill_operator.probes.window import Verdict, merge_condition, shows
-from upskill_operator.status import Asserted, assert_condition, now, same_status
+from upskill_operator.status import Asserted, assert_condition, now, own_conditions, same_status
 from upskill_operator.wiring.runtime import Runtime
 
 __all__ = ["CONDITION", "Migrator"]
@@ -115,9 +115,8 @@ class Migrator:
             if not (obj.get("spec") or {}).get("migrations"):
                 return None
             status = obj.get("status") or {}
-            conditions = merge_condition(
-                status.get("conditions") or [], verdict, obj["metadata"].get("generation"), now(), CONDITION
-            )
+            held = own_conditions(status.get("conditions") or [], self.asserted, CONDITION)
+            conditions = merge_condition(held, verdict, obj["metadata"].get("generation"), now(), CONDITION)
             assert_condition(self.asserted, conditions, CONDITION, "migrations")  # written, or already held
             patch: dict[str, Any] = {"conditions": conditions}
             if report is not None:

@@ -17,7 +17,7 @@ from upskill_operator.kube.custom_status import update_status
 from upskill_operator.models.common import KindInfo
 from upskill_operator.probes.plan import ProbePlan, plan_for
 from upskill_operator.probes.window import CONDITION, ProbeSet, Verdict, merge_condition, shows
-from upskill_operator.status import Asserted, assert_condition, now, same_status
+from upskill_operator.status import Asserted, assert_condition, now, own_conditions, same_status
 from upskill_operator.wiring.runtime import Runtime
 
 __all__ = ["ProbeLoop"]
@@ -41,7 +41,8 @@ def _write(
             return None  # the probe was just switched off: never write after the clean-up
         status = obj.get("status") or {}
         generation = obj.get("metadata", {}).get("generation")
-        conditions = merge_condition(status.get("conditions") or [], verdict, generation, now())
+        held = own_conditions(status.get("conditions") or [], asserted, CONDITION)
+        conditions = merge_condition(held, verdict, generation, now())
         assert_condition(asserted, conditions, CONDITION, "probe")
         if not refresh and same_status(status.get("conditions"), conditions):
             return None
