@@ -67,7 +67,11 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _runtime(server: FakeStatusServer) -> Any:
-    return SimpleNamespace(kube=SimpleNamespace(custom=server))
+    async def run(pool: str, work: Any) -> Any:
+        assert pool == "migrations"  # a loop's own pool, never the event loop's default one
+        return work()
+
+    return SimpleNamespace(kube=SimpleNamespace(custom=server), run=run)
 
 
 @pytest.mark.usefixtures("clock")

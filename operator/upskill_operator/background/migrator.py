@@ -6,6 +6,7 @@ The handlers' daemon (:mod:`upskill_operator.handlers.migrations`) drives one :c
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -25,6 +26,8 @@ __all__ = ["CONDITION", "Migrator"]
 
 CONDITION = "MigrationsApplied"
 _MAX_BACKOFF = 300.0
+_PROGRESS_SECONDS = 30.0
+"""A run still going after this long says so in the log, and again every as long."""
 
 
 def _ready(body: Mapping[str, Any]) -> bool:
@@ -83,14 +86,24 @@ class Migrator:
     def due(self) -> bool:
         return _ready(self.body) and (_key(self.body) != self.done_key or time.monotonic() >= self.next_run)
 
+    def waiting_for(self) -> str:
+        """Why no run is due (for the log): what the body shows, or when the next check is."""
+        if not _ready(self.body):
+            generation = (self.body.get("metadata") or {}).get("generation")
+            conditions = (self.body.get("status") or {}).get("conditions") or []
+            ready: Mapping[str, Any] = next((c for c in conditions if c.get("type") == "Ready"), {})
+            gen = ready.get("observedGeneration")
+            shown = f"Ready={ready.get('status')} for generation {gen}" if ready else "no Ready condition"
+            return f"waiting for Ready at generation {generation} ({shown})"
+        return "applied; checking again at the resync interval or when spec.migrations or the endpoints change"
+
     async def run(self) -> None:
         key = _key(self.body)
         snapshot = {k: self.body.get(k) for k in ("metadata", "spec", "status")}
         runtime = self.runtime
         try:
-            report = await asyncio.to_thread(
-                apply_database_migrations, snapshot, runtime.settings, runtime.aws, runtime.kube
-            )
+            work = functools.partial(apply_database_migrations, snapshot, runtime.settings, runtime.aws, runtime.kube)
+            report = await self._with_progress(asyncio.ensure_future(runtime.run("migrations", work)))
         except OperatorError as exc:
             self.failures += 1
             delay = min(runtime.settings.requeue_seconds * 2**self.failures, _MAX_BACKOFF)
@@ -105,6 +118,14 @@ class Migrator:
             self.next_run = time.monotonic() + resync
         self.done_key = key
         await self.write()
+
+    async def _with_progress(self, running: asyncio.Future[MigrationReport]) -> MigrationReport:
+        started = time.monotonic()
+        while True:
+            try:
+                return await asyncio.wait_for(asyncio.shield(running), _PROGRESS_SECONDS)
+            except TimeoutError:
+                self.logger.info(f"migrations still running after {time.monotonic() - started:.0f}s")
 
     async def write(self) -> None:
         verdict, report = self.verdict, self.report
@@ -126,7 +147,9 @@ class Migrator:
             return patch
 
         kube = self.runtime.kube
-        await asyncio.to_thread(update_status, kube, self.info.plural, self.namespace, self.name, change)
+        await self.runtime.run(
+            "migrations", functools.partial(update_status, kube, self.info.plural, self.namespace, self.name, change)
+        )
 
     def retract(self) -> None:
         """The loop stops: its condition is no longer laid over the reconcile passes' view."""

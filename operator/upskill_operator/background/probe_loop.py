@@ -6,10 +6,10 @@ verdict changes. The daemon that drives it is :mod:`upskill_operator.handlers.pr
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from upskill_operator.config import Settings
 from upskill_operator.kube.client import Kube
@@ -21,6 +21,8 @@ from upskill_operator.status import Asserted, assert_condition, now, own_conditi
 from upskill_operator.wiring.runtime import Runtime
 
 __all__ = ["ProbeLoop"]
+
+T = TypeVar("T")
 
 
 def _write(
@@ -82,7 +84,7 @@ class ProbeLoop:
     async def round(self, body: Mapping[str, Any]) -> float:
         """Probe once (if there is anything to probe); the seconds to wait before the next round."""
         settings: Settings = self.runtime.settings
-        await self._replan(plan_for(self.info.kind, body, settings, self.runtime.aws))
+        await self._replan(plan_for(self.info.kind, body, settings, self.runtime.aws, offload=self._offload))
         if self.probes is None:
             return settings.requeue_seconds
         await self.probes.run_once()
@@ -95,10 +97,14 @@ class ProbeLoop:
             self._log_change(last_verdict, verdict)
             latency = self.probes.latency()
             where, kube = (self.namespace, self.name), self.runtime.kube
-            await asyncio.to_thread(_write, kube, self.info, where, latency, verdict, self.asserted, due)
+            await self._offload(functools.partial(_write, kube, self.info, where, latency, verdict, self.asserted, due))
             if due:
                 self.written = (time.monotonic(), verdict)
         return self.probes.settings.interval_seconds
+
+    async def _offload(self, work: Callable[[], T]) -> T:
+        """Blocking work on the probe loops' own threads (never the event loop's default pool)."""
+        return await self.runtime.run("probes", work)
 
     def _log_change(self, before: Verdict | None, after: Verdict) -> None:
         if before is not None and before.status == after.status:

@@ -31,13 +31,18 @@ def _daemon(info: KindInfo) -> Any:
     async def migrate(stopped: kopf.DaemonStopped, body: kopf.Body, memo: kopf.Memo, logger: Any, **_: Any) -> None:
         runtime: Runtime = memo["runtime"]
         migrator = Migrator(info, runtime, body, logger, memo.setdefault("asserted_conditions", {}))
+        waiting = ""
         try:
             while not stopped:
                 try:
                     if migrator.due():
                         await migrator.run()
-                    elif not migrator.shown():
-                        await migrator.write()  # the condition is missing from the body: written unless held
+                    else:
+                        if waiting != (why := migrator.waiting_for()):
+                            logger.debug(f"migrations: {why}")  # each change of reason once, never per round
+                            waiting = why
+                        if not migrator.shown():
+                            await migrator.write()  # the condition is missing from the body: written unless held
                 except Exception as exc:  # noqa: BLE001 - the daemon must survive a status write failure
                     logger.warning(f"migrations round failed: {type(exc).__name__}: {exc}")
                 await stopped.wait(runtime.settings.requeue_seconds)

@@ -11,7 +11,6 @@ change (an endpoint moved, the spec changed), so the daemon rebuilds its pools o
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from upskill_operator.errors import OperatorError
 from upskill_operator.models.database import DatabaseSpec, ProbeSpec
 from upskill_operator.models.table import TableSpec
 from upskill_operator.probes.dynamodb import TableProber, table_probe_key
+from upskill_operator.probes.offload import Offload, in_thread
 from upskill_operator.probes.postgres import ConnectKwargs, PostgresProber
 from upskill_operator.probes.window import ProbeFailure, Prober, ProbeSettings
 
@@ -55,7 +55,9 @@ def _settings(spec: Any, settings: Settings, force: bool = False) -> ProbeSettin
     )
 
 
-def _table_plan(body: Mapping[str, Any], settings: Settings, aws: AwsClients, force: bool) -> ProbePlan | None:
+def _table_plan(
+    body: Mapping[str, Any], settings: Settings, aws: AwsClients, force: bool, offload: Offload
+) -> ProbePlan | None:
     spec = TableSpec.model_validate(dict(body.get("spec") or {}))
     table_name = (body.get("status") or {}).get("tableName")
     probe = _settings(spec, settings, force)
@@ -65,21 +67,23 @@ def _table_plan(body: Mapping[str, Any], settings: Settings, aws: AwsClients, fo
     return ProbePlan(
         ("table", table_name, json.dumps(key, default=str, sort_keys=True), probe),
         probe,
-        lambda: [TableProber(DynamoDB(aws), table_name, key)],
+        lambda: [TableProber(DynamoDB(aws), table_name, key, offload)],
     )
 
 
-def _async_kwargs(connection: DbConnection) -> ConnectKwargs:
+def _async_kwargs(connection: DbConnection, offload: Offload) -> ConnectKwargs:
     async def kwargs() -> dict[str, Any]:
         try:
-            return await asyncio.to_thread(connection.password_kwargs)
+            return await offload(connection.password_kwargs)
         except OperatorError as exc:
             raise ProbeFailure("auth", f"no credentials: {exc}") from None
 
     return kwargs
 
 
-def _database_plan(body: Mapping[str, Any], settings: Settings, aws: AwsClients, force: bool) -> ProbePlan | None:
+def _database_plan(
+    body: Mapping[str, Any], settings: Settings, aws: AwsClients, force: bool, offload: Offload
+) -> ProbePlan | None:
     spec = DatabaseSpec.model_validate(dict(body.get("spec") or {}))
     probe = _settings(spec, settings, force)
     if probe is None:
@@ -95,7 +99,9 @@ def _database_plan(body: Mapping[str, Any], settings: Settings, aws: AwsClients,
 
     def build() -> list[Prober]:
         return [
-            PostgresProber(t.label, t.conninfo, connect_kwargs=_async_kwargs(t), timeout_seconds=probe.timeout_seconds)
+            PostgresProber(
+                t.label, t.conninfo, connect_kwargs=_async_kwargs(t, offload), timeout_seconds=probe.timeout_seconds
+            )
             for t in targets
         ]
 
@@ -103,23 +109,30 @@ def _database_plan(body: Mapping[str, Any], settings: Settings, aws: AwsClients,
     return ProbePlan(("database", tuple(t.conninfo for t in targets), auth, probe), probe, build)
 
 
-_PLANS: dict[str, Callable[[Mapping[str, Any], Settings, AwsClients, bool], ProbePlan | None]] = {
+_PLANS: dict[str, Callable[[Mapping[str, Any], Settings, AwsClients, bool, Offload], ProbePlan | None]] = {
     "UpskillTable": _table_plan,
     "UpskillDatabase": _database_plan,
 }
 
 
 def plan_for(
-    kind: str, body: Mapping[str, Any], settings: Settings, aws: AwsClients, *, force: bool = False
+    kind: str,
+    body: Mapping[str, Any],
+    settings: Settings,
+    aws: AwsClients,
+    *,
+    force: bool = False,
+    offload: Offload = in_thread,
 ) -> ProbePlan | None:
     """The probe plan of a resource, or None while it should not be probed (no spec.probe, nothing to reach).
 
     ``force`` probes a resource without spec.probe too, with the default objective (``check``).
+    ``offload`` runs the probers' blocking calls (GetItem, credentials); the probe loops pass their own pool.
     """
     make = _PLANS.get(kind)
     if make is None:
         return None
     try:
-        return make(body, settings, aws, force)
+        return make(body, settings, aws, force, offload)
     except ValidationError:
         return None  # the reconcile handler reports the invalid spec

@@ -3,6 +3,8 @@
 Each kind also gets its own pool of worker threads for its blocking passes. With one shared pool,
 a kind held back by its AWS rate limit (200 databases at 8 RDS calls/s) sleeps in every thread
 and starves the others: tables took five times longer to become Ready in ``bench/load.py``.
+The background loops have pools of their own for the same reason (:data:`LOOP_POOLS`): a migration
+run must never wait behind probe calls that outlived their timeout, nor behind a kind's passes.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from upskill_operator.wiring import secret as secret_wiring
 from upskill_operator.wiring import table as table_wiring
 from upskill_operator.wiring.context import Context
 
-__all__ = ["WIRING", "Hooks", "Runtime", "build_runtime"]
+__all__ = ["LOOP_POOLS", "WIRING", "Hooks", "Runtime", "build_runtime"]
 
 T = TypeVar("T")
 
@@ -34,6 +36,10 @@ WIRING = {
     "UpskillDatabase": database_wiring.build,
 }
 """Kind name -> engine builder. A kind is served by the operator when it is listed here."""
+
+LOOP_POOLS = ("migrations", "probes")
+"""Pools of the background loops, beside the kinds' (:meth:`Runtime.run` takes either name): the migrations
+daemons' runs and status writes; the probe loops' blocking calls (GetItem, credentials) and status writes."""
 
 
 @dataclass
@@ -86,9 +92,9 @@ class Runtime:
     engines: dict[str, Engine] = field(default_factory=dict)
     executors: dict[str, ThreadPoolExecutor] = field(default_factory=dict)
 
-    async def run(self, kind: str, work: Callable[[], T]) -> T:
-        """Run blocking work (an engine pass) on the kind's own worker threads."""
-        return await asyncio.get_running_loop().run_in_executor(self.executors[kind], work)
+    async def run(self, pool: str, work: Callable[[], T]) -> T:
+        """Run blocking work on a pool's own threads: a kind's (an engine pass) or a loop's (:data:`LOOP_POOLS`)."""
+        return await asyncio.get_running_loop().run_in_executor(self.executors[pool], work)
 
     def close(self) -> None:
         for executor in self.executors.values():  # passes in flight finish; none start after this
@@ -107,7 +113,7 @@ def build_runtime(settings: Settings, hooks: Hooks | None = None) -> Runtime:
         kube=kube,
         engines={kind: build(ctx) for kind, build in WIRING.items()},
         executors={
-            kind: ThreadPoolExecutor(settings.workers, thread_name_prefix=f"upskill-{kind.removeprefix('Upskill')}")
-            for kind in WIRING
+            pool: ThreadPoolExecutor(settings.workers, thread_name_prefix=f"upskill-{pool.removeprefix('Upskill')}")
+            for pool in (*WIRING, *LOOP_POOLS)
         },
     )
