@@ -52,3 +52,19 @@ def test_a_timed_out_getitem_is_not_called_again_until_it_answers() -> None:
         assert ddb.calls == 2
 
     asyncio.run(scenario())
+
+
+def test_the_getitem_runs_where_the_loop_says() -> None:
+    ran: list[str] = []
+
+    async def offload(work: Any) -> Any:
+        ran.append("loop pool")
+        return work()
+
+    async def scenario() -> float:
+        ddb = SlowDynamoDB()
+        ddb.release.set()
+        return await TableProber(ddb, "t", KEY, offload).probe()  # type: ignore[arg-type]
+
+    assert asyncio.run(scenario()) >= 0
+    assert ran == ["loop pool"]
