@@ -122,3 +122,55 @@ def test_the_latency_condition_keeps_its_transition_time() -> None:
     held = server.condition("LatencyWithinSLO")
     assert held is not None
     assert held["lastTransitionTime"] == "2026-12-07T17:06:30Z"
+
+
+class QuickProber:
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+
+    async def probe(self) -> float:
+        return 0.001
+
+    async def close(self) -> None:
+        return None
+
+
+def test_the_latency_condition_names_new_endpoints_at_the_next_round(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader endpoint published after the first verdict is named at once, not at the coarse status cadence."""
+    from upskill_operator.background.probe_loop import ProbeLoop
+    from upskill_operator.probes.plan import ProbePlan
+    from upskill_operator.probes.window import ProbeSettings
+
+    endpoints: list[str] = ["proxy"]
+    written: list[str] = []
+    settings = ProbeSettings(interval_seconds=1.0, slo_seconds=0.1, timeout_seconds=1.0)
+    monkeypatch.setattr(
+        probe_loop,
+        "plan_for",
+        lambda *_, **__: ProbePlan(tuple(endpoints), settings, lambda: [QuickProber(e) for e in endpoints]),
+    )
+    monkeypatch.setattr(probe_loop, "_write", lambda *args: written.append(args[4].message) or True)
+
+    async def run(pool: str, work: Any) -> Any:
+        return work()
+
+    runtime = SimpleNamespace(
+        settings=SimpleNamespace(requeue_seconds=0.5, probe_status_seconds=300.0), aws=None, kube=None, run=run
+    )
+    loop = ProbeLoop(KIND, runtime, ("ns", "db"), logging.getLogger("test"))  # type: ignore[arg-type]
+
+    def body() -> dict[str, Any]:
+        if not written:
+            return {"status": {}}
+        shown = {"type": "LatencyWithinSLO", "status": "True", "reason": "WithinSLO", "message": written[-1]}
+        return {"status": {"conditions": [shown]}}
+
+    async def rounds() -> None:
+        await loop.round(body())
+        await loop.round(body())  # the same endpoints, the verdict shown: nothing to write
+        endpoints.append("proxyReadOnly")
+        await loop.round(body())
+        await loop.close()
+
+    asyncio.run(rounds())
+    assert [m.split(" <= ")[0] for m in written] == ["proxy: p99 1 ms", "proxy: p99 1 ms; proxyReadOnly: p99 1 ms"]

@@ -80,6 +80,7 @@ class ProbeLoop:
         if plan is not None:
             self.probes = ProbeSet(self.info.kind, self.namespace, self.name, plan.build(), plan.settings)
             self.key = plan.key
+            self.written = (0.0, None)  # other endpoints (a reader published): the condition says so at the next round
 
     async def round(self, body: Mapping[str, Any]) -> float:
         """Probe once (if there is anything to probe); the seconds to wait before the next round."""
