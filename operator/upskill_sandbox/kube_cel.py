@@ -19,13 +19,22 @@ Supported subset and its edges, on purpose never silent:
   fails the rule, as a runtime error does on a real server.
 * ``optionalOldSelf`` is not supported: such rules run only when the old value exists.
 * Rules run only when the OpenAPI validation of the object passed, to avoid cascades of noise.
+
+Speed: a CRD's rules are compiled once, when it is registered (:func:`compile_rules` gives a
+:class:`Rules` tree that only reaches the schema levels with rules at or below them), and a rule's
+outcome is remembered per (rule, ``self``, ``oldSelf``) in a bounded table: evaluation is a pure
+function of them, and most writes (status, finalizers, annotations) leave the spec the rules read
+unchanged. Values are keyed by ``repr``, which tells apart everything ``json_to_cel`` does (key
+order, ``1`` from ``1.0`` from ``True``, tuples from lists, int keys from string keys).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 import celpy
@@ -37,7 +46,7 @@ from celpy.evaluation import CELEvalError
 from upskill_sandbox.kube_errors import Cause
 from upskill_sandbox.kube_schema import BadSchemaError, field_path
 
-__all__ = ["compile_rules", "rule_causes"]
+__all__ = ["Rules", "compile_rules", "rule_causes"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,60 +54,100 @@ _ENVIRONMENT = celpy.Environment()
 _OLD_SELF = re.compile(r"\boldSelf\b")
 _warned: set[str] = set()
 
+_MAX_VERDICTS = 4096
+_verdicts: dict[tuple[str, str, str | None], tuple[bool, str | None]] = {}
+"""Outcomes by (rule, ``repr`` of self, of oldSelf): a rule is a pure function of them. Oldest out first."""
+
 
 @functools.lru_cache(maxsize=1024)
 def _program(rule: str) -> Any:
     return _ENVIRONMENT.program(_ENVIRONMENT.compile(rule))
 
 
-def compile_rules(schema: Any, where: str) -> None:
-    """Parse every rule in a schema; a rule that does not parse makes the CRD invalid."""
+@dataclass(frozen=True, eq=False)
+class _Rule:
+    spec: dict[str, Any]
+    rule: str
+    program: Any
+    transition: bool
+
+
+@dataclass(frozen=True, eq=False)
+class Rules:
+    """A schema's rules, compiled once (when the CRD is registered): a node per schema level with rules at or below it.
+
+    ``properties`` holds every property of the schema (``None`` where no rule is below it), so that a
+    key absent from it falls to ``additional`` exactly as the schema's ``properties``/``additionalProperties`` do.
+    """
+
+    schema: dict[str, Any]
+    rules: tuple[_Rule, ...] = ()
+    properties: dict[str, Rules | None] = field(default_factory=dict)
+    additional: Rules | None = None
+    items: Rules | None = None
+
+    def causes(self, new: Any, old: Any, *, has_old: bool) -> list[Cause]:
+        """Evaluate every rule reachable in ``new``; ``old`` is the stored object on updates."""
+        causes: list[Cause] = []
+        _walk(self, new, old, has_old, [], causes)
+        return causes
+
+
+def compile_rules(schema: Any, where: str) -> Rules | None:
+    """Parse every rule in a schema; a rule that does not parse makes the CRD invalid. ``None``: no rules."""
     if not isinstance(schema, dict):
-        return
+        return None
+    rules = []
     for index, spec in enumerate(schema.get("x-kubernetes-validations") or []):
         rule = spec.get("rule") if isinstance(spec, dict) else None
         if not isinstance(rule, str):
             raise BadSchemaError(f"{where}.x-kubernetes-validations[{index}].rule: Required value")
         try:
-            _program(rule)
+            program = _program(rule)
         except CELParseError as exc:
             raise BadSchemaError(
                 f"{where}.x-kubernetes-validations[{index}].rule: Invalid value: {rule!r}: compilation failed: {exc}"
             ) from exc
-    for key, sub in (schema.get("properties") or {}).items():
-        compile_rules(sub, f"{where}.properties[{key}]")
-    for key in ("items", "additionalProperties"):
-        compile_rules(schema.get(key), f"{where}.{key}")
+        rules.append(_Rule(spec, rule, program, bool(_OLD_SELF.search(rule))))
+    properties = {
+        key: compile_rules(sub, f"{where}.properties[{key}]") for key, sub in (schema.get("properties") or {}).items()
+    }
+    items = compile_rules(schema.get("items"), f"{where}.items")
+    additional = compile_rules(schema.get("additionalProperties"), f"{where}.additionalProperties")
+    if not rules and items is None and additional is None and all(sub is None for sub in properties.values()):
+        return None
+    return Rules(schema, tuple(rules), properties, additional, items)
 
 
 def rule_causes(schema: Any, new: Any, old: Any, *, has_old: bool) -> list[Cause]:
-    """Evaluate every rule reachable in ``new``; ``old`` is the stored object on updates."""
-    causes: list[Cause] = []
-    _walk(schema, new, old, has_old, [], causes)
-    return causes
+    """Every rule of a raw schema reachable in ``new``, compiled here (a caller that repeats keeps a :class:`Rules`)."""
+    rules = compile_rules(schema, "openAPIV3Schema")
+    return [] if rules is None else rules.causes(new, old, has_old=has_old)
 
 
-def _walk(schema: Any, value: Any, old: Any, has_old: bool, path: list[str | int], causes: list[Cause]) -> None:
-    if not isinstance(schema, dict):
+def _walk(node: Rules | None, value: Any, old: Any, has_old: bool, path: list[str | int], causes: list[Cause]) -> None:
+    if node is None:
         return
-    for spec in schema.get("x-kubernetes-validations") or []:
-        cause = _evaluate(spec, schema, value, old, has_old, path)
+    keys: list[str | None] = [None, None]  # repr of value and of old, made once for all rules here
+    for rule in node.rules:
+        cause = _evaluate(rule, node.schema, value, old, has_old, path, keys)
         if cause is not None:
             causes.append(cause)
     if isinstance(value, dict):
-        properties = schema.get("properties") or {}
-        additional = schema.get("additionalProperties")
+        properties = node.properties
         for key, item in value.items():
-            sub = properties.get(key, additional)
+            sub = properties.get(key, node.additional)  # a property without rules is None, not additional's
+            if sub is None:
+                continue
             old_has = has_old and isinstance(old, dict) and key in old
             _walk(sub, item, old.get(key) if old_has else None, old_has, [*path, key], causes)
-    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
-        olds = _correlate_list(schema, old if has_old else None)
-        keys = schema.get("x-kubernetes-list-map-keys") or []
+    elif isinstance(value, list) and node.items is not None:
+        olds = _correlate_list(node.schema, old if has_old else None)
+        map_keys = node.schema.get("x-kubernetes-list-map-keys") or []
         for index, item in enumerate(value):
-            key = _item_key(item, keys)
+            key = _item_key(item, map_keys)
             old_item = olds.get(key) if key is not None else None
-            _walk(schema["items"], item, old_item, key in olds, [*path, index], causes)
+            _walk(node.items, item, old_item, key in olds, [*path, index], causes)
 
 
 def _item_key(item: Any, keys: list[str]) -> tuple[Any, ...] | None:
@@ -121,25 +170,52 @@ def _correlate_list(schema: dict[str, Any], old: Any) -> dict[tuple[Any, ...], A
 
 
 def _evaluate(
-    spec: Any, schema: dict[str, Any], value: Any, old: Any, has_old: bool, path: list[str | int]
+    rule: _Rule,
+    schema: dict[str, Any],
+    value: Any,
+    old: Any,
+    has_old: bool,
+    path: list[str | int],
+    keys: list[str | None],
 ) -> Cause | None:
-    rule = spec.get("rule", "") if isinstance(spec, dict) else ""
-    transition = bool(_OLD_SELF.search(rule))
-    if transition and not has_old:
+    if rule.transition and not has_old:
         return None
-    activation = {"self": json_to_cel(value)}
-    if transition:
-        activation["oldSelf"] = json_to_cel(old)
-    try:
-        result = _program(rule).evaluate(activation)
-    except CELEvalError as exc:
-        detail = str(exc.args[0]) if exc.args else str(exc)
-        if _unsupported(rule, detail):
+    if keys[0] is None:
+        keys[0] = repr(value)
+    if rule.transition and keys[1] is None:
+        keys[1] = repr(old)
+    verdict_key = (rule.rule, str(keys[0]), keys[1] if rule.transition else None)
+    verdict = _verdicts.get(verdict_key)
+    if verdict is None:
+        verdict = _verdict(rule, value, old)
+        if len(_verdicts) >= _MAX_VERDICTS:
+            with contextlib.suppress(RuntimeError, StopIteration):  # another thread evicting at the same time
+                _verdicts.pop(next(iter(_verdicts)), None)
+        _verdicts[verdict_key] = verdict
+    passed, detail = verdict
+    if passed:
+        return None
+    if detail is not None:
+        if _unsupported(rule.rule, detail):
             return None
-        return _failure(spec, schema, path, f"{detail} evaluating rule: {rule}")
-    if isinstance(result, celtypes.BoolType) and bool(result):
-        return None
-    return _failure(spec, schema, path, _message(spec, activation))
+        return _failure(rule.spec, schema, path, f"{detail} evaluating rule: {rule.rule}")
+    return _failure(rule.spec, schema, path, _message(rule.spec, _activation(rule, value, old)))
+
+
+def _activation(rule: _Rule, value: Any, old: Any) -> dict[str, Any]:
+    activation = {"self": json_to_cel(value)}
+    if rule.transition:
+        activation["oldSelf"] = json_to_cel(old)
+    return activation
+
+
+def _verdict(rule: _Rule, value: Any, old: Any) -> tuple[bool, str | None]:
+    """(passed, the evaluation error's text if it raised one)."""
+    try:
+        result = rule.program.evaluate(_activation(rule, value, old))
+    except CELEvalError as exc:
+        return False, str(exc.args[0]) if exc.args else str(exc)
+    return isinstance(result, celtypes.BoolType) and bool(result), None
 
 
 def _unsupported(rule: str, detail: str) -> bool:

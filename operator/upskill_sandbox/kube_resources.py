@@ -28,6 +28,7 @@ class VersionSchema:
 
     raw: dict[str, Any]
     validator: jsonschema.protocols.Validator
+    rules: kube_cel.Rules | None = attrs.field(default=None, eq=False)  # its CEL rules, compiled once
 
     def prepare(self, obj: dict[str, Any]) -> list[str]:
         """Default then prune, in place; returns the paths of pruned unknown fields."""
@@ -39,7 +40,9 @@ class VersionSchema:
     def causes(self, obj: dict[str, Any], old: dict[str, Any] | None) -> list[Cause]:
         """OpenAPI failures; if there are none, CEL rule failures (transition rules need ``old``)."""
         causes = kube_schema.schema_causes(self.validator, obj)
-        return causes or kube_cel.rule_causes(self.raw, obj, old, has_old=old is not None)
+        if causes or self.rules is None:
+            return causes
+        return self.rules.causes(obj, old, has_old=old is not None)
 
 
 @attrs.frozen
@@ -174,10 +177,10 @@ def _schema_of(version: dict[str, Any], index: int) -> VersionSchema | None:
     where = f"spec.versions[{index}].schema.openAPIV3Schema"
     try:
         validator = kube_schema.make_validator(raw)
-        kube_cel.compile_rules(raw, where)
+        rules = kube_cel.compile_rules(raw, where)
     except kube_schema.BadSchemaError as exc:
         raise BadCrdError([Cause(where, f"Invalid value: {exc}")]) from exc
-    return VersionSchema(raw=raw, validator=validator)
+    return VersionSchema(raw=raw, validator=validator, rules=rules)
 
 
 def _crd_basics(crd: dict[str, Any]) -> list[Cause]:

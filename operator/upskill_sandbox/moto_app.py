@@ -5,7 +5,8 @@ extended server builds the same apps and, for RDS only, swaps that view for our 
 ``RDSResponse`` (:mod:`.rds_extension`). Requests still arrive as real HTTP, are parsed by moto
 against botocore's service model, and answers are serialised by moto's own serializer from the
 same model, so the operator's botocore client parses them exactly as it parses AWS's. KMS is
-served by :class:`~.kms_extension.KmsExtension` the same way.
+served by :class:`~.kms_extension.KmsExtension` the same way. Requests are routed to those apps by
+moto's own dispatcher, which :mod:`.moto_routing` spares re-matching every service's URLs each time.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from typing import Any
 
 from moto.core.utils import convert_to_flask_response
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
 from upskill_sandbox.iam_enforcer import IamEnforcer
 from upskill_sandbox.kms_extension import KmsExtension
+from upskill_sandbox.moto_routing import CachedDispatcher
 from upskill_sandbox.rds_restore import make_rds_response
 
 __all__ = ["ExtendedMotoServer", "RdsEmulation"]
@@ -67,7 +69,7 @@ class ExtendedMotoServer(ThreadedMotoServer):
         return app
 
     def _server_entry(self) -> None:
-        app: Any = DomainDispatcherApplication(self._create_app)
+        app: Any = CachedDispatcher(self._create_app)  # moto's routing, each host's backend found once
         if self.enforcer is not None:
             app = self.enforcer.wrap(app)
         self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
