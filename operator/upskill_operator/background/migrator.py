@@ -30,12 +30,17 @@ _PROGRESS_SECONDS = 30.0
 """A run still going after this long says so in the log, and again every as long."""
 
 
-def _ready(body: Mapping[str, Any]) -> bool:
-    generation = (body.get("metadata") or {}).get("generation")
+def _condition(body: Mapping[str, Any], ctype: str) -> Mapping[str, Any] | None:
     for cond in (body.get("status") or {}).get("conditions") or []:
-        if cond.get("type") == "Ready":
-            return bool(cond.get("status") == "True" and cond.get("observedGeneration") == generation)
-    return False
+        if cond.get("type") == ctype:
+            return dict(cond)
+    return None
+
+
+def _ready(body: Mapping[str, Any]) -> bool:
+    ready = _condition(body, "Ready")
+    generation = (body.get("metadata") or {}).get("generation")
+    return bool(ready and ready.get("status") == "True" and ready.get("observedGeneration") == generation)
 
 
 def _key(body: Mapping[str, Any]) -> str:
@@ -58,13 +63,6 @@ def _verdict(result: MigrationReport | OperatorError, shown: Mapping[str, Any] |
         if previous == message or previous.startswith(f"{message} (just applied: "):
             message = previous
     return Verdict("True", "Applied", message)
-
-
-def _shown(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    for cond in (body.get("status") or {}).get("conditions") or []:
-        if cond.get("type") == CONDITION:
-            return dict(cond)
-    return None
 
 
 class Migrator:
@@ -90,11 +88,12 @@ class Migrator:
         """Why no run is due (for the log): what the body shows, or when the next check is."""
         if not _ready(self.body):
             generation = (self.body.get("metadata") or {}).get("generation")
-            conditions = (self.body.get("status") or {}).get("conditions") or []
-            ready: Mapping[str, Any] = next((c for c in conditions if c.get("type") == "Ready"), {})
-            gen = ready.get("observedGeneration")
+            ready = _condition(self.body, "Ready")
+            gen = ready.get("observedGeneration") if ready else None
             shown = f"Ready={ready.get('status')} for generation {gen}" if ready else "no Ready condition"
             return f"waiting for Ready at generation {generation} ({shown})"
+        if self.failures:
+            return f"retrying after {self.failures} failed run(s), at the backoff or when the spec or endpoints change"
         return "applied; checking again at the resync interval or when spec.migrations or the endpoints change"
 
     async def run(self) -> None:
@@ -111,7 +110,7 @@ class Migrator:
             self.logger.log(level, f"migrations failed (retry in {delay:.0f}s): {exc}")
             self.verdict, self.next_run = _verdict(exc), time.monotonic() + delay
         else:
-            self.failures, self.report, self.verdict = 0, report, _verdict(report, _shown(self.body))
+            self.failures, self.report, self.verdict = 0, report, _verdict(report, _condition(self.body, CONDITION))
             if report.applied_now:
                 self.logger.info(self.verdict.message)
             resync = runtime.settings.kind_resync_seconds.get(self.info.kind, runtime.settings.resync_seconds)
