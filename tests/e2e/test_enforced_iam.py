@@ -162,11 +162,28 @@ def _waiting(bed: Bed, docs: list[dict[str, Any]], *, gone: bool) -> list[str]:
     return out
 
 
+def _conditions(bed: Bed, docs: list[dict[str, Any]]) -> list[str]:
+    """What a failure shows beside the waiting messages: every unhealthy condition of the stack, and a missing
+    MigrationsApplied."""
+    out = []
+    for doc in docs:
+        conditions = ((_get(bed, doc) or {}).get("status") or {}).get("conditions") or []
+        out += [
+            f"{doc['kind']} {doc['metadata']['name']} {c.get('type')}={c.get('status')} {c.get('reason')}: "
+            f"{c.get('message')}"
+            for c in conditions
+            if (c.get("status") == "True") == (c.get("type") in ("Terminal", "Recoverable"))  # the unhealthy ones
+        ]
+        if doc["spec"].get("migrations") and not any(c.get("type") == "MigrationsApplied" for c in conditions):
+            out.append(f"{doc['kind']} {doc['metadata']['name']}: no MigrationsApplied condition")
+    return out
+
+
 def _until(bed: Bed, docs: list[dict[str, Any]], *, gone: bool, timeout: float) -> list[str]:
     deadline = time.monotonic() + timeout
     while (pending := _waiting(bed, docs, gone=gone)) and time.monotonic() < deadline:
         time.sleep(0.25)
-    return pending
+    return pending + (_conditions(bed, _stack()) if pending and not gone else [])
 
 
 def _until_snapshot(bed: Bed, name: str, timeout: float) -> list[str]:

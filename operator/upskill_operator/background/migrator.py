@@ -6,6 +6,7 @@ The handlers' daemon (:mod:`upskill_operator.handlers.migrations`) drives one :c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -16,7 +17,7 @@ from typing import Any
 from upskill_operator.adapters.database.migration_set import apply_database_migrations
 from upskill_operator.db.migrations import MigrationReport
 from upskill_operator.errors import OperatorError, RecoverableError
-from upskill_operator.kube.custom_status import update_status
+from upskill_operator.kube.custom_status import get_custom_object, update_status
 from upskill_operator.models.common import KindInfo
 from upskill_operator.probes.window import Verdict, merge_condition, shows
 from upskill_operator.status import Asserted, assert_condition, now, own_conditions, same_status
@@ -27,7 +28,11 @@ __all__ = ["CONDITION", "Migrator"]
 CONDITION = "MigrationsApplied"
 _MAX_BACKOFF = 300.0
 _PROGRESS_SECONDS = 30.0
-"""A run still going after this long says so in the log, and again every as long."""
+"""A run still going after this long says what it is doing, in the log and (while status does not show the
+migrations applied) in status, and again every as long."""
+_FRESH_FIRST, _FRESH_MAX = 10.0, 160.0
+"""While the watched body is not Ready, the object is read from the API after this long, then at doubling
+intervals: a late watch never leaves the migrations waiting for good."""
 
 
 def _condition(body: Mapping[str, Any], ctype: str) -> Mapping[str, Any] | None:
@@ -80,9 +85,42 @@ class Migrator:
         self.failures = 0
         self.verdict: Verdict | None = None
         self.report: MigrationReport | None = None
+        self.failed_generation: object = None
+        self.stage = ""
+        """What the running run is doing (set from its thread)."""
+        self.fresh: Mapping[str, Any] | None = None
+        self.fresh_at: float | None = None
+        self.fresh_wait = _FRESH_FIRST
 
-    def due(self) -> bool:
-        return _ready(self.body) and (_key(self.body) != self.done_key or time.monotonic() >= self.next_run)
+    async def due(self) -> bool:
+        view = await self._view()
+        if not _ready(view):
+            return False
+        if self.failures and (view.get("metadata") or {}).get("generation") != self.failed_generation:
+            return True  # the spec changed since the failure: no need to sit out the backoff
+        return _key(view) != self.done_key or time.monotonic() >= self.next_run
+
+    async def _view(self) -> Mapping[str, Any]:
+        """The watched body; while it is not Ready, also the API's copy now and then, used when only it is Ready."""
+        if _ready(self.body):
+            self.fresh, self.fresh_at, self.fresh_wait = None, None, _FRESH_FIRST
+            return self.body
+        clock = time.monotonic()
+        if self.fresh_at is None:
+            self.fresh_at = clock + self.fresh_wait
+        elif clock >= self.fresh_at:
+            self.fresh_wait = min(self.fresh_wait * 2, _FRESH_MAX)
+            self.fresh_at = clock + self.fresh_wait
+            read = functools.partial(get_custom_object, self.runtime.kube, self.info.plural, self.namespace, self.name)
+            found = await self.runtime.run("migrations", read)
+            self.fresh = found if found is not None and _ready(found) else None
+            if self.fresh is not None:
+                seen = (self.body.get("metadata") or {}).get("resourceVersion")
+                self.logger.warning(
+                    f"migrations: the watch still shows resourceVersion {seen}, not Ready; the API shows "
+                    f"{(found or {}).get('metadata', {}).get('resourceVersion')}, Ready: running on the API's copy"
+                )
+        return self.fresh or self.body
 
     def waiting_for(self) -> str:
         """Why no run is due (for the log): what the body shows, or when the next check is."""
@@ -97,14 +135,18 @@ class Migrator:
         return "applied; checking again at the resync interval or when spec.migrations or the endpoints change"
 
     async def run(self) -> None:
-        key = _key(self.body)
-        snapshot = {k: self.body.get(k) for k in ("metadata", "spec", "status")}
+        view = self.fresh or self.body
+        key = _key(view)
+        snapshot = {k: view.get(k) for k in ("metadata", "spec", "status")}
         runtime = self.runtime
         try:
-            work = functools.partial(apply_database_migrations, snapshot, runtime.settings, runtime.aws, runtime.kube)
+            work = functools.partial(
+                apply_database_migrations, snapshot, runtime.settings, runtime.aws, runtime.kube, stage=self._told
+            )
             report = await self._with_progress(asyncio.ensure_future(runtime.run("migrations", work)))
         except OperatorError as exc:
             self.failures += 1
+            self.failed_generation = (snapshot.get("metadata") or {}).get("generation")
             delay = min(runtime.settings.requeue_seconds * 2**self.failures, _MAX_BACKOFF)
             level = logging.INFO if isinstance(exc, RecoverableError) else logging.WARNING
             self.logger.log(level, f"migrations failed (retry in {delay:.0f}s): {exc}")
@@ -118,16 +160,25 @@ class Migrator:
         self.done_key = key
         await self.write()
 
+    def _told(self, stage: str) -> None:
+        self.stage = stage
+
     async def _with_progress(self, running: asyncio.Future[MigrationReport]) -> MigrationReport:
         started = time.monotonic()
         while True:
             try:
                 return await asyncio.wait_for(asyncio.shield(running), _PROGRESS_SECONDS)
             except TimeoutError:
-                self.logger.info(f"migrations still running after {time.monotonic() - started:.0f}s")
+                told = f"running for {time.monotonic() - started:.0f}s: {self.stage}"
+                self.logger.info(f"migrations still {told}")
+                shown = _condition(self.body, CONDITION)
+                if not shown or shown.get("status") != "True":  # not applied yet: status says where the run is
+                    with contextlib.suppress(Exception):  # a failed progress write must not end the run's wait
+                        await self.write(Verdict("Unknown", "Applying", told))
 
-    async def write(self) -> None:
-        verdict, report = self.verdict, self.report
+    async def write(self, progress: Verdict | None = None) -> None:
+        """Write the last run's verdict (or ``progress``, what a running run is doing) unless status shows it."""
+        verdict, report = progress or self.verdict, None if progress else self.report
         if verdict is None:
             return
 

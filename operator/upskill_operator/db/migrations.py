@@ -38,6 +38,7 @@ __all__ = [
     "MigrationInterruptedError",
     "MigrationPlan",
     "MigrationReport",
+    "Stage",
     "apply",
     "plan",
 ]
@@ -117,6 +118,12 @@ class MigrationReport:
 
 
 Progress = Callable[[AppliedMigration], None]
+Stage = Callable[[str], None]
+"""Told what a run is doing as it moves on (connecting, the lock, each file): a long run can say where it is."""
+
+
+def _no_stage(_: str) -> None:
+    return None
 
 
 def _connect(conninfo: str, params: Mapping[str, Any], connect_timeout: float) -> psycopg.Connection[Any]:
@@ -265,20 +272,25 @@ def apply(
     migration_set: MigrationSet,
     *,
     progress: Progress | None = None,
+    stage: Stage = _no_stage,
     lock_wait_seconds: float = 300.0,
     connect_timeout: float = 10.0,
     **params: Any,
 ) -> MigrationReport:
     """Apply every pending file of ``migration_set``; ``params`` go to :func:`psycopg.connect` (e.g. password)."""
+    stage("connecting")
     with _connect(conninfo, params, connect_timeout) as conn:
+        stage("taking the migration lock (another runner may hold it)")
         _lock(conn, lock_wait_seconds)
         try:
+            stage(f"reading {HISTORY_TABLE}")
             with _bookkeeping():
                 conn.execute(_CREATE_HISTORY)
                 applied = _recorded(conn, migration_set.name)
             pending = _pending(migration_set, applied)
             done: list[AppliedMigration] = []
-            for migration in pending:
+            for number, migration in enumerate(pending, 1):
+                stage(f"applying {migration.name} ({number} of {len(pending)} pending)")
                 record = _apply_one(conn, migration_set.name, migration)
                 done.append(record)
                 if progress is not None:

@@ -11,7 +11,9 @@ a second operator replica, or the CLI, harmless), and reports:
 After a success it checks again at the kind's resync interval (a new file in a ConfigMap is
 applied then) or at once when spec.migrations or the endpoint changes; a check that finds
 nothing new writes nothing. After a failure it
-retries with exponential backoff, capped at five minutes: a broken file never makes a hot loop.
+retries with exponential backoff, capped at five minutes (a broken file never makes a hot loop), or at once
+when the spec changes. A run going for more than 30 s says what it is doing (connecting, the lock, which
+file) in the log and, until the migrations show as applied, in the condition (Unknown, ``Applying``).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ def _daemon(info: KindInfo) -> Any:
         try:
             while not stopped:
                 try:
-                    if migrator.due():
+                    if await migrator.due():
                         await migrator.run()
                     else:
                         if waiting != (why := migrator.waiting_for()):

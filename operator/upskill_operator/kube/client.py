@@ -16,7 +16,11 @@ from kubernetes.client.exceptions import ApiException
 
 from upskill_operator.errors import RecoverableError, TerminalError
 
-__all__ = ["Kube", "load_configuration", "raise_api_error"]
+__all__ = ["REQUEST_TIMEOUT", "Kube", "load_configuration", "raise_api_error"]
+
+REQUEST_TIMEOUT = 30.0
+"""Seconds one API call may take, connect and answer, unless its caller gives its own: the client's default
+is to wait forever, and a call that never answers would hold its pass, or a background loop, for good."""
 
 
 def load_configuration(kubeconfig: str | None) -> k8s.Configuration:
@@ -40,11 +44,27 @@ def raise_api_error(exc: ApiException, what: str) -> None:
     raise RecoverableError(f"{what}: Kubernetes API answered {status} {exc.reason}", reason="KubernetesUnavailable")
 
 
+class _BoundedApiClient(k8s.ApiClient):
+    """The official client, with :data:`REQUEST_TIMEOUT` on every call that names no timeout."""
+
+    def call_api(
+        self,
+        method: str,
+        url: str,
+        header_params: Any = None,
+        body: Any = None,
+        post_params: Any = None,
+        _request_timeout: Any = None,
+    ) -> Any:
+        timeout = REQUEST_TIMEOUT if _request_timeout is None else _request_timeout
+        return super().call_api(method, url, header_params, body, post_params, _request_timeout=timeout)
+
+
 class Kube:
     """Typed calls for the few core objects the operator owns."""
 
     def __init__(self, configuration: k8s.Configuration) -> None:
-        self._api = k8s.ApiClient(configuration)
+        self._api = _BoundedApiClient(configuration)
         self._core = k8s.CoreV1Api(self._api)
         self._apps = k8s.AppsV1Api(self._api)
 

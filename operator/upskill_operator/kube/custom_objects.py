@@ -13,8 +13,6 @@ from upskill_operator.kube.client import Kube, raise_api_error
 
 __all__ = ["CustomObjects"]
 
-_TIMEOUT = 30.0  # seconds per call: a pass (or a sweep) must end, so that the operator can stop
-
 
 class CustomObjects:
     def __init__(self, kube: Kube) -> None:
@@ -23,9 +21,7 @@ class CustomObjects:
     def get(self, group: str, version: str, namespace: str, plural: str, name: str) -> dict[str, Any] | None:
         """The whole object (spec and status), or None when it does not exist."""
         try:
-            found = self._kube.custom.get_namespaced_custom_object(
-                group, version, namespace, plural, name, _request_timeout=_TIMEOUT
-            )
+            found = self._kube.custom.get_namespaced_custom_object(group, version, namespace, plural, name)
         except ApiException as exc:
             if exc.status == 404:
                 return None
@@ -35,9 +31,7 @@ class CustomObjects:
     def list(self, group: str, version: str, namespace: str, plural: str) -> list[dict[str, Any]]:
         """Every object of a kind in one namespace, read fresh (not from the watch cache)."""
         try:
-            found = self._kube.custom.list_namespaced_custom_object(
-                group, version, namespace, plural, _request_timeout=_TIMEOUT
-            )
+            found = self._kube.custom.list_namespaced_custom_object(group, version, namespace, plural)
         except ApiException as exc:
             if exc.status == 404:
                 return []
@@ -51,9 +45,7 @@ class CustomObjects:
         """Merge-patch annotations (None removes one); False when the object is gone."""
         body = {"metadata": {"annotations": dict(annotations)}}
         try:
-            self._kube.custom.patch_namespaced_custom_object(
-                group, version, namespace, plural, name, body, _request_timeout=_TIMEOUT
-            )
+            self._kube.custom.patch_namespaced_custom_object(group, version, namespace, plural, name, body)
         except ApiException as exc:
             if exc.status == 404:
                 return False

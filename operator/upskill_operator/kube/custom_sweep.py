@@ -20,8 +20,6 @@ from upskill_operator.models.common import API_GROUP, API_VERSION
 
 __all__ = ["list_in_scope"]
 
-_TIMEOUT = 30.0  # seconds per call: a sweep must end, so that the operator can stop
-
 
 def list_in_scope(kube: Kube, plural: str, namespaces: Iterable[str] = ()) -> list[dict[str, Any]]:
     """Every object of one of our kinds: in ``namespaces``, or cluster-wide when there are none."""
@@ -30,12 +28,10 @@ def list_in_scope(kube: Kube, plural: str, namespaces: Iterable[str] = ()) -> li
     for namespace in scopes:
         try:
             if namespace is None:
-                found = kube.custom.list_cluster_custom_object(
-                    API_GROUP, API_VERSION, plural, resource_version="0", _request_timeout=_TIMEOUT
-                )
+                found = kube.custom.list_cluster_custom_object(API_GROUP, API_VERSION, plural, resource_version="0")
             else:
                 found = kube.custom.list_namespaced_custom_object(
-                    API_GROUP, API_VERSION, namespace, plural, resource_version="0", _request_timeout=_TIMEOUT
+                    API_GROUP, API_VERSION, namespace, plural, resource_version="0"
                 )
         except ApiException as exc:
             if exc.status == 404:
