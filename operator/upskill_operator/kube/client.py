@@ -12,6 +12,7 @@ from typing import Any, cast
 
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
+from kubernetes.client import rest
 from kubernetes.client.exceptions import ApiException
 
 from upskill_operator.errors import RecoverableError, TerminalError
@@ -44,27 +45,30 @@ def raise_api_error(exc: ApiException, what: str) -> None:
     raise RecoverableError(f"{what}: Kubernetes API answered {status} {exc.reason}", reason="KubernetesUnavailable")
 
 
-class _BoundedApiClient(k8s.ApiClient):
-    """The official client, with :data:`REQUEST_TIMEOUT` on every call that names no timeout."""
+class _BoundedRest(rest.RESTClientObject):
+    """The client's HTTP layer, with :data:`REQUEST_TIMEOUT` on every request that names no timeout (below the
+    typed API methods, so the RBAC check still sees each call by its method)."""
 
-    def call_api(
+    def request(
         self,
         method: str,
         url: str,
-        header_params: Any = None,
+        headers: Any = None,
         body: Any = None,
         post_params: Any = None,
         _request_timeout: Any = None,
     ) -> Any:
         timeout = REQUEST_TIMEOUT if _request_timeout is None else _request_timeout
-        return super().call_api(method, url, header_params, body, post_params, _request_timeout=timeout)
+        return super().request(method, url, headers, body, post_params, _request_timeout=timeout)
 
 
 class Kube:
     """Typed calls for the few core objects the operator owns."""
 
     def __init__(self, configuration: k8s.Configuration) -> None:
-        self._api = _BoundedApiClient(configuration)
+        self._api = k8s.ApiClient(configuration)
+        self._api.rest_client.close()
+        self._api.rest_client = _BoundedRest(configuration)
         self._core = k8s.CoreV1Api(self._api)
         self._apps = k8s.AppsV1Api(self._api)
 
