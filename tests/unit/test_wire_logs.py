@@ -52,6 +52,6 @@ def test_debug_bodies_are_dropped_even_when_a_level_is_lowered_later(collected: 
 
 def test_the_operators_own_debug_logs_are_untouched(collected: Collect) -> None:
     quiet_wire_loggers()
-    logging.getLogger().setLevel(logging.DEBUG)  # pytest sets its log_level again for the test's call phase
+    logging.getLogger().setLevel(logging.DEBUG)  # here too: a configured log_level is set again per phase
     logging.getLogger("upskill_operator.adapters.secret.secrets_manager").debug("step")
     assert [r.getMessage() for r in collected.records] == ["step"]
