@@ -118,7 +118,7 @@ class Migrator:
                 seen = (self.body.get("metadata") or {}).get("resourceVersion")
                 self.logger.warning(
                     f"migrations: the watch still shows resourceVersion {seen}, not Ready; the API shows "
-                    f"{(found or {}).get('metadata', {}).get('resourceVersion')}, Ready: running on the API's copy"
+                    f"{self.fresh['metadata'].get('resourceVersion')}, Ready: running on the API's copy"
                 )
         return self.fresh or self.body
 

@@ -40,6 +40,7 @@ __all__ = [
     "MigrationReport",
     "Stage",
     "apply",
+    "no_stage",
     "plan",
 ]
 
@@ -122,7 +123,8 @@ Stage = Callable[[str], None]
 """Told what a run is doing as it moves on (connecting, the lock, each file): a long run can say where it is."""
 
 
-def _no_stage(_: str) -> None:
+def no_stage(_: str) -> None:
+    """A :data:`Stage` that listens to nothing."""
     return None
 
 
@@ -272,7 +274,7 @@ def apply(
     migration_set: MigrationSet,
     *,
     progress: Progress | None = None,
-    stage: Stage = _no_stage,
+    stage: Stage = no_stage,
     lock_wait_seconds: float = 300.0,
     connect_timeout: float = 10.0,
     **params: Any,

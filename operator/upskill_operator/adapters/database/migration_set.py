@@ -15,7 +15,7 @@ from upskill_operator.adapters.database.connection import DbConnection, connecti
 from upskill_operator.aws.session import AwsClients
 from upskill_operator.config import Settings
 from upskill_operator.db.migration_files import MigrationSet, MigrationSetError, builtin_set, load_mapping
-from upskill_operator.db.migrations import MigrationReport, Progress, Stage, apply
+from upskill_operator.db.migrations import MigrationReport, Progress, Stage, apply, no_stage
 from upskill_operator.errors import RecoverableError, TerminalError
 from upskill_operator.kube.client import Kube
 from upskill_operator.models.database import DatabaseSpec, MigrationsSpec
@@ -63,11 +63,10 @@ def apply_database_migrations(
     kube: Kube,
     *,
     progress: Progress | None = None,
-    stage: Stage | None = None,
+    stage: Stage = no_stage,
 ) -> MigrationReport:
     """Apply the resource's ``spec.migrations`` through its read/write endpoint; ``stage`` is told each step."""
-    told: Stage = stage or (lambda _: None)
-    told("reading the migration set")
+    stage("reading the migration set")
     spec = DatabaseSpec.model_validate(dict(body.get("spec") or {}))
     if spec.migrations is None:
         raise TerminalError("spec.migrations is not set", reason="NoMigrations")
@@ -76,13 +75,13 @@ def apply_database_migrations(
     chosen = migration_set(spec.migrations, namespace, kube, settings)
     owner = f"{namespace}/{metadata.get('name') or ''}"
     connection = writer_connection(spec, body.get("status") or {}, settings, aws, owner)
-    told(f"reading the credentials for the {connection.label} endpoint")
+    stage(f"reading the credentials for the {connection.label} endpoint")
     credentials = connection.password_kwargs()
     return apply(
         connection.conninfo,
         chosen,
         progress=progress,
-        stage=lambda step: told(f"{step} through the {connection.label} endpoint" if step == "connecting" else step),
+        stage=stage,
         connect_timeout=settings.probe_timeout_seconds * 2,
         **credentials,
     )
